@@ -1,0 +1,677 @@
+//! Every tunable number of the pipeline, with its default and where that default comes from.
+//!
+//! Defaults follow DESIGN §3; sources are named as `DOMAIN §n` (the field's literature,
+//! `../shared/DOMAIN.md`) or `DESIGN §n` where the design fixes a value without a citation.
+//! A TOML file overrides any subset (`palpa config` prints the whole default); an unknown
+//! key or a value of the wrong type is an error naming the key, and [`Config::validate`]
+//! reports every inconsistent value at once.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The resolved configuration of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Channel quality control (DESIGN §3.1).
+    pub qc: QcConfig,
+    /// sEMG conditioning (DESIGN §3.2).
+    pub emg: EmgConfig,
+    /// Force conditioning (DESIGN §3.2).
+    pub force: ForceConfig,
+    /// Welch spectra (DESIGN §3.6).
+    pub spectrum: SpectrumConfig,
+    /// Contact episodes and technique classes (DESIGN §3.3).
+    pub episodes: EpisodeConfig,
+    /// Local twitch responses (DESIGN §3.4).
+    pub twitch: TwitchConfig,
+    /// Taut-band scoring (DESIGN §3.5).
+    pub taut_band: TautBandConfig,
+    /// Technique audit protocol (DESIGN §3.7).
+    pub audit: AuditConfig,
+}
+
+/// Channel quality control (DESIGN §3.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QcConfig {
+    /// A step smaller than this (in the channel's unit) counts as no change (DESIGN §3.1).
+    pub flat_step_max: f64,
+    /// Shortest run of unchanged samples that counts as a flat line (DESIGN §3.1).
+    pub flat_min_ms: f64,
+    /// Samples within this fraction of the range from its limits count as clipped (DESIGN §3.1).
+    pub clip_margin_fraction: f64,
+    /// A time step above this many sample periods is a gap (DESIGN §2.2).
+    pub gap_periods: f64,
+    /// Half-width of each powerline band in the PSD (DESIGN §3.1).
+    pub powerline_half_width_hz: f64,
+    /// Highest mains harmonic counted in the powerline ratio (DESIGN §3.1).
+    pub powerline_max_hz: f64,
+    /// Band whose power is the denominator of the powerline and low-frequency ratios (DESIGN §3.1).
+    pub total_band_hz: [f64; 2],
+    /// Below this, power counts as motion artefact (DESIGN §3.1; De Luca 2010, DOMAIN §5).
+    pub lowfreq_max_hz: f64,
+    /// Mains frequencies tried when the sidecar is silent (DESIGN §3.1).
+    pub mains_candidates_hz: [f64; 2],
+    /// sEMG below this rate cannot honour the 450 Hz corner (DESIGN §3.1).
+    pub emg_min_fs_hz: f64,
+    /// Fractions of NaN/Inf samples that make a channel warn / bad (palpa choice, DESIGN §3.1).
+    pub nan_fraction_limits: [f64; 2],
+    /// Fractions of flat-line samples that make a channel warn / bad (palpa choice).
+    pub flat_fraction_limits: [f64; 2],
+    /// Fractions of clipped samples that make a channel warn / bad (palpa choice).
+    pub clipped_fraction_limits: [f64; 2],
+    /// Powerline ratios that make a channel warn / bad (palpa choice; notch above 0.05, §3.2).
+    pub powerline_ratio_limits: [f64; 2],
+    /// Low-frequency ratios that make a channel warn / bad (palpa choice).
+    pub lowfreq_ratio_limits: [f64; 2],
+}
+
+impl Default for QcConfig {
+    fn default() -> Self {
+        QcConfig {
+            flat_step_max: 1e-9,
+            flat_min_ms: 100.0,
+            clip_margin_fraction: 0.001,
+            gap_periods: 1.5,
+            powerline_half_width_hz: 1.0,
+            powerline_max_hz: 450.0,
+            total_band_hz: [10.0, 450.0],
+            lowfreq_max_hz: 10.0,
+            mains_candidates_hz: [50.0, 60.0],
+            emg_min_fs_hz: 1000.0,
+            nan_fraction_limits: [1e-4, 0.05],
+            flat_fraction_limits: [0.01, 0.2],
+            clipped_fraction_limits: [0.001, 0.01],
+            powerline_ratio_limits: [0.05, 0.5],
+            lowfreq_ratio_limits: [0.2, 0.5],
+        }
+    }
+}
+
+/// When the mains notch is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotchMode {
+    /// Only when the channel's powerline ratio exceeds `notch_auto_ratio` (DESIGN §3.2).
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
+}
+
+/// sEMG conditioning (DESIGN §3.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmgConfig {
+    /// Butterworth band-pass corners (DESIGN §3.2; SENIAM/De Luca 2010, DOMAIN §5).
+    pub bandpass_hz: [f64; 2],
+    /// Butterworth order of the band-pass prototype (DESIGN §3.2, as SciPy `butter(4, …)`).
+    pub bandpass_order: usize,
+    /// Mains notch policy (DESIGN §3.2; McManus 2020, DOMAIN §5: notch only when needed).
+    pub notch: NotchMode,
+    /// Quality factor of each notch biquad (DESIGN §3.2, SciPy `iirnotch(Q=30)`).
+    pub notch_q: f64,
+    /// Highest harmonic notched (DESIGN §3.2).
+    pub notch_max_hz: f64,
+    /// Powerline ratio above which `auto` notches (DESIGN §3.2).
+    pub notch_auto_ratio: f64,
+    /// Centred moving-RMS window (DESIGN §3.2; St-Amant 1996, DOMAIN §5).
+    pub envelope_window_ms: f64,
+}
+
+impl Default for EmgConfig {
+    fn default() -> Self {
+        EmgConfig {
+            bandpass_hz: [20.0, 450.0],
+            bandpass_order: 4,
+            notch: NotchMode::Auto,
+            notch_q: 30.0,
+            notch_max_hz: 450.0,
+            notch_auto_ratio: 0.05,
+            envelope_window_ms: 50.0,
+        }
+    }
+}
+
+/// Force conditioning (DESIGN §3.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForceConfig {
+    /// Low-pass corner for the slow force shape (DESIGN §3.2; openhdemg uses 15 Hz, peers A1).
+    pub lowpass_hz: f64,
+    /// Butterworth order of the low-pass (DESIGN §3.2).
+    pub lowpass_order: usize,
+    /// Zero offset = median of this lowest fraction of samples (DESIGN §3.2).
+    pub zero_quantile: f64,
+    /// Probe area when the sidecar gives none (Fischer 1987 1 cm² disc, DOMAIN §3).
+    pub probe_area_cm2: f64,
+}
+
+impl Default for ForceConfig {
+    fn default() -> Self {
+        ForceConfig {
+            lowpass_hz: 20.0,
+            lowpass_order: 4,
+            zero_quantile: 0.05,
+            probe_area_cm2: 1.0,
+        }
+    }
+}
+
+/// Welch spectra (DESIGN §3.6).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpectrumConfig {
+    /// Segment length; `nperseg = round(segment_s · fs)` (DESIGN §3.6).
+    pub segment_s: f64,
+    /// Overlap between segments as a fraction of the segment (DESIGN §3.6, SciPy default).
+    pub overlap_fraction: f64,
+    /// Band for MNF and MDF (DESIGN §3.6, the band-pass corners).
+    pub band_hz: [f64; 2],
+    /// Window at each end of a hold for the MDF shift (DESIGN §3.6).
+    pub hold_edge_s: f64,
+}
+
+impl Default for SpectrumConfig {
+    fn default() -> Self {
+        SpectrumConfig {
+            segment_s: 0.5,
+            overlap_fraction: 0.5,
+            band_hz: [20.0, 450.0],
+            hold_edge_s: 5.0,
+        }
+    }
+}
+
+/// Contact episodes and technique classes (DESIGN §3.3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EpisodeConfig {
+    /// Contact starts above this force (DESIGN §3.3).
+    pub contact_on_n: f64,
+    /// Contact ends below this force (DESIGN §3.3).
+    pub contact_off_n: f64,
+    /// Shortest contact kept (DESIGN §3.3).
+    pub contact_min_ms: f64,
+    /// Contacts separated by less than this are merged (DESIGN §3.3).
+    pub merge_gap_ms: f64,
+    /// Plateau band: low-passed force within ± this fraction of its median (DESIGN §3.3).
+    pub plateau_tolerance_fraction: f64,
+    /// Shortest plateau that makes a hold (DESIGN §3.3).
+    pub plateau_min_s: f64,
+    /// `hold_s` runs from first reaching this fraction of the plateau median (DESIGN §3.3).
+    pub hold_reach_fraction: f64,
+    /// Ramp rate is measured between these fractions of the plateau (DESIGN §3.3).
+    pub ramp_fractions: [f64; 2],
+    /// A plateau re-raised by at least this fraction counts as a step (DESIGN §3.3).
+    pub step_fraction: f64,
+    /// PPT ramp linearity: least R² over 20–100% of peak (DESIGN §3.3).
+    pub ppt_ramp_r2_min: f64,
+    /// PPT ramp fit range as fractions of the peak (DESIGN §3.3).
+    pub ppt_ramp_fractions: [f64; 2],
+    /// A PPT trial ends in a release within this time of the peak (DESIGN §3.3).
+    pub ppt_release_max_s: f64,
+    /// Longest episode that can be a snap (DESIGN §3.3).
+    pub snap_max_s: f64,
+    /// Least dominant peak of a snap (DESIGN §3.3).
+    pub snap_min_peak_n: f64,
+    /// Strumming frequency band (DESIGN §3.3).
+    pub strum_band_hz: [f64; 2],
+    /// Least modulation depth of a strum (DESIGN §3.3).
+    pub strum_min_depth_fraction: f64,
+    /// Least number of strumming cycles (DESIGN §3.3).
+    pub strum_min_cycles: f64,
+}
+
+impl Default for EpisodeConfig {
+    fn default() -> Self {
+        EpisodeConfig {
+            contact_on_n: 2.0,
+            contact_off_n: 1.0,
+            contact_min_ms: 150.0,
+            merge_gap_ms: 100.0,
+            plateau_tolerance_fraction: 0.2,
+            plateau_min_s: 5.0,
+            hold_reach_fraction: 0.8,
+            ramp_fractions: [0.2, 0.8],
+            step_fraction: 0.15,
+            ppt_ramp_r2_min: 0.95,
+            ppt_ramp_fractions: [0.2, 1.0],
+            ppt_release_max_s: 0.5,
+            snap_max_s: 1.5,
+            snap_min_peak_n: 4.0,
+            strum_band_hz: [0.5, 5.0],
+            strum_min_depth_fraction: 0.2,
+            strum_min_cycles: 3.0,
+        }
+    }
+}
+
+/// Local twitch responses (DESIGN §3.4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwitchConfig {
+    /// Smoothing of the TKEO before thresholding (DESIGN §3.4; Solnik 2008, DOMAIN §5).
+    pub tkeo_smooth_ms: f64,
+    /// Threshold = median + h·1.4826·MAD of quiet TKEO; this is h (DESIGN §3.4).
+    pub threshold_h_mad: f64,
+    /// Double threshold: k of m consecutive samples above (Bonato 1998, DOMAIN §5).
+    pub k_of_m: [usize; 2],
+    /// Bursts closer than this are merged (DESIGN §3.4).
+    pub merge_ms: f64,
+    /// Burst duration range accepted as an LTR (DESIGN §3.4).
+    pub burst_duration_ms: [f64; 2],
+    /// Force-twitch peak above the post-drop level, in MADs of that segment (DESIGN §3.4).
+    pub force_peak_mad: f64,
+    /// Force-twitch width range (DESIGN §3.4).
+    pub force_width_ms: [f64; 2],
+    /// LTR onset window after a snap's drop (DESIGN §3.4).
+    pub latency_ms: [f64; 2],
+    /// Heart-rate range accepted as an ECG rhythm (DESIGN §3.4).
+    pub ecg_bpm: [f64; 2],
+    /// Bursts whose PSD centroid lies below this are motion (DESIGN §3.4).
+    pub motion_centroid_max_hz: f64,
+    /// A burst longer than this is voluntary (DESIGN §3.4).
+    pub voluntary_min_ms: f64,
+    /// Voluntary: above this multiple of resting RMS … (DESIGN §3.4)
+    pub voluntary_rest_multiple: f64,
+    /// … for at least this long (DESIGN §3.4).
+    pub voluntary_sustain_ms: f64,
+}
+
+impl Default for TwitchConfig {
+    fn default() -> Self {
+        TwitchConfig {
+            tkeo_smooth_ms: 20.0,
+            threshold_h_mad: 8.0,
+            k_of_m: [25, 50],
+            merge_ms: 20.0,
+            burst_duration_ms: [20.0, 500.0],
+            force_peak_mad: 4.0,
+            force_width_ms: [40.0, 400.0],
+            latency_ms: [5.0, 150.0],
+            ecg_bpm: [40.0, 180.0],
+            motion_centroid_max_hz: 30.0,
+            voluntary_min_ms: 500.0,
+            voluntary_rest_multiple: 20.0,
+            voluntary_sustain_ms: 300.0,
+        }
+    }
+}
+
+/// Taut-band scoring (DESIGN §3.5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TautBandConfig {
+    /// A snap-over drops at least this fraction of the local peak … (DESIGN §3.5)
+    pub drop_min_fraction: f64,
+    /// … within this time (DESIGN §3.5); over normal muscle the roll-off takes ≥ 100 ms.
+    pub drop_max_ms: f64,
+    /// Harmonics of the strumming frequency summed against the fundamental (DESIGN §3.5).
+    pub harmonics: [usize; 2],
+    /// Stiffness slope fitted between these fractions of peak force (DESIGN §3.5).
+    pub stiffness_fractions: [f64; 2],
+    /// Rest window before contact for the pressure-evoked EMG ratio (DESIGN §3.5).
+    pub rest_window_s: f64,
+    /// Pressure-evoked EMG: RMS at least this multiple of rest … (DESIGN §3.5)
+    pub emg_elevation_min: f64,
+    /// … sustained this long (DESIGN §3.5).
+    pub emg_elevation_min_s: f64,
+    /// Score weight of snap-over evidence (palpa choice: mechanical evidence first, DOMAIN §2).
+    pub weight_snap_over: f64,
+    /// Score weight of strumming harmonics (palpa choice).
+    pub weight_harmonics: f64,
+    /// Score weight of stiffness contrast (palpa choice; MRE 11.5 vs 5.8 kPa, DOMAIN §2).
+    pub weight_stiffness: f64,
+    /// Score weight of pressure-evoked EMG, supporting only (DOMAIN §2: EMG-silent at rest).
+    pub weight_emg: f64,
+    /// `taut_band` = score at or above this (DESIGN §3.5).
+    pub score_threshold: f64,
+}
+
+impl Default for TautBandConfig {
+    fn default() -> Self {
+        TautBandConfig {
+            drop_min_fraction: 0.25,
+            drop_max_ms: 40.0,
+            harmonics: [2, 5],
+            stiffness_fractions: [0.2, 0.8],
+            rest_window_s: 2.0,
+            emg_elevation_min: 2.0,
+            emg_elevation_min_s: 2.0,
+            weight_snap_over: 0.6,
+            weight_harmonics: 0.5,
+            weight_stiffness: 0.5,
+            weight_emg: 0.2,
+            score_threshold: 0.5,
+        }
+    }
+}
+
+/// Technique audit protocol (DESIGN §3.7).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Target hold duration (Hou 2002, Gemmell 2008: 30–90 s, DOMAIN §4).
+    pub hold_window_s: [f64; 2],
+    /// Target plateau as fractions of the muscle's session PPT (Hou 2002 P1–P2, DOMAIN §4).
+    pub pressure_pct_ppt: [f64; 2],
+    /// Target plateau when no PPT exists (Pérez-Palomares 2021: 7.27 ± 3.46 N/cm², DOMAIN §4).
+    pub pressure_kpa: [f64; 2],
+    /// Fastest acceptable hold ramp (palpa choice: twice the algometry rate, DOMAIN §3).
+    pub hold_ramp_max_kpa_per_s: f64,
+    /// Algometry ramp target (1 kg/cm²/s = 98 kPa/s, DOMAIN §3).
+    pub ppt_ramp_kpa_per_s: f64,
+    /// Accepted deviation from the algometry ramp target, as a fraction (DESIGN §3.3).
+    pub ppt_ramp_tolerance_fraction: f64,
+    /// Least rest between repetitions (30 s between trials, DOMAIN §3).
+    pub rest_min_s: f64,
+    /// Plateau CV above this is `unstable` (DESIGN §3.7).
+    pub plateau_cv_max: f64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            hold_window_s: [30.0, 90.0],
+            pressure_pct_ppt: [0.5, 1.0],
+            pressure_kpa: [38.0, 107.0],
+            hold_ramp_max_kpa_per_s: 196.0,
+            ppt_ramp_kpa_per_s: 98.07,
+            ppt_ramp_tolerance_fraction: 0.5,
+            rest_min_s: 30.0,
+            plateau_cv_max: 0.15,
+        }
+    }
+}
+
+/// A configuration that could not be read or does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The config file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Not TOML, an unknown key, or a value of the wrong type.
+    #[error("{}: key `{key}`: {message}", path.display())]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// Dotted path of the offending key (`emg.bandpass_hz`), empty at the top level.
+        key: String,
+        /// What was wrong, as the TOML parser put it.
+        message: String,
+    },
+    /// Values that parse but contradict each other or the physics.
+    #[error("{}: {}", path.display(), problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The config file, or `<default>`.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+/// One invalid value: the key, the value and the rule it breaks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// Dotted key.
+    pub key: &'static str,
+    /// The rule, with the numbers.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.key, self.message)
+    }
+}
+
+impl Config {
+    /// Reads a TOML file over the defaults and validates the result.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and the key.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let cfg = Config::from_toml(&text).map_err(|(key, message)| ConfigError::Parse {
+            path: path.to_path_buf(),
+            key,
+            message,
+        })?;
+        cfg.validate().map_err(|problems| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Parses TOML over the defaults; on error, the dotted key and the parser's message.
+    fn from_toml(text: &str) -> Result<Config, (String, String)> {
+        let de = toml::Deserializer::parse(text).map_err(|e| (String::new(), e.to_string()))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let key = if key == "." { String::new() } else { key };
+            (key, e.into_inner().message().trim().to_string())
+        })
+    }
+
+    /// The whole configuration as TOML, as `palpa config` prints it.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the config is plain numbers, strings and arrays")
+    }
+
+    /// Checks every rule a value must satisfy; returns all problems, not just the first.
+    ///
+    /// # Errors
+    /// The list of problems, each with its key and numbers.
+    pub fn validate(&self) -> Result<(), Vec<Problem>> {
+        let mut v = Validator::default();
+        let q = &self.qc;
+        v.positive("qc.flat_min_ms", q.flat_min_ms);
+        v.fraction("qc.clip_margin_fraction", q.clip_margin_fraction);
+        v.at_least("qc.gap_periods", q.gap_periods, 1.0);
+        v.positive("qc.powerline_half_width_hz", q.powerline_half_width_hz);
+        v.increasing("qc.total_band_hz", q.total_band_hz);
+        v.positive("qc.emg_min_fs_hz", q.emg_min_fs_hz);
+        for (key, limits) in [
+            ("qc.nan_fraction_limits", q.nan_fraction_limits),
+            ("qc.flat_fraction_limits", q.flat_fraction_limits),
+            ("qc.clipped_fraction_limits", q.clipped_fraction_limits),
+            ("qc.powerline_ratio_limits", q.powerline_ratio_limits),
+            ("qc.lowfreq_ratio_limits", q.lowfreq_ratio_limits),
+        ] {
+            v.increasing(key, limits);
+            v.fraction(key, limits[1]);
+        }
+
+        let e = &self.emg;
+        v.increasing("emg.bandpass_hz", e.bandpass_hz);
+        v.positive("emg.bandpass_hz[0]", e.bandpass_hz[0]);
+        v.order("emg.bandpass_order", e.bandpass_order);
+        v.positive("emg.notch_q", e.notch_q);
+        v.positive("emg.envelope_window_ms", e.envelope_window_ms);
+
+        let f = &self.force;
+        v.positive("force.lowpass_hz", f.lowpass_hz);
+        v.order("force.lowpass_order", f.lowpass_order);
+        v.fraction("force.zero_quantile", f.zero_quantile);
+        v.positive("force.probe_area_cm2", f.probe_area_cm2);
+
+        let s = &self.spectrum;
+        v.positive("spectrum.segment_s", s.segment_s);
+        if !(0.0..1.0).contains(&s.overlap_fraction) {
+            v.fail(
+                "spectrum.overlap_fraction",
+                format!("= {} must be in [0, 1)", s.overlap_fraction),
+            );
+        }
+        v.increasing("spectrum.band_hz", s.band_hz);
+        v.positive("spectrum.hold_edge_s", s.hold_edge_s);
+
+        let p = &self.episodes;
+        v.positive("episodes.contact_off_n", p.contact_off_n);
+        if p.contact_on_n < p.contact_off_n {
+            v.fail(
+                "episodes.contact_on_n",
+                format!(
+                    "= {} must be at least episodes.contact_off_n = {} (hysteresis)",
+                    p.contact_on_n, p.contact_off_n
+                ),
+            );
+        }
+        v.positive("episodes.plateau_min_s", p.plateau_min_s);
+        v.fraction("episodes.plateau_tolerance_fraction", p.plateau_tolerance_fraction);
+        v.fraction("episodes.hold_reach_fraction", p.hold_reach_fraction);
+        v.increasing("episodes.ramp_fractions", p.ramp_fractions);
+        v.increasing("episodes.ppt_ramp_fractions", p.ppt_ramp_fractions);
+        v.fraction("episodes.ppt_ramp_r2_min", p.ppt_ramp_r2_min);
+        v.increasing("episodes.strum_band_hz", p.strum_band_hz);
+        v.positive("episodes.snap_max_s", p.snap_max_s);
+
+        let t = &self.twitch;
+        let [k, m] = t.k_of_m;
+        if k == 0 || k > m {
+            v.fail(
+                "twitch.k_of_m",
+                format!("= [{k}, {m}] must satisfy 1 ≤ k ≤ m"),
+            );
+        }
+        v.positive("twitch.threshold_h_mad", t.threshold_h_mad);
+        v.increasing("twitch.burst_duration_ms", t.burst_duration_ms);
+        v.increasing("twitch.force_width_ms", t.force_width_ms);
+        v.increasing("twitch.latency_ms", t.latency_ms);
+        v.increasing("twitch.ecg_bpm", t.ecg_bpm);
+
+        let b = &self.taut_band;
+        v.fraction("taut_band.drop_min_fraction", b.drop_min_fraction);
+        v.positive("taut_band.drop_max_ms", b.drop_max_ms);
+        if b.harmonics[0] < 2 || b.harmonics[0] > b.harmonics[1] {
+            v.fail(
+                "taut_band.harmonics",
+                format!("= {:?} must satisfy 2 ≤ first ≤ last", b.harmonics),
+            );
+        }
+        v.increasing("taut_band.stiffness_fractions", b.stiffness_fractions);
+        v.fraction("taut_band.score_threshold", b.score_threshold);
+
+        let a = &self.audit;
+        v.increasing("audit.hold_window_s", a.hold_window_s);
+        v.increasing("audit.pressure_pct_ppt", a.pressure_pct_ppt);
+        v.increasing("audit.pressure_kpa", a.pressure_kpa);
+        v.positive("audit.ppt_ramp_kpa_per_s", a.ppt_ramp_kpa_per_s);
+        v.positive("audit.hold_ramp_max_kpa_per_s", a.hold_ramp_max_kpa_per_s);
+        v.fraction("audit.ppt_ramp_tolerance_fraction", a.ppt_ramp_tolerance_fraction);
+        v.fraction("audit.plateau_cv_max", a.plateau_cv_max);
+
+        if v.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(v.problems)
+        }
+    }
+}
+
+/// Collects problems so that one pass reports all of them.
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn fail(&mut self, key: &'static str, message: String) {
+        self.problems.push(Problem { key, message });
+    }
+
+    fn positive(&mut self, key: &'static str, x: f64) {
+        if !(x.is_finite() && x > 0.0) {
+            self.fail(key, format!("= {x} must be a finite number above 0"));
+        }
+    }
+
+    fn at_least(&mut self, key: &'static str, x: f64, min: f64) {
+        if !(x.is_finite() && x >= min) {
+            self.fail(key, format!("= {x} must be a finite number ≥ {min}"));
+        }
+    }
+
+    fn fraction(&mut self, key: &'static str, x: f64) {
+        if !(0.0..=1.0).contains(&x) {
+            self.fail(key, format!("= {x} must be a fraction in [0, 1]"));
+        }
+    }
+
+    fn increasing(&mut self, key: &'static str, [lo, hi]: [f64; 2]) {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            self.fail(
+                key,
+                format!("= [{lo}, {hi}] must be two finite numbers, the first below the second"),
+            );
+        }
+    }
+
+    fn order(&mut self, key: &'static str, order: usize) {
+        if !(1..=8).contains(&order) {
+            self.fail(key, format!("= {order} must be a filter order from 1 to 8"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_round_trip_through_toml() {
+        let cfg = Config::default();
+        cfg.validate().unwrap();
+        assert_eq!(Config::from_toml(&cfg.to_toml()).unwrap(), cfg);
+    }
+
+    #[test]
+    fn a_subset_overrides_only_itself() {
+        let cfg = Config::from_toml("[emg]\nbandpass_hz = [10.0, 400.0]\n").unwrap();
+        assert_eq!(cfg.emg.bandpass_hz, [10.0, 400.0]);
+        assert_eq!(cfg.emg.bandpass_order, 4);
+        assert_eq!(cfg.force, ForceConfig::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let (key, message) = Config::from_toml("[emg]\nbandpas_hz = [10.0, 400.0]\n").unwrap_err();
+        assert_eq!(key, "emg");
+        assert!(message.contains("bandpas_hz"), "{message}");
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_dotted_key() {
+        let (key, message) = Config::from_toml("[episodes]\ncontact_on_n = \"two\"\n").unwrap_err();
+        assert_eq!(key, "episodes.contact_on_n");
+        assert!(message.contains("invalid type"), "{message}");
+    }
+
+    #[test]
+    fn validation_reports_every_problem() {
+        let mut cfg = Config::default();
+        cfg.emg.bandpass_hz = [450.0, 20.0];
+        cfg.emg.bandpass_order = 0;
+        cfg.twitch.k_of_m = [60, 50];
+        let problems = cfg.validate().unwrap_err();
+        let keys: Vec<_> = problems.iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            ["emg.bandpass_hz", "emg.bandpass_order", "twitch.k_of_m"]
+        );
+    }
+}

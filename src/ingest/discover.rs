@@ -1,0 +1,263 @@
+//! Finding the recordings of a dataset and the sidecars that belong to each (DESIGN §2.1).
+//!
+//! A file named by BIDS entities (`sub-01_ses-1_task-palp_run-1_emg.edf`) takes its sidecars
+//! by BIDS inheritance: in every folder from the dataset root down to its own, a sidecar
+//! whose entities are a subset of the file's applies; farther and less specific ones come
+//! first, so the nearest, most specific wins. Any other file takes `<stem>.json`,
+//! `<stem>_channels.tsv` and `<stem>_events.tsv` beside it. Discovery skips `derivatives/`,
+//! `sourcedata/`, hidden entries and sidecar files, and returns recordings sorted by id.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::IngestError;
+
+/// File formats palpa reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `.edf` (EDF/EDF+).
+    Edf,
+    /// `.bdf` (BDF/BDF+).
+    Bdf,
+    /// `.csv` (generic or a vendor export).
+    Csv,
+    /// `.parquet`.
+    Parquet,
+}
+
+impl Format {
+    /// The format of a path, from its extension (any case).
+    pub fn of(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "edf" => Format::Edf,
+            "bdf" => Format::Bdf,
+            "csv" => Format::Csv,
+            "parquet" => Format::Parquet,
+            _ => return None,
+        })
+    }
+}
+
+/// BIDS entities of a recording.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entities {
+    /// `sub-`.
+    pub subject: Option<String>,
+    /// `ses-`.
+    pub session: Option<String>,
+    /// `task-`.
+    pub task: Option<String>,
+    /// `run-`.
+    pub run: Option<String>,
+}
+
+/// One recording to load, with its sidecars.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    /// Path relative to the dataset root, without extension, `/`-separated.
+    pub id: String,
+    /// The recording file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// BIDS entities from its name.
+    pub entities: Entities,
+    /// `*_emg.json` (or `<stem>.json`) files, farthest first.
+    pub json: Vec<PathBuf>,
+    /// The applicable `*_channels.tsv`.
+    pub channels_tsv: Option<PathBuf>,
+    /// The applicable `*_events.tsv`.
+    pub events_tsv: Option<PathBuf>,
+}
+
+/// A file name split into BIDS entities and suffix: `sub-01_task-x_emg` → ([sub, task], emg).
+struct BidsName {
+    entities: Vec<(String, String)>,
+    suffix: String,
+}
+
+impl BidsName {
+    fn parse(stem: &str) -> Option<BidsName> {
+        let mut parts: Vec<&str> = stem.split('_').collect();
+        let suffix = parts.pop()?.to_string();
+        let entities = parts
+            .into_iter()
+            .map(|p| p.split_once('-').map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect::<Option<Vec<_>>>()?;
+        Some(BidsName { entities, suffix })
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.entities
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// True when every entity of `self` is also in `other` with the same value.
+    fn applies_to(&self, other: &BidsName) -> bool {
+        self.entities.iter().all(|e| other.entities.contains(e))
+    }
+}
+
+/// Recordings under `root`, sorted by id.
+///
+/// # Errors
+/// `root` is not a readable folder.
+pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
+    let mut files = Vec::new();
+    walk(root, &mut files)?;
+    let mut listing = Listing::default();
+    let mut sources: Vec<Source> = files
+        .into_iter()
+        .filter_map(|path| {
+            let format = Format::of(&path)?;
+            let stem = path.file_stem()?.to_str()?;
+            if ["_events", "_channels", "participants"].iter().any(|s| stem.ends_with(s)) {
+                return None;
+            }
+            Some(source(root, path.clone(), format, &mut listing))
+        })
+        .collect::<Result<_, _>>()?;
+    sources.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(sources)
+}
+
+/// The source of a single file, for `inspect` and `export`: sidecars are looked for from the
+/// nearest folder holding `dataset_description.json` (the BIDS root), else beside the file.
+///
+/// # Errors
+/// The file's folder cannot be listed, or its format is unknown.
+pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
+    let format = Format::of(path).ok_or_else(|| {
+        IngestError::format(
+            path,
+            "file extension",
+            "one of .edf, .bdf, .csv, .parquet",
+            format!("{:?}", path.extension().unwrap_or_default()),
+        )
+    })?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let root = parent
+        .ancestors()
+        .find(|dir| dir.join("dataset_description.json").is_file())
+        .unwrap_or(parent);
+    source(root, path.to_path_buf(), format, &mut Listing::default())
+}
+
+fn source(root: &Path, path: PathBuf, format: Format, listing: &mut Listing) -> Result<Source, IngestError> {
+    let rel = path.strip_prefix(root).unwrap_or(&path).with_extension("");
+    let id = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let bids = BidsName::parse(&stem).filter(|b| b.get("sub").is_some());
+    let (entities, json, channels_tsv, events_tsv) = match bids {
+        Some(name) => {
+            let entities = Entities {
+                subject: name.get("sub"),
+                session: name.get("ses"),
+                task: name.get("task"),
+                run: name.get("run"),
+            };
+            let json = inherited(root, &dir, &name, &name.suffix, "json", listing)?;
+            let channels = inherited(root, &dir, &name, "channels", "tsv", listing)?.pop();
+            let events = inherited(root, &dir, &name, "events", "tsv", listing)?.pop();
+            (entities, json, channels, events)
+        }
+        None => {
+            let beside = |name: String| Some(dir.join(name)).filter(|p| p.is_file());
+            (
+                Entities::default(),
+                beside(format!("{stem}.json")).into_iter().collect(),
+                beside(format!("{stem}_channels.tsv")),
+                beside(format!("{stem}_events.tsv")),
+            )
+        }
+    };
+    Ok(Source {
+        id,
+        path,
+        format,
+        entities,
+        json,
+        channels_tsv,
+        events_tsv,
+    })
+}
+
+/// Applicable sidecars with `suffix`.`ext`, farthest and least specific first.
+fn inherited(
+    root: &Path,
+    dir: &Path,
+    name: &BidsName,
+    suffix: &str,
+    ext: &str,
+    listing: &mut Listing,
+) -> Result<Vec<PathBuf>, IngestError> {
+    let mut chain: Vec<&Path> = dir.ancestors().take_while(|d| d.starts_with(root)).collect();
+    chain.reverse();
+    let mut found = Vec::new();
+    for folder in chain {
+        let mut here: Vec<(usize, PathBuf)> = listing
+            .files(folder)?
+            .iter()
+            .filter_map(|file| {
+                let stem = file.strip_suffix(&format!(".{ext}"))?;
+                let candidate = BidsName::parse(stem)?;
+                (candidate.suffix == suffix && candidate.applies_to(name))
+                    .then(|| (candidate.entities.len(), folder.join(file)))
+            })
+            .collect();
+        here.sort();
+        found.extend(here.into_iter().map(|(_, p)| p));
+    }
+    Ok(found)
+}
+
+/// File names per folder, listed once.
+#[derive(Default)]
+struct Listing(BTreeMap<PathBuf, Vec<String>>);
+
+impl Listing {
+    fn files(&mut self, dir: &Path) -> Result<&Vec<String>, IngestError> {
+        if !self.0.contains_key(dir) {
+            let mut names = Vec::new();
+            for entry in std::fs::read_dir(dir).map_err(|e| IngestError::io(dir, e))? {
+                let entry = entry.map_err(|e| IngestError::io(dir, e))?;
+                if entry.path().is_file() {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+            names.sort();
+            self.0.insert(dir.to_path_buf(), names);
+        }
+        Ok(&self.0[dir])
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| IngestError::io(dir, e))? {
+        entries.push(entry.map_err(|e| IngestError::io(dir, e))?.path());
+    }
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if !matches!(name, "derivatives" | "sourcedata") {
+                walk(&path, out)?;
+            }
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Why a file could not become a [`Recording`](crate::model::Recording).
+//!
+//! Every variant names the file, and the place in it (header field, signal, line, column,
+//! channel), and says what was expected and what was found (DESIGN §9).
+
+use std::path::{Path, PathBuf};
+
+/// An input that could not be read as a recording or sidecar.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The operating system refused.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Content that breaks the format at a named place.
+    #[error("{}: {place}: expected {expected}, found {found}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// Where: `header field \`number of signals\``, `line 17, column \`EMG1\``, …
+        place: String,
+        /// What the format requires there.
+        expected: String,
+        /// What the file holds there.
+        found: String,
+    },
+    /// A unit that palpa cannot convert for the channel's kind.
+    #[error(
+        "{}: channel `{channel}`: unit `{unit}` is not a known {kind} unit; expected one of {expected}",
+        path.display()
+    )]
+    UnknownUnit {
+        /// The file.
+        path: PathBuf,
+        /// The channel.
+        channel: String,
+        /// The unit as written.
+        unit: String,
+        /// `EMG`, `force` or `displacement`.
+        kind: &'static str,
+        /// The accepted spellings.
+        expected: &'static str,
+    },
+    /// Polars failed on a table in a way palpa could not pin to a line.
+    #[error("{}: {source}", path.display())]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What polars said.
+        source: polars::error::PolarsError,
+    },
+}
+
+impl IngestError {
+    /// A format error at `place` of `path`.
+    pub(crate) fn format(
+        path: &Path,
+        place: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> IngestError {
+        IngestError::Format {
+            path: path.to_path_buf(),
+            place: place.into(),
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> IngestError {
+        IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// A polars error on `path`.
+    pub(crate) fn table(path: &Path, source: polars::error::PolarsError) -> IngestError {
+        IngestError::Table {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

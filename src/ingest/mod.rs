@@ -1,0 +1,329 @@
+//! Ingest (DESIGN §2): files and sidecars in, [`Recording`]s out.
+//!
+//! Each reader ([`edf`], [`table`], [`vicon`]) yields a [`RawRecording`]: channels with their
+//! recorded names, units and rates. [`load`] then applies the sidecars (metadata, channel
+//! types, muscles, events), types every channel and scales it to palpa's units. Nothing here
+//! does arithmetic on samples beyond that unit scaling.
+
+pub mod channel;
+pub mod discover;
+pub mod edf;
+mod error;
+pub mod sidecar;
+pub mod table;
+pub mod vicon;
+
+use std::collections::BTreeSet;
+
+use ndarray::Array1;
+use serde::Serialize;
+
+pub use discover::{discover, source_of_file, Format, Source};
+pub use error::IngestError;
+
+use crate::config::Config;
+use crate::model::{Annotation, Channel, ChannelKind, Muscle, Recording, RecordingMeta, Side, TimeGap};
+use channel::{channel_rows, classify, ChannelRow, Classified};
+use sidecar::{SidecarJson, Tsv};
+
+/// One channel as a reader found it, before typing and unit scaling.
+#[derive(Clone, Debug)]
+pub struct RawChannel {
+    /// Name as recorded.
+    pub name: String,
+    /// Unit as recorded, if the file states one.
+    pub unit: Option<String>,
+    /// Sampling rate.
+    pub fs_hz: f64,
+    /// Samples in the recorded unit.
+    pub samples: Array1<f64>,
+    /// Physical range the recorder could represent, in the recorded unit.
+    pub physical_range: Option<[f64; 2]>,
+}
+
+/// A file as a reader found it.
+#[derive(Clone, Debug, Default)]
+pub struct RawRecording {
+    /// Channels in file order.
+    pub channels: Vec<RawChannel>,
+    /// Start as `YYYY-MM-DDTHH:MM:SS`.
+    pub start: Option<String>,
+    /// Sub-second start.
+    pub start_offset_s: f64,
+    /// Annotations in the file itself.
+    pub annotations: Vec<Annotation>,
+    /// Breaks in the time axis.
+    pub gaps: Vec<TimeGap>,
+}
+
+/// Loads one recording with its sidecars.
+///
+/// # Errors
+/// [`IngestError`] naming the file (recording or sidecar) and the place in it.
+pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
+    let json = sidecar::read_json(&source.json)?;
+    let meta = meta_of(source, &json, cfg);
+    let raw = read_raw(source, &meta, cfg)?;
+    let rows = channel_rows_of(source, raw.channels.iter().map(|c| c.name.as_str()))?;
+    let mut channels = Vec::with_capacity(raw.channels.len());
+    for ch in raw.channels {
+        let row = rows.iter().find(|r| r.name == ch.name);
+        let c = classify(&source.path, &ch.name, ch.unit.as_deref(), row, meta.probe_area_cm2)?;
+        channels.push(Channel {
+            samples: if c.scale == 1.0 { ch.samples } else { ch.samples * c.scale },
+            physical_range: ch.physical_range.map(|[lo, hi]| [lo * c.scale, hi * c.scale]),
+            name: ch.name,
+            kind: c.kind,
+            unit: c.unit,
+            fs_hz: ch.fs_hz,
+            muscle: c.muscle,
+            side: c.side,
+            marked_bad: c.marked_bad,
+        });
+    }
+    let annotations = merge_events(source, raw.annotations)?;
+    let meta = with_palpated_muscle(meta, &annotations, channels.iter().map(|c| (c.kind, &c.muscle, c.side)));
+    Ok(Recording {
+        id: source.id.clone(),
+        path: source.path.clone(),
+        meta,
+        start: raw.start,
+        start_offset_s: raw.start_offset_s,
+        channels,
+        annotations,
+        gaps: raw.gaps,
+    })
+}
+
+/// A channel as `inspect` shows it (DESIGN §5).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelInfo {
+    /// Label.
+    pub name: String,
+    /// Kind.
+    pub kind: ChannelKind,
+    /// Normalised unit (`uV`, `N`, `mm`, else as read).
+    pub unit: String,
+    /// Sampling rate.
+    pub fs_hz: f64,
+    /// Sample count.
+    pub n_samples: usize,
+    /// Samples / rate.
+    pub duration_s: f64,
+    /// Muscle, when known.
+    pub muscle: Option<String>,
+    /// Side, when known.
+    pub side: Option<String>,
+}
+
+/// A recording as `inspect` shows it (DESIGN §5).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordingInfo {
+    /// The file.
+    pub path: String,
+    /// Start as recorded.
+    pub start: Option<String>,
+    /// Sub-second start (EDF+).
+    pub start_offset_s: f64,
+    /// Longest channel.
+    pub duration_s: f64,
+    /// Channels.
+    pub channels: Vec<ChannelInfo>,
+    /// Annotations.
+    pub annotations: Vec<Annotation>,
+}
+
+/// What `inspect` reports. For EDF/BDF only the header and annotation bytes are read.
+///
+/// # Errors
+/// As [`load`].
+pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestError> {
+    if !matches!(source.format, Format::Edf | Format::Bdf) {
+        let rec = load(source, cfg)?;
+        return Ok(RecordingInfo {
+            path: rec.path.display().to_string(),
+            start: rec.start.clone(),
+            start_offset_s: rec.start_offset_s,
+            duration_s: rec.duration_s(),
+            channels: rec
+                .channels
+                .iter()
+                .map(|c| info(&c.name, c.fs_hz, c.samples.len(), &classified_of(c)))
+                .collect(),
+            annotations: rec.annotations,
+        });
+    }
+    let json = sidecar::read_json(&source.json)?;
+    let meta = meta_of(source, &json, cfg);
+    let header = edf::read_header(&source.path)?;
+    let timeline = edf::read_timeline(&source.path, &header)?;
+    let ordinary: Vec<usize> = (0..header.signals.len())
+        .filter(|&i| !header.signals[i].is_annotations())
+        .collect();
+    let rows = channel_rows_of(source, ordinary.iter().map(|&i| header.signals[i].label.as_str()))?;
+    let mut channels = Vec::with_capacity(ordinary.len());
+    for &i in &ordinary {
+        let s = &header.signals[i];
+        let row = rows.iter().find(|r| r.name == s.label);
+        let c = classify(&source.path, &s.label, Some(&s.physical_dimension), row, meta.probe_area_cm2)?;
+        channels.push(info(&s.label, header.fs_hz(i), header.n_records * s.samples_per_record, &c));
+    }
+    let annotations = merge_events(source, timeline.annotations)?;
+    Ok(RecordingInfo {
+        path: source.path.display().to_string(),
+        start: header.start_iso(),
+        start_offset_s: timeline.start_offset_s,
+        duration_s: channels.iter().map(|c| c.duration_s).fold(0.0, f64::max),
+        channels,
+        annotations,
+    })
+}
+
+fn info(name: &str, fs_hz: f64, n_samples: usize, c: &Classified) -> ChannelInfo {
+    ChannelInfo {
+        name: name.to_string(),
+        kind: c.kind,
+        unit: c.unit.as_str().to_string(),
+        fs_hz,
+        n_samples,
+        duration_s: n_samples as f64 / fs_hz,
+        muscle: c.muscle.as_ref().map(|m| m.as_str().to_string()),
+        side: c.side.map(|s| s.as_str().to_string()),
+    }
+}
+
+fn classified_of(c: &Channel) -> Classified {
+    Classified {
+        kind: c.kind,
+        unit: c.unit.clone(),
+        scale: 1.0,
+        muscle: c.muscle.clone(),
+        side: c.side,
+        marked_bad: c.marked_bad,
+    }
+}
+
+fn meta_of(source: &Source, json: &SidecarJson, cfg: &Config) -> RecordingMeta {
+    let e = &source.entities;
+    let mut meta = RecordingMeta {
+        subject: e.subject.clone(),
+        session: e.session.clone(),
+        task: e.task.clone(),
+        run: e.run.clone(),
+        ..RecordingMeta::default()
+    };
+    json.apply(&mut meta, cfg.force.probe_area_cm2);
+    meta
+}
+
+fn read_raw(source: &Source, meta: &RecordingMeta, cfg: &Config) -> Result<RawRecording, IngestError> {
+    let path = &source.path;
+    let rules = table::TimeRules {
+        sidecar_fs_hz: meta.sampling_frequency_hz,
+        gap_periods: cfg.qc.gap_periods,
+    };
+    match source.format {
+        Format::Edf | Format::Bdf => {
+            let data = edf::read(path)?;
+            let channels = data
+                .signals
+                .into_iter()
+                .map(|(i, samples)| {
+                    let s = &data.header.signals[i];
+                    RawChannel {
+                        name: s.label.clone(),
+                        unit: Some(s.physical_dimension.clone()),
+                        fs_hz: data.header.fs_hz(i),
+                        samples,
+                        physical_range: Some([s.physical_min.min(s.physical_max), s.physical_min.max(s.physical_max)]),
+                    }
+                })
+                .collect();
+            Ok(RawRecording {
+                channels,
+                start: data.header.start_iso(),
+                start_offset_s: data.timeline.start_offset_s,
+                annotations: data.timeline.annotations,
+                gaps: data.timeline.gaps,
+            })
+        }
+        Format::Csv => {
+            if vicon::is_vicon(&table::first_line(path)?) {
+                vicon::read(path, cfg.qc.gap_periods)
+            } else {
+                table::read_csv(path, rules)
+            }
+        }
+        Format::Parquet => table::read_parquet(path, rules),
+    }
+}
+
+/// Rows of the applicable `*_channels.tsv`; every row must name a channel of the file.
+fn channel_rows_of<'a>(
+    source: &Source,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<Vec<ChannelRow>, IngestError> {
+    let Some(path) = &source.channels_tsv else {
+        return Ok(Vec::new());
+    };
+    let rows = channel_rows(&Tsv::read(path)?)?;
+    let present: BTreeSet<&str> = names.collect();
+    if let Some(row) = rows.iter().find(|r| !present.contains(r.name.as_str())) {
+        return Err(IngestError::format(
+            path,
+            format!("line {}, column `name`", row.line),
+            format!("a channel of {}", source.path.display()),
+            format!("`{}`, which that file does not have (it has {:?})", row.name, present),
+        ));
+    }
+    Ok(rows)
+}
+
+/// The file's own annotations plus `*_events.tsv`, sorted by onset.
+fn merge_events(source: &Source, mut annotations: Vec<Annotation>) -> Result<Vec<Annotation>, IngestError> {
+    if let Some(path) = &source.events_tsv {
+        let tsv = Tsv::read(path)?;
+        let onset = Some(tsv.required("onset")?);
+        let [duration, trial_type, muscle, side, site] =
+            ["duration", "trial_type", "muscle", "side", "site"].map(|c| tsv.column(c));
+        for r in 0..tsv.rows.len() {
+            let Some(onset_s) = tsv.number(r, onset)? else {
+                return Err(IngestError::format(path, tsv.place(r, onset.unwrap_or_default()), "an onset in seconds", "n/a"));
+            };
+            annotations.push(Annotation {
+                onset_s,
+                duration_s: tsv.number(r, duration)?,
+                text: tsv.cell(r, trial_type).unwrap_or_default().to_string(),
+                muscle: tsv.cell(r, muscle).and_then(Muscle::named),
+                side: tsv.cell(r, side).and_then(Side::parse),
+                site: tsv.cell(r, site).map(str::to_string),
+            });
+        }
+    }
+    annotations.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+    Ok(annotations)
+}
+
+/// DESIGN §2.3: `PalpatedMuscle`, else the events' one muscle, else the only EMG channel's.
+fn with_palpated_muscle<'a>(
+    mut meta: RecordingMeta,
+    annotations: &[Annotation],
+    channels: impl Iterator<Item = (ChannelKind, &'a Option<Muscle>, Option<Side>)>,
+) -> RecordingMeta {
+    if meta.palpated_muscle.is_some() {
+        return meta;
+    }
+    let from_events: BTreeSet<(&Muscle, Option<Side>)> = annotations
+        .iter()
+        .filter_map(|a| a.muscle.as_ref().map(|m| (m, a.side)))
+        .collect();
+    let emg: Vec<_> = channels.filter(|(k, _, _)| *k == ChannelKind::Emg).collect();
+    if let [(m, s)] = from_events.into_iter().collect::<Vec<_>>().as_slice() {
+        meta.palpated_muscle = Some((*m).clone());
+        meta.palpated_side = meta.palpated_side.or(*s);
+    } else if let [(_, Some(m), s)] = emg.as_slice() {
+        meta.palpated_muscle = Some(m.clone());
+        meta.palpated_side = meta.palpated_side.or(*s);
+    }
+    meta
+}

@@ -1,0 +1,390 @@
+//! CSV and Parquet recordings, read with polars (DESIGN §2.2): one row per sample, one
+//! column per channel, optionally a `time_s` column.
+//!
+//! A column header may carry its unit, `EMG UT L [uV]` or `force (N)`. The rate comes from
+//! the sidecar's `SamplingFrequency` if given, else from the median step of `time_s`.
+//! `time_s` must increase; a step above `gap_periods` sample periods is a [`TimeGap`].
+//!
+//! Polars parses fast but its errors name a byte offset, not a line; and a row with too few
+//! fields comes back as nulls. So when polars fails or returns nulls, [`diagnose_csv`] walks
+//! the file once more to name the line and column; empty and `n/a` cells become NaN, which
+//! QC counts.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use ndarray::Array1;
+use polars::prelude::*;
+
+use super::{IngestError, RawChannel, RawRecording};
+use crate::model::TimeGap;
+
+/// Cells read as missing (BIDS `n/a`, R's `NA`, empty).
+const MISSING: [&str; 3] = ["n/a", "NA", ""];
+/// Names of the time column (DESIGN §2.2), compared after removing a `[s]`/`(s)` suffix.
+const TIME_COLUMN: &str = "time_s";
+
+/// How the rate of a table without its own rate is found, and what counts as a gap.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeRules {
+    /// `SamplingFrequency` from the sidecar.
+    pub sidecar_fs_hz: Option<f64>,
+    /// A time step above this many sample periods is a gap.
+    pub gap_periods: f64,
+}
+
+/// Reads a generic CSV recording.
+///
+/// # Errors
+/// Empty file, no data rows, duplicate columns, ragged rows, non-numeric cells (line and
+/// column named), backwards time, no way to know the rate.
+pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
+    let first = first_line(path)?;
+    let names = split_header(&first);
+    check_unique(path, &names, 1)?;
+    let df = read_numeric_csv(path, &names, CsvLayout {
+            header_line: 1,
+            skip_after_header: 0,
+            n_rows: None,
+        })?;
+    let columns = frame_columns(path, &df, &names)?;
+    from_columns(path, names, columns, None, rules, 2)
+}
+
+/// Reads a Parquet recording.
+///
+/// # Errors
+/// A corrupt file, a non-numeric column, backwards time, no way to know the rate.
+pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
+    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| IngestError::table(path, e))?;
+    let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    let columns = frame_columns(path, &df, &names)?;
+    // Parquet rows have no lines; row r is reported as "row r + 1".
+    from_columns(path, names, columns, None, rules, 1)
+}
+
+/// Where the header and data of a CSV are.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CsvLayout {
+    /// 1-based line of the column names.
+    pub header_line: usize,
+    /// Lines between the header and the data (a vendor units line).
+    pub skip_after_header: usize,
+    /// Data rows to read, when a vendor file has other sections after them.
+    pub n_rows: Option<usize>,
+}
+
+impl CsvLayout {
+    /// 1-based line of the first sample.
+    pub fn first_data_line(&self) -> usize {
+        self.header_line + self.skip_after_header + 1
+    }
+}
+
+/// Parses every column as f64 with polars; on failure or nulls, names the line.
+pub(crate) fn read_numeric_csv(
+    path: &Path,
+    names: &[String],
+    layout: CsvLayout,
+) -> Result<DataFrame, IngestError> {
+    let schema = Schema::from_iter(
+        names
+            .iter()
+            .map(|n| Field::new(n.as_str().into(), DataType::Float64)),
+    );
+    let result = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_skip_rows(layout.header_line - 1)
+        .with_skip_rows_after_header(layout.skip_after_header)
+        .with_n_rows(layout.n_rows)
+        .with_schema(Some(Arc::new(schema)))
+        .map_parse_options(|p| {
+            p.with_null_values(Some(NullValues::AllColumns(
+                MISSING.iter().map(|s| (*s).into()).collect(),
+            )))
+        })
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish());
+    let df = match result {
+        Ok(df) => df,
+        Err(e) => {
+            diagnose_csv(path, names, layout)?;
+            return Err(IngestError::table(path, e));
+        }
+    };
+    if df.height() == 0 {
+        return Err(IngestError::format(
+            path,
+            format!("line {}", layout.first_data_line()),
+            "at least one row of samples after the header",
+            "no data rows",
+        ));
+    }
+    if df.columns().iter().any(|c| c.null_count() > 0) {
+        diagnose_csv(path, names, layout)?;
+    }
+    Ok(df)
+}
+
+/// Walks the data lines and returns the first ragged row or non-numeric cell.
+fn diagnose_csv(path: &Path, names: &[String], layout: CsvLayout) -> Result<(), IngestError> {
+    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let lines = BufReader::new(file).split(b'\n').enumerate()
+        .skip(layout.first_data_line() - 1);
+    let limit = layout.n_rows.unwrap_or(usize::MAX);
+    for (i, line) in lines.take(limit) {
+        let line_no = i + 1;
+        let bytes = line.map_err(|e| IngestError::io(path, e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_end_matches('\r');
+        if text.is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = text.split(',').collect();
+        if cells.len() != names.len() {
+            return Err(IngestError::format(
+                path,
+                format!("line {line_no}"),
+                format!("{} fields, as in the header", names.len()),
+                format!("{} fields", cells.len()),
+            ));
+        }
+        for (cell, name) in cells.iter().zip(names) {
+            let cell = cell.trim();
+            if !MISSING.contains(&cell) && cell.parse::<f64>().is_err() {
+                return Err(IngestError::format(
+                    path,
+                    format!("line {line_no}, column `{name}`"),
+                    "a number",
+                    format!("{cell:?}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first line of a file, without its line ending.
+///
+/// # Errors
+/// An empty file.
+pub(crate) fn first_line(path: &Path) -> Result<String, IngestError> {
+    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let mut line = Vec::new();
+    BufReader::new(file)
+        .take(1 << 20)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| IngestError::io(path, e))?;
+    let text = String::from_utf8_lossy(&line).trim_end().to_string();
+    if text.is_empty() {
+        return Err(IngestError::format(
+            path,
+            "line 1",
+            "a header line of column names",
+            if line.is_empty() { "an empty file" } else { "an empty line" },
+        ));
+    }
+    Ok(text)
+}
+
+/// Header cells, trimmed and unquoted.
+pub(crate) fn split_header(line: &str) -> Vec<String> {
+    line.split(',')
+        .map(|c| c.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+pub(crate) fn check_unique(path: &Path, names: &[String], line: usize) -> Result<(), IngestError> {
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(IngestError::format(
+                path,
+                format!("line {line}, column {}", i + 1),
+                "unique column names",
+                format!("`{name}` a second time"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every named column as f64 samples; nulls become NaN.
+pub(crate) fn frame_columns(
+    path: &Path,
+    df: &DataFrame,
+    names: &[String],
+) -> Result<Vec<Array1<f64>>, IngestError> {
+    names
+        .iter()
+        .map(|name| {
+            let col = df.column(name).map_err(|e| IngestError::table(path, e))?;
+            if !col.dtype().is_primitive_numeric() {
+                return Err(IngestError::format(
+                    path,
+                    format!("column `{name}`"),
+                    "numbers",
+                    format!("values of type {}", col.dtype()),
+                ));
+            }
+            let cast = col
+                .cast(&DataType::Float64)
+                .map_err(|e| IngestError::table(path, e))?;
+            let values = cast.f64().map_err(|e| IngestError::table(path, e))?;
+            Ok(values
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect::<Array1<f64>>())
+        })
+        .collect()
+}
+
+/// `EMG UT L [uV]` → (`EMG UT L`, `uV`); `force (N)` → (`force`, `N`).
+pub(crate) fn split_unit(header: &str) -> (String, Option<String>) {
+    let h = header.trim();
+    for (open, close) in [('[', ']'), ('(', ')')] {
+        if let Some(stripped) = h.strip_suffix(close) {
+            if let Some(at) = stripped.rfind(open) {
+                let unit = stripped[at + 1..].trim();
+                if !unit.is_empty() {
+                    return (stripped[..at].trim().to_string(), Some(unit.to_string()));
+                }
+            }
+        }
+    }
+    (h.to_string(), None)
+}
+
+/// Columns → channels, taking the time column (if any) for the rate and gaps.
+///
+/// `units`: a unit per column from a vendor units line; else units come from the header.
+/// `first_row_line`: the line (or row) number of the first sample, for errors.
+pub(crate) fn from_columns(
+    path: &Path,
+    names: Vec<String>,
+    mut columns: Vec<Array1<f64>>,
+    units: Option<Vec<Option<String>>>,
+    rules: TimeRules,
+    first_row_line: usize,
+) -> Result<RawRecording, IngestError> {
+    let split: Vec<(String, Option<String>)> = names.iter().map(|n| split_unit(n)).collect();
+    let time_col = split.iter().position(|(name, unit)| {
+        name == TIME_COLUMN || (name.eq_ignore_ascii_case("time") && unit.as_deref() == Some("s"))
+    });
+    let n = columns.first().map_or(0, |c| c.len());
+    let (fs_hz, gaps) = match time_col {
+        Some(t) => {
+            let time = columns.remove(t);
+            time_base(path, &names[t], time.as_slice().unwrap_or(&[]), rules, first_row_line)?
+        }
+        None => match rules.sidecar_fs_hz {
+            Some(fs) => (fs, Vec::new()),
+            None => {
+                return Err(IngestError::format(
+                    path,
+                    "columns",
+                    "a `time_s` column, or `SamplingFrequency` in the sidecar JSON",
+                    "neither",
+                ))
+            }
+        },
+    };
+    let mut units = units.unwrap_or_default();
+    if let Some(t) = time_col.filter(|&t| t < units.len()) {
+        units.remove(t);
+    }
+    let channels = split
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != time_col)
+        .map(|(_, named)| named)
+        .zip(columns)
+        .enumerate()
+        .map(|(i, ((name, header_unit), samples))| RawChannel {
+            name,
+            unit: units.get(i).cloned().flatten().or(header_unit),
+            fs_hz,
+            samples,
+            physical_range: None,
+        })
+        .collect();
+    debug_assert!(n > 0);
+    Ok(RawRecording {
+        channels,
+        gaps,
+        ..RawRecording::default()
+    })
+}
+
+/// Rate and gaps from a time column. The rate is the sidecar's if given, else the median
+/// step; this is timing metadata, not arithmetic on samples.
+fn time_base(
+    path: &Path,
+    column: &str,
+    time: &[f64],
+    rules: TimeRules,
+    first_row_line: usize,
+) -> Result<(f64, Vec<TimeGap>), IngestError> {
+    for (i, pair) in time.windows(2).enumerate() {
+        if !(pair[1] > pair[0]) {
+            return Err(IngestError::format(
+                path,
+                format!("line {}, column `{column}`", first_row_line + i + 1),
+                format!("a time after {} s (time must increase)", pair[0]),
+                format!("{} s", pair[1]),
+            ));
+        }
+    }
+    if let Some(i) = time.iter().position(|t| !t.is_finite()) {
+        return Err(IngestError::format(
+            path,
+            format!("line {}, column `{column}`", first_row_line + i),
+            "a finite time in seconds",
+            time[i].to_string(),
+        ));
+    }
+    let fs_hz = match rules.sidecar_fs_hz {
+        Some(fs) => fs,
+        None => {
+            let mut steps: Vec<f64> = time.windows(2).map(|p| p[1] - p[0]).collect();
+            if steps.is_empty() {
+                return Err(IngestError::format(
+                    path,
+                    format!("column `{column}`"),
+                    "at least two samples to find the rate, or `SamplingFrequency` in the sidecar",
+                    "one sample",
+                ));
+            }
+            let mid = steps.len() / 2;
+            let (_, median, _) = steps.select_nth_unstable_by(mid, f64::total_cmp);
+            1.0 / *median
+        }
+    };
+    let period = 1.0 / fs_hz;
+    let gaps = time
+        .windows(2)
+        .enumerate()
+        .filter(|(_, p)| p[1] - p[0] > rules.gap_periods * period)
+        .map(|(i, p)| TimeGap {
+            at_s: (i + 1) as f64 * period,
+            gap_s: p[1] - p[0] - period,
+        })
+        .collect();
+    Ok((fs_hz, gaps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_in_headers_are_split_off() {
+        assert_eq!(split_unit("EMG UT L [uV]"), ("EMG UT L".into(), Some("uV".into())));
+        assert_eq!(split_unit("force (N)"), ("force".into(), Some("N".into())));
+        assert_eq!(split_unit("EMG1"), ("EMG1".into(), None));
+    }
+}

@@ -1,0 +1,45 @@
+//! palpa: a batch pipeline for palpation-session recordings — the force a therapist or
+//! algometer applies, and surface EMG of the muscles under the finger.
+//!
+//! The modules follow the data (DESIGN §1): [`ingest`] turns files into
+//! [`model::Recording`]s, and [`pipeline`] strings the stages together for each command.
+//! Every tunable number lives in [`config`].
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod ingest;
+pub mod model;
+pub mod pipeline;
+
+use std::path::PathBuf;
+
+/// Why a command could not run at all (exit code 1). A recording that fails inside a batch
+/// is not an `Error`: it is counted in [`Outcome::failed`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file is unreadable or invalid.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// An input could not be read.
+    #[error(transparent)]
+    Ingest(#[from] ingest::IngestError),
+    /// An output could not be written.
+    #[error("{}: {message}", path.display())]
+    Output {
+        /// The output file or folder.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What a command did: how many inputs failed (exit code 2 when any did).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Inputs processed.
+    pub done: usize,
+    /// Inputs that failed; each was reported with its error.
+    pub failed: usize,
+}

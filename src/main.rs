@@ -1,0 +1,33 @@
+//! The `palpa` binary: parse the command line, call the library, map the outcome to an exit
+//! code — 0 all ok, 1 nothing could be done, 2 some inputs failed (DESIGN §5).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use palpa::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
+    let result: anyhow::Result<palpa::Outcome> = match cli.command {
+        Command::Inspect(a) => palpa::pipeline::inspect(&a).map_err(Into::into),
+        Command::Export(a) => palpa::pipeline::export(&a).map_err(Into::into),
+        Command::Config => {
+            print!("{}", palpa::config::Config::default().to_toml());
+            Ok(palpa::Outcome::default())
+        }
+    };
+    match result {
+        Ok(outcome) if outcome.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("palpa: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
