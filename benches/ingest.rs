@@ -1,1 +1,75 @@
-fn main(){}
+//! Ingest speed: every sample of a 1-hour, 8-channel, 2 kHz EDF (115 MB, written by palpa's
+//! EDF writer into a temporary folder), and `inspect` of the same file, which reads only the
+//! header and the annotation bytes. Goals (issue [1/7]): ≥ 300 MB/s of file; inspect well
+//! under 50 ms.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ndarray::Array1;
+use palpa::config::Config;
+use palpa::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
+use palpa::ingest::{self, source_of_file};
+
+const FS_HZ: usize = 2000;
+const DURATION_S: usize = 3600;
+const CHANNELS: usize = 8;
+
+fn write_hour(path: &Path) {
+    let n = FS_HZ * DURATION_S;
+    let signals: Vec<Array1<f64>> = (0..CHANNELS)
+        .map(|c| Array1::from_shape_fn(n, |i| ((i * (c + 3)) % 2001) as f64 - 1000.0))
+        .collect();
+    let labels: Vec<String> = (0..CHANNELS).map(|c| format!("EMG ch{c}")).collect();
+    edf::write(
+        path,
+        &FileToWrite {
+            variant: Variant::Edf,
+            continuity: Continuity::Continuous,
+            patient: "X X X X",
+            recording: "Startdate X X X X",
+            start_date: "21.11.26",
+            start_time: "10.00.00",
+            start_offset_s: 0.0,
+            record_duration_s: 1.0,
+            signals: signals
+                .iter()
+                .zip(&labels)
+                .map(|(s, label)| SignalToWrite {
+                    label,
+                    unit: "uV",
+                    physical_range: [-3276.8, 3276.7],
+                    digital_range: [-32768, 32767],
+                    samples_per_record: FS_HZ,
+                    samples: s.view(),
+                })
+                .collect(),
+            annotations: &[],
+        },
+    )
+    .expect("bench file written");
+}
+
+fn ingest(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("hour.edf");
+    write_hour(&path);
+    let bytes = std::fs::metadata(&path).expect("bench file").len();
+
+    let mut group = c.benchmark_group("edf_1h_8ch_2khz");
+    group.throughput(Throughput::Bytes(bytes));
+    group.sample_size(10);
+    group.bench_function("read_all_samples", |b| {
+        b.iter(|| edf::read(&path).expect("readable"))
+    });
+    group.finish();
+
+    let source = source_of_file(&path).expect("source");
+    let cfg = Config::default();
+    c.bench_function("inspect_edf_1h_8ch_2khz", |b| {
+        b.iter(|| ingest::describe(&source, &cfg).expect("describable"))
+    });
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

@@ -532,7 +532,10 @@ impl Config {
             );
         }
         v.positive("episodes.plateau_min_s", p.plateau_min_s);
-        v.fraction("episodes.plateau_tolerance_fraction", p.plateau_tolerance_fraction);
+        v.fraction(
+            "episodes.plateau_tolerance_fraction",
+            p.plateau_tolerance_fraction,
+        );
         v.fraction("episodes.hold_reach_fraction", p.hold_reach_fraction);
         v.increasing("episodes.ramp_fractions", p.ramp_fractions);
         v.increasing("episodes.ppt_ramp_fractions", p.ppt_ramp_fractions);
@@ -572,7 +575,10 @@ impl Config {
         v.increasing("audit.pressure_kpa", a.pressure_kpa);
         v.positive("audit.ppt_ramp_kpa_per_s", a.ppt_ramp_kpa_per_s);
         v.positive("audit.hold_ramp_max_kpa_per_s", a.hold_ramp_max_kpa_per_s);
-        v.fraction("audit.ppt_ramp_tolerance_fraction", a.ppt_ramp_tolerance_fraction);
+        v.fraction(
+            "audit.ppt_ramp_tolerance_fraction",
+            a.ppt_ramp_tolerance_fraction,
+        );
         v.fraction("audit.plateau_cv_max", a.plateau_cv_max);
 
         if v.problems.is_empty() {
@@ -650,7 +656,7 @@ mod tests {
     #[test]
     fn unknown_key_is_named() {
         let (key, message) = Config::from_toml("[emg]\nbandpas_hz = [10.0, 400.0]\n").unwrap_err();
-        assert_eq!(key, "emg");
+        assert_eq!(key, "emg.bandpas_hz");
         assert!(message.contains("bandpas_hz"), "{message}");
     }
 

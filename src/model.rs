@@ -204,7 +204,8 @@ pub fn time_axis_s(n: usize, fs_hz: f64, gaps: &[TimeGap]) -> Array1<f64> {
     let mut t = Array1::from_shape_fn(n, |i| i as f64 / fs_hz);
     for gap in gaps {
         let from = (gap.at_s * fs_hz).round() as usize;
-        t.slice_mut(ndarray::s![from.min(n)..]).mapv_inplace(|x| x + gap.gap_s);
+        t.slice_mut(ndarray::s![from.min(n)..])
+            .mapv_inplace(|x| x + gap.gap_s);
     }
     t
 }

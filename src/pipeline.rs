@@ -35,34 +35,38 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Error> {
 /// Only a bad config or an unlistable folder; bad recordings are counted in the outcome.
 pub fn inspect(args: &InspectArgs) -> Result<Outcome, Error> {
     let cfg = load_config(args.config.as_deref())?;
-    let mut sources = Vec::new();
+    let mut sources: Vec<(PathBuf, Result<Source, ingest::IngestError>)> = Vec::new();
     for path in &args.files {
         if path.is_dir() {
-            sources.extend(ingest::discover(path)?.into_iter().map(Ok));
+            sources.extend(
+                ingest::discover(path)?
+                    .into_iter()
+                    .map(|s| (s.path.clone(), Ok(s))),
+            );
         } else {
-            sources.push(ingest::source_of_file(path).map_err(|e| (path.clone(), e)));
+            sources.push((path.clone(), ingest::source_of_file(path)));
         }
     }
     let mut outcome = Outcome::default();
     let mut json_items = Vec::new();
-    for source in sources {
-        let result = source.map_err(|(p, e)| (p, e)).and_then(|s: Source| {
-            ingest::describe(&s, &cfg).map_err(|e| (s.path.clone(), e))
-        });
-        match result {
+    for (path, source) in sources {
+        match source.and_then(|s| ingest::describe(&s, &cfg)) {
             Ok(info) => {
                 outcome.done += 1;
                 if args.json {
-                    json_items.push(serde_json::to_value(&info).expect("RecordingInfo is plain data"));
+                    json_items
+                        .push(serde_json::to_value(&info).expect("RecordingInfo is plain data"));
                 } else {
                     print!("{}", render_info(&info));
                 }
             }
-            Err((path, e)) => {
+            Err(e) => {
                 outcome.failed += 1;
                 eprintln!("palpa: {e}");
                 if args.json {
-                    json_items.push(json!({ "path": path.display().to_string(), "error": e.to_string() }));
+                    json_items.push(
+                        json!({ "path": path.display().to_string(), "error": e.to_string() }),
+                    );
                 }
             }
         }
@@ -87,7 +91,13 @@ fn render_info(info: &RecordingInfo) -> String {
         info.channels.len(),
         info.annotations.len()
     );
-    let name_width = info.channels.iter().map(|c| c.name.chars().count()).max().unwrap_or(4).max(4);
+    let name_width = info
+        .channels
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let _ = writeln!(
         out,
         "  {:<name_width$}  {:<12} {:<6} {:>10} {:>10} {:>11}  muscle / side",
@@ -108,7 +118,9 @@ fn render_info(info: &RecordingInfo) -> String {
         );
     }
     for a in &info.annotations {
-        let duration = a.duration_s.map_or(String::new(), |d| format!(" for {d} s"));
+        let duration = a
+            .duration_s
+            .map_or(String::new(), |d| format!(" for {d} s"));
         let _ = writeln!(out, "  @ {:>10.4} s{duration}: {}", a.onset_s, a.text);
     }
     out
@@ -130,7 +142,10 @@ pub fn export(args: &ExportArgs) -> Result<Outcome, Error> {
     for ch in &rec.channels {
         let stem = unique_stem(file_stem(&ch.name), &mut used);
         let mut df = DataFrame::new_infer_height(vec![
-            Column::new("time_s".into(), time_axis_s(ch.samples.len(), ch.fs_hz, &rec.gaps).to_vec()),
+            Column::new(
+                "time_s".into(),
+                time_axis_s(ch.samples.len(), ch.fs_hz, &rec.gaps).to_vec(),
+            ),
             Column::new("raw".into(), ch.samples.to_vec()),
         ])
         .map_err(|e| output_error(&args.out, e))?;
@@ -142,7 +157,13 @@ pub fn export(args: &ExportArgs) -> Result<Outcome, Error> {
 /// Channel name → file stem: characters outside `A-Za-z0-9._-` become `_` (DESIGN §5).
 pub fn file_stem(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -11,7 +11,9 @@ use std::path::Path;
 
 use super::sidecar::Tsv;
 use super::IngestError;
-use crate::model::{normalise_words, ChannelKind, Muscle, Side, Unit, NEWTONS_PER_LBF, STANDARD_GRAVITY_M_PER_S2};
+use crate::model::{
+    normalise_words, ChannelKind, Muscle, Side, Unit, NEWTONS_PER_LBF, STANDARD_GRAVITY_M_PER_S2,
+};
 
 /// One row of `*_channels.tsv`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,8 +42,15 @@ pub struct ChannelRow {
 /// No `name` column, or a `sampling_frequency` that is not a number.
 pub fn channel_rows(tsv: &Tsv) -> Result<Vec<ChannelRow>, IngestError> {
     let name = tsv.required("name")?;
-    let [kind, units, muscle, side, fs, status] =
-        ["type", "units", "target_muscle", "side", "sampling_frequency", "status"].map(|c| tsv.column(c));
+    let [kind, units, muscle, side, fs, status] = [
+        "type",
+        "units",
+        "target_muscle",
+        "side",
+        "sampling_frequency",
+        "status",
+    ]
+    .map(|c| tsv.column(c));
     (0..tsv.rows.len())
         .map(|r| {
             let text = |c| tsv.cell(r, c).map(str::to_string);
@@ -52,7 +61,9 @@ pub fn channel_rows(tsv: &Tsv) -> Result<Vec<ChannelRow>, IngestError> {
                 target_muscle: text(muscle),
                 side: text(side),
                 sampling_frequency_hz: tsv.number(r, fs)?,
-                bad: tsv.cell(r, status).is_some_and(|s| s.eq_ignore_ascii_case("bad")),
+                bad: tsv
+                    .cell(r, status)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("bad")),
                 line: r + 2,
             })
         })
@@ -96,7 +107,10 @@ pub fn classify(
             return Err(IngestError::format(
                 path,
                 format!("channel `{name}`, unit"),
-                format!("the unit in the file (`{f}`) to agree with `*_channels.tsv` line {}", row.map_or(0, |r| r.line)),
+                format!(
+                    "the unit in the file (`{f}`) to agree with `*_channels.tsv` line {}",
+                    row.map_or(0, |r| r.line)
+                ),
                 format!("`{t}` in the TSV"),
             ))
         }
@@ -106,30 +120,41 @@ pub fn classify(
     };
     let quantity = Quantity::of(&unit_text, probe_area_cm2);
     let words = normalise_words(name);
-    let kind = kind_of(row.and_then(|r| r.kind.as_deref()), &words, quantity.as_ref());
-    let (unit, scale) = match kind {
-        ChannelKind::Emg => match quantity {
-            Some(Quantity::Voltage(s)) => (Unit::Microvolt, s),
-            _ => return Err(unknown_unit(path, name, &unit_text, "EMG", "V, mV, uV, µV")),
-        },
-        ChannelKind::Force => match quantity {
-            Some(Quantity::Force(s) | Quantity::Pressure(s)) => (Unit::Newton, s),
-            _ => {
-                return Err(unknown_unit(
+    let kind = kind_of(
+        row.and_then(|r| r.kind.as_deref()),
+        &words,
+        quantity.as_ref(),
+    );
+    let (unit, scale) =
+        match kind {
+            ChannelKind::Emg => match quantity {
+                Some(Quantity::Voltage(s)) => (Unit::Microvolt, s),
+                _ => return Err(unknown_unit(path, name, &unit_text, "EMG", "V, mV, uV, µV")),
+            },
+            ChannelKind::Force => match quantity {
+                Some(Quantity::Force(s) | Quantity::Pressure(s)) => (Unit::Newton, s),
+                _ => return Err(unknown_unit(
                     path,
                     name,
                     &unit_text,
                     "force",
                     "N, kN, kgf, kg, lbf (force) or kPa, Pa, kg/cm2, N/cm2 (pressure × probe area)",
-                ))
-            }
-        },
-        ChannelKind::Displacement => match quantity {
-            Some(Quantity::Length(s)) => (Unit::Millimetre, s),
-            _ => return Err(unknown_unit(path, name, &unit_text, "displacement", "mm, cm, m, um")),
-        },
-        ChannelKind::Trigger | ChannelKind::Other => (Unit::AsRecorded(unit_text.clone()), 1.0),
-    };
+                )),
+            },
+            ChannelKind::Displacement => match quantity {
+                Some(Quantity::Length(s)) => (Unit::Millimetre, s),
+                _ => {
+                    return Err(unknown_unit(
+                        path,
+                        name,
+                        &unit_text,
+                        "displacement",
+                        "mm, cm, m, um",
+                    ))
+                }
+            },
+            ChannelKind::Trigger | ChannelKind::Other => (Unit::AsRecorded(unit_text.clone()), 1.0),
+        };
     let (label_muscle, label_side) = muscle_from_label(&words);
     let muscle = row
         .and_then(|r| r.target_muscle.as_deref())
@@ -149,7 +174,13 @@ pub fn classify(
     })
 }
 
-fn unknown_unit(path: &Path, channel: &str, unit: &str, kind: &'static str, expected: &'static str) -> IngestError {
+fn unknown_unit(
+    path: &Path,
+    channel: &str,
+    unit: &str,
+    kind: &'static str,
+    expected: &'static str,
+) -> IngestError {
     IngestError::UnknownUnit {
         path: path.to_path_buf(),
         channel: channel.to_string(),
@@ -172,9 +203,16 @@ fn kind_of(tsv_type: Option<&str>, words: &str, quantity: Option<&Quantity>) -> 
     let has = |w: &str| words.split(' ').any(|x| x.starts_with(w));
     if has("emg") {
         ChannelKind::Emg
-    } else if matches!(quantity, Some(Quantity::Force(_) | Quantity::Pressure(_))) || has("force") || has("pressure") {
+    } else if matches!(quantity, Some(Quantity::Force(_) | Quantity::Pressure(_)))
+        || has("force")
+        || has("pressure")
+    {
         ChannelKind::Force
-    } else if matches!(quantity, Some(Quantity::Length(_))) || has("displacement") || has("indentation") || has("depth") {
+    } else if matches!(quantity, Some(Quantity::Length(_)))
+        || has("displacement")
+        || has("indentation")
+        || has("depth")
+    {
         ChannelKind::Displacement
     } else if has("trig") || has("marker") || words == "status" {
         ChannelKind::Trigger
@@ -242,7 +280,10 @@ fn muscle_from_label(words: &str) -> (Option<Muscle>, Option<Side>) {
                 .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
         })
     };
-    let mut rest: Vec<&str> = words.split(' ').filter(|w| !w.is_empty() && !is_signal_word(w)).collect();
+    let mut rest: Vec<&str> = words
+        .split(' ')
+        .filter(|w| !w.is_empty() && !is_signal_word(w))
+        .collect();
     let mut side = None;
     if rest.len() > 1 {
         if let Some(s) = rest.last().and_then(|w| Side::parse(w)) {
@@ -267,7 +308,10 @@ mod tests {
     #[test]
     fn labels_give_kind_muscle_and_side() {
         let c = classify_label("EMG UT L", "mV").unwrap();
-        assert_eq!((c.kind, c.unit.clone(), c.scale), (ChannelKind::Emg, Unit::Microvolt, 1e3));
+        assert_eq!(
+            (c.kind, c.unit.clone(), c.scale),
+            (ChannelKind::Emg, Unit::Microvolt, 1e3)
+        );
         assert_eq!(c.muscle.unwrap().as_str(), "upper trapezius");
         assert_eq!(c.side, Some(Side::Left));
 
@@ -282,7 +326,10 @@ mod tests {
     #[test]
     fn force_and_pressure_units_become_newtons() {
         let c = classify_label("Probe", "kgf").unwrap();
-        assert_eq!((c.kind, c.unit, c.scale), (ChannelKind::Force, Unit::Newton, 9.806_65));
+        assert_eq!(
+            (c.kind, c.unit, c.scale),
+            (ChannelKind::Force, Unit::Newton, 9.806_65)
+        );
         let c = classify(Path::new("x"), "Probe", Some("kPa"), None, 2.0).unwrap();
         assert_eq!((c.kind, c.scale), (ChannelKind::Force, 0.2));
         let c = classify_label("algometer force", "lbf").unwrap();
@@ -291,11 +338,19 @@ mod tests {
 
     #[test]
     fn unknown_unit_of_an_analysed_kind_is_an_error_naming_the_channel() {
-        let err = classify_label("EMG UT L", "furlong").unwrap_err().to_string();
-        assert!(err.contains("channel `EMG UT L`") && err.contains("`furlong`"), "{err}");
+        let err = classify_label("EMG UT L", "furlong")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("channel `EMG UT L`") && err.contains("`furlong`"),
+            "{err}"
+        );
         // An unanalysed channel keeps whatever unit it had.
         let c = classify_label("Temp rectal", "DegC").unwrap();
-        assert_eq!((c.kind, c.unit), (ChannelKind::Other, Unit::AsRecorded("DegC".into())));
+        assert_eq!(
+            (c.kind, c.unit),
+            (ChannelKind::Other, Unit::AsRecorded("DegC".into()))
+        );
     }
 
     #[test]
@@ -314,8 +369,16 @@ mod tests {
         assert_eq!(c.muscle.unwrap().as_str(), "levator scapulae");
         assert_eq!(c.side, Some(Side::Right));
 
-        let bad = ChannelRow { units: Some("mV".into()), ..row };
-        let err = classify(Path::new("x"), "ch1", Some("uV"), Some(&bad), 1.0).unwrap_err().to_string();
-        assert!(err.contains("channel `ch1`") && err.contains("line 2"), "{err}");
+        let bad = ChannelRow {
+            units: Some("mV".into()),
+            ..row
+        };
+        let err = classify(Path::new("x"), "ch1", Some("uV"), Some(&bad), 1.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("channel `ch1`") && err.contains("line 2"),
+            "{err}"
+        );
     }
 }

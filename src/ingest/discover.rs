@@ -83,7 +83,10 @@ impl BidsName {
         let suffix = parts.pop()?.to_string();
         let entities = parts
             .into_iter()
-            .map(|p| p.split_once('-').map(|(k, v)| (k.to_string(), v.to_string())))
+            .map(|p| {
+                p.split_once('-')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
             .collect::<Option<Vec<_>>>()?;
         Some(BidsName { entities, suffix })
     }
@@ -114,7 +117,10 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
         .filter_map(|path| {
             let format = Format::of(&path)?;
             let stem = path.file_stem()?.to_str()?;
-            if ["_events", "_channels", "participants"].iter().any(|s| stem.ends_with(s)) {
+            if ["_events", "_channels", "participants"]
+                .iter()
+                .any(|s| stem.ends_with(s))
+            {
                 return None;
             }
             Some(source(root, path.clone(), format, &mut listing))
@@ -138,7 +144,10 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
             format!("{:?}", path.extension().unwrap_or_default()),
         )
     })?;
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let root = parent
         .ancestors()
         .find(|dir| dir.join("dataset_description.json").is_file())
@@ -146,14 +155,23 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
     source(root, path.to_path_buf(), format, &mut Listing::default())
 }
 
-fn source(root: &Path, path: PathBuf, format: Format, listing: &mut Listing) -> Result<Source, IngestError> {
+fn source(
+    root: &Path,
+    path: PathBuf,
+    format: Format,
+    listing: &mut Listing,
+) -> Result<Source, IngestError> {
     let rel = path.strip_prefix(root).unwrap_or(&path).with_extension("");
     let id = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let bids = BidsName::parse(&stem).filter(|b| b.get("sub").is_some());
     let (entities, json, channels_tsv, events_tsv) = match bids {
@@ -199,7 +217,10 @@ fn inherited(
     ext: &str,
     listing: &mut Listing,
 ) -> Result<Vec<PathBuf>, IngestError> {
-    let mut chain: Vec<&Path> = dir.ancestors().take_while(|d| d.starts_with(root)).collect();
+    let mut chain: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| d.starts_with(root))
+        .collect();
     chain.reverse();
     let mut found = Vec::new();
     for folder in chain {
@@ -247,7 +268,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     }
     entries.sort();
     for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }

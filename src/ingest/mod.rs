@@ -22,8 +22,10 @@ pub use discover::{discover, source_of_file, Format, Source};
 pub use error::IngestError;
 
 use crate::config::Config;
-use crate::model::{Annotation, Channel, ChannelKind, Muscle, Recording, RecordingMeta, Side, TimeGap};
-use channel::{channel_rows, classify, ChannelRow, Classified};
+use crate::model::{
+    Annotation, Channel, ChannelKind, Muscle, Recording, RecordingMeta, Side, TimeGap, Unit,
+};
+use channel::{channel_rows, classify, ChannelRow};
 use sidecar::{SidecarJson, Tsv};
 
 /// One channel as a reader found it, before typing and unit scaling.
@@ -68,10 +70,22 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
     let mut channels = Vec::with_capacity(raw.channels.len());
     for ch in raw.channels {
         let row = rows.iter().find(|r| r.name == ch.name);
-        let c = classify(&source.path, &ch.name, ch.unit.as_deref(), row, meta.probe_area_cm2)?;
+        let c = classify(
+            &source.path,
+            &ch.name,
+            ch.unit.as_deref(),
+            row,
+            meta.probe_area_cm2,
+        )?;
         channels.push(Channel {
-            samples: if c.scale == 1.0 { ch.samples } else { ch.samples * c.scale },
-            physical_range: ch.physical_range.map(|[lo, hi]| [lo * c.scale, hi * c.scale]),
+            samples: if c.scale == 1.0 {
+                ch.samples
+            } else {
+                ch.samples * c.scale
+            },
+            physical_range: ch
+                .physical_range
+                .map(|[lo, hi]| [lo * c.scale, hi * c.scale]),
             name: ch.name,
             kind: c.kind,
             unit: c.unit,
@@ -82,7 +96,11 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
         });
     }
     let annotations = merge_events(source, raw.annotations)?;
-    let meta = with_palpated_muscle(meta, &annotations, channels.iter().map(|c| (c.kind, &c.muscle, c.side)));
+    let meta = with_palpated_muscle(
+        meta,
+        &annotations,
+        channels.iter().map(|c| (c.kind, &c.muscle, c.side)),
+    );
     Ok(Recording {
         id: source.id.clone(),
         path: source.path.clone(),
@@ -148,7 +166,17 @@ pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestEr
             channels: rec
                 .channels
                 .iter()
-                .map(|c| info(&c.name, c.fs_hz, c.samples.len(), &classified_of(c)))
+                .map(|c| {
+                    info(
+                        &c.name,
+                        c.fs_hz,
+                        c.samples.len(),
+                        c.kind,
+                        &c.unit,
+                        c.muscle.as_ref(),
+                        c.side,
+                    )
+                })
                 .collect(),
             annotations: rec.annotations,
         });
@@ -160,13 +188,31 @@ pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestEr
     let ordinary: Vec<usize> = (0..header.signals.len())
         .filter(|&i| !header.signals[i].is_annotations())
         .collect();
-    let rows = channel_rows_of(source, ordinary.iter().map(|&i| header.signals[i].label.as_str()))?;
+    let rows = channel_rows_of(
+        source,
+        ordinary.iter().map(|&i| header.signals[i].label.as_str()),
+    )?;
     let mut channels = Vec::with_capacity(ordinary.len());
     for &i in &ordinary {
         let s = &header.signals[i];
         let row = rows.iter().find(|r| r.name == s.label);
-        let c = classify(&source.path, &s.label, Some(&s.physical_dimension), row, meta.probe_area_cm2)?;
-        channels.push(info(&s.label, header.fs_hz(i), header.n_records * s.samples_per_record, &c));
+        let c = classify(
+            &source.path,
+            &s.label,
+            Some(&s.physical_dimension),
+            row,
+            meta.probe_area_cm2,
+        )?;
+        let n = header.n_records * s.samples_per_record;
+        channels.push(info(
+            &s.label,
+            header.fs_hz(i),
+            n,
+            c.kind,
+            &c.unit,
+            c.muscle.as_ref(),
+            c.side,
+        ));
     }
     let annotations = merge_events(source, timeline.annotations)?;
     Ok(RecordingInfo {
@@ -179,27 +225,24 @@ pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestEr
     })
 }
 
-fn info(name: &str, fs_hz: f64, n_samples: usize, c: &Classified) -> ChannelInfo {
+fn info(
+    name: &str,
+    fs_hz: f64,
+    n_samples: usize,
+    kind: ChannelKind,
+    unit: &Unit,
+    muscle: Option<&Muscle>,
+    side: Option<Side>,
+) -> ChannelInfo {
     ChannelInfo {
         name: name.to_string(),
-        kind: c.kind,
-        unit: c.unit.as_str().to_string(),
+        kind,
+        unit: unit.as_str().to_string(),
         fs_hz,
         n_samples,
         duration_s: n_samples as f64 / fs_hz,
-        muscle: c.muscle.as_ref().map(|m| m.as_str().to_string()),
-        side: c.side.map(|s| s.as_str().to_string()),
-    }
-}
-
-fn classified_of(c: &Channel) -> Classified {
-    Classified {
-        kind: c.kind,
-        unit: c.unit.clone(),
-        scale: 1.0,
-        muscle: c.muscle.clone(),
-        side: c.side,
-        marked_bad: c.marked_bad,
+        muscle: muscle.map(|m| m.as_str().to_string()),
+        side: side.map(|s| s.as_str().to_string()),
     }
 }
 
@@ -216,7 +259,11 @@ fn meta_of(source: &Source, json: &SidecarJson, cfg: &Config) -> RecordingMeta {
     meta
 }
 
-fn read_raw(source: &Source, meta: &RecordingMeta, cfg: &Config) -> Result<RawRecording, IngestError> {
+fn read_raw(
+    source: &Source,
+    meta: &RecordingMeta,
+    cfg: &Config,
+) -> Result<RawRecording, IngestError> {
     let path = &source.path;
     let rules = table::TimeRules {
         sidecar_fs_hz: meta.sampling_frequency_hz,
@@ -235,7 +282,10 @@ fn read_raw(source: &Source, meta: &RecordingMeta, cfg: &Config) -> Result<RawRe
                         unit: Some(s.physical_dimension.clone()),
                         fs_hz: data.header.fs_hz(i),
                         samples,
-                        physical_range: Some([s.physical_min.min(s.physical_max), s.physical_min.max(s.physical_max)]),
+                        physical_range: Some([
+                            s.physical_min.min(s.physical_max),
+                            s.physical_min.max(s.physical_max),
+                        ]),
                     }
                 })
                 .collect();
@@ -273,22 +323,33 @@ fn channel_rows_of<'a>(
             path,
             format!("line {}, column `name`", row.line),
             format!("a channel of {}", source.path.display()),
-            format!("`{}`, which that file does not have (it has {:?})", row.name, present),
+            format!(
+                "`{}`, which that file does not have (it has {:?})",
+                row.name, present
+            ),
         ));
     }
     Ok(rows)
 }
 
 /// The file's own annotations plus `*_events.tsv`, sorted by onset.
-fn merge_events(source: &Source, mut annotations: Vec<Annotation>) -> Result<Vec<Annotation>, IngestError> {
+fn merge_events(
+    source: &Source,
+    mut annotations: Vec<Annotation>,
+) -> Result<Vec<Annotation>, IngestError> {
     if let Some(path) = &source.events_tsv {
         let tsv = Tsv::read(path)?;
-        let onset = Some(tsv.required("onset")?);
+        let onset = tsv.required("onset")?;
         let [duration, trial_type, muscle, side, site] =
             ["duration", "trial_type", "muscle", "side", "site"].map(|c| tsv.column(c));
         for r in 0..tsv.rows.len() {
-            let Some(onset_s) = tsv.number(r, onset)? else {
-                return Err(IngestError::format(path, tsv.place(r, onset.unwrap_or_default()), "an onset in seconds", "n/a"));
+            let Some(onset_s) = tsv.number(r, Some(onset))? else {
+                return Err(IngestError::format(
+                    path,
+                    tsv.place(r, onset),
+                    "an onset in seconds",
+                    "n/a",
+                ));
             };
             annotations.push(Annotation {
                 onset_s,
@@ -317,7 +378,9 @@ fn with_palpated_muscle<'a>(
         .iter()
         .filter_map(|a| a.muscle.as_ref().map(|m| (m, a.side)))
         .collect();
-    let emg: Vec<_> = channels.filter(|(k, _, _)| *k == ChannelKind::Emg).collect();
+    let emg: Vec<_> = channels
+        .filter(|(k, _, _)| *k == ChannelKind::Emg)
+        .collect();
     if let [(m, s)] = from_events.into_iter().collect::<Vec<_>>().as_slice() {
         meta.palpated_muscle = Some((*m).clone());
         meta.palpated_side = meta.palpated_side.or(*s);

@@ -40,7 +40,8 @@ pub struct SidecarJson {
 }
 
 impl SidecarJson {
-    /// Fills `meta` where it is still empty; `probe_area_cm2` falls back to `default_area`.
+    /// Sets the sidecar's keys on `meta`; subject, session and task keep the BIDS entities
+    /// when the file name has them; `probe_area_cm2` falls back to `default_area_cm2`.
     pub fn apply(&self, meta: &mut RecordingMeta, default_area_cm2: f64) {
         meta.subject = meta.subject.take().or_else(|| self.subject.clone());
         meta.session = meta.session.take().or_else(|| self.session.clone());
@@ -73,14 +74,24 @@ pub fn read_json(paths: &[PathBuf]) -> Result<SidecarJson, IngestError> {
             )
         })?;
         let Value::Object(object) = value else {
-            return Err(IngestError::format(path, "top level", "a JSON object", json_kind(&value)));
+            return Err(IngestError::format(
+                path,
+                "top level",
+                "a JSON object",
+                json_kind(&value),
+            ));
         };
         for (key, value) in object {
             origin.insert(key.clone(), path.clone());
             merged.insert(key, value);
         }
     }
-    let get = |key: &str| merged.get(key).filter(|v| !is_na(v)).map(|v| (v, &origin[key]));
+    let get = |key: &str| {
+        merged
+            .get(key)
+            .filter(|v| !is_na(v))
+            .map(|v| (v, &origin[key]))
+    };
     let number = |key: &str| -> Result<Option<f64>, IngestError> {
         get(key)
             .map(|(v, path)| match v.as_f64() {
@@ -99,14 +110,24 @@ pub fn read_json(paths: &[PathBuf]) -> Result<SidecarJson, IngestError> {
             .map(|(v, path)| match v {
                 Value::String(s) => Ok(s.trim().to_string()),
                 Value::Number(n) => Ok(n.to_string()),
-                _ => Err(IngestError::format(path, format!("key `{key}`"), "a string", v.to_string())),
+                _ => Err(IngestError::format(
+                    path,
+                    format!("key `{key}`"),
+                    "a string",
+                    v.to_string(),
+                )),
             })
             .transpose()
             .map(|s| s.filter(|s| !s.is_empty()))
     };
     let palpated_side = match get("PalpatedSide") {
         Some((v, path)) => Some(v.as_str().and_then(Side::parse).ok_or_else(|| {
-            IngestError::format(path, "key `PalpatedSide`", "`left` or `right`", v.to_string())
+            IngestError::format(
+                path,
+                "key `PalpatedSide`",
+                "`left` or `right`",
+                v.to_string(),
+            )
         })?),
         None => None,
     };
@@ -160,7 +181,12 @@ impl Tsv {
             .map_err(|e| IngestError::io(path, e))?
             .len();
         if size == 0 {
-            return Err(IngestError::format(path, "line 1", "a header line of column names", "an empty file"));
+            return Err(IngestError::format(
+                path,
+                "line 1",
+                "a header line of column names",
+                "an empty file",
+            ));
         }
         let df = CsvReadOptions::default()
             .with_has_header(true)
@@ -172,7 +198,11 @@ impl Tsv {
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|r| r.finish())
             .map_err(|e| IngestError::table(path, e))?;
-        let columns: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+        let columns: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         let mut rows = vec![Vec::with_capacity(columns.len()); df.height()];
         for col in df.columns() {
             let values = col.str().map_err(|e| IngestError::table(path, e))?;
@@ -249,8 +279,16 @@ mod tests {
     #[test]
     fn json_sidecars_merge_nearest_last() {
         let dir = tempfile::tempdir().unwrap();
-        let top = write(dir.path(), "a.json", r#"{"PowerLineFrequency": 50, "Therapist": "T1"}"#);
-        let near = write(dir.path(), "b.json", r#"{"Therapist": "T2", "PalpatedMuscle": "UT"}"#);
+        let top = write(
+            dir.path(),
+            "a.json",
+            r#"{"PowerLineFrequency": 50, "Therapist": "T1"}"#,
+        );
+        let near = write(
+            dir.path(),
+            "b.json",
+            r#"{"Therapist": "T2", "PalpatedMuscle": "UT"}"#,
+        );
         let json = read_json(&[top, near]).unwrap();
         assert_eq!(json.powerline_hz, Some(50.0));
         assert_eq!(json.therapist.as_deref(), Some("T2"));
@@ -262,13 +300,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "a.json", r#"{"ProbeAreaCm2": "one"}"#);
         let err = read_json(&[p]).unwrap_err().to_string();
-        assert!(err.contains("key `ProbeAreaCm2`") && err.contains("a number"), "{err}");
+        assert!(
+            err.contains("key `ProbeAreaCm2`") && err.contains("a number"),
+            "{err}"
+        );
     }
 
     #[test]
     fn tsv_reads_na_as_none_and_keeps_line_numbers() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "c.tsv", "name\ttype\tunits\nEMG1\tEMG\tuV\nF\tn/a\tN\n");
+        let p = write(
+            dir.path(),
+            "c.tsv",
+            "name\ttype\tunits\nEMG1\tEMG\tuV\nF\tn/a\tN\n",
+        );
         let tsv = Tsv::read(&p).unwrap();
         assert_eq!(tsv.cell(1, tsv.column("type")), None);
         assert_eq!(tsv.cell(1, tsv.column("units")), Some("N"));

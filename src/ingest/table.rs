@@ -44,11 +44,15 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
     let first = first_line(path)?;
     let names = split_header(&first);
     check_unique(path, &names, 1)?;
-    let df = read_numeric_csv(path, &names, CsvLayout {
+    let df = read_numeric_csv(
+        path,
+        &names,
+        CsvLayout {
             header_line: 1,
             skip_after_header: 0,
             n_rows: None,
-        })?;
+        },
+    )?;
     let columns = frame_columns(path, &df, &names)?;
     from_columns(path, names, columns, None, rules, 2)
 }
@@ -62,7 +66,11 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
     let df = ParquetReader::new(file)
         .finish()
         .map_err(|e| IngestError::table(path, e))?;
-    let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let columns = frame_columns(path, &df, &names)?;
     // Parquet rows have no lines; row r is reported as "row r + 1".
     from_columns(path, names, columns, None, rules, 1)
@@ -134,7 +142,9 @@ pub(crate) fn read_numeric_csv(
 /// Walks the data lines and returns the first ragged row or non-numeric cell.
 fn diagnose_csv(path: &Path, names: &[String], layout: CsvLayout) -> Result<(), IngestError> {
     let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
-    let lines = BufReader::new(file).split(b'\n').enumerate()
+    let lines = BufReader::new(file)
+        .split(b'\n')
+        .enumerate()
         .skip(layout.first_data_line() - 1);
     let limit = layout.n_rows.unwrap_or(usize::MAX);
     for (i, line) in lines.take(limit) {
@@ -186,7 +196,11 @@ pub(crate) fn first_line(path: &Path) -> Result<String, IngestError> {
             path,
             "line 1",
             "a header line of column names",
-            if line.is_empty() { "an empty file" } else { "an empty line" },
+            if line.is_empty() {
+                "an empty file"
+            } else {
+                "an empty line"
+            },
         ));
     }
     Ok(text)
@@ -275,11 +289,24 @@ pub(crate) fn from_columns(
     let time_col = split.iter().position(|(name, unit)| {
         name == TIME_COLUMN || (name.eq_ignore_ascii_case("time") && unit.as_deref() == Some("s"))
     });
-    let n = columns.first().map_or(0, |c| c.len());
+    if columns.first().is_none_or(|c| c.is_empty()) {
+        return Err(IngestError::format(
+            path,
+            "table",
+            "at least one column with at least one sample",
+            "no samples",
+        ));
+    }
     let (fs_hz, gaps) = match time_col {
         Some(t) => {
             let time = columns.remove(t);
-            time_base(path, &names[t], time.as_slice().unwrap_or(&[]), rules, first_row_line)?
+            time_base(
+                path,
+                &names[t],
+                time.as_slice().unwrap_or(&[]),
+                rules,
+                first_row_line,
+            )?
         }
         None => match rules.sidecar_fs_hz {
             Some(fs) => (fs, Vec::new()),
@@ -312,7 +339,6 @@ pub(crate) fn from_columns(
             physical_range: None,
         })
         .collect();
-    debug_assert!(n > 0);
     Ok(RawRecording {
         channels,
         gaps,
@@ -330,7 +356,7 @@ fn time_base(
     first_row_line: usize,
 ) -> Result<(f64, Vec<TimeGap>), IngestError> {
     for (i, pair) in time.windows(2).enumerate() {
-        if !(pair[1] > pair[0]) {
+        if pair[1].partial_cmp(&pair[0]) != Some(std::cmp::Ordering::Greater) {
             return Err(IngestError::format(
                 path,
                 format!("line {}, column `{column}`", first_row_line + i + 1),
@@ -349,20 +375,7 @@ fn time_base(
     }
     let fs_hz = match rules.sidecar_fs_hz {
         Some(fs) => fs,
-        None => {
-            let mut steps: Vec<f64> = time.windows(2).map(|p| p[1] - p[0]).collect();
-            if steps.is_empty() {
-                return Err(IngestError::format(
-                    path,
-                    format!("column `{column}`"),
-                    "at least two samples to find the rate, or `SamplingFrequency` in the sidecar",
-                    "one sample",
-                ));
-            }
-            let mid = steps.len() / 2;
-            let (_, median, _) = steps.select_nth_unstable_by(mid, f64::total_cmp);
-            1.0 / *median
-        }
+        None => rate_from_steps(path, column, time, rules.gap_periods)?,
     };
     let period = 1.0 / fs_hz;
     let gaps = time
@@ -377,14 +390,60 @@ fn time_base(
     Ok((fs_hz, gaps))
 }
 
+/// The rate of a time column: the mean of its regular steps (those within `gap_periods` of
+/// the median step), which averages away the rounding of printed times, then rounded to 9
+/// significant digits so that `0.001`-spaced times give exactly 1000 Hz.
+fn rate_from_steps(
+    path: &Path,
+    column: &str,
+    time: &[f64],
+    gap_periods: f64,
+) -> Result<f64, IngestError> {
+    let mut steps: Vec<f64> = time.windows(2).map(|p| p[1] - p[0]).collect();
+    if steps.is_empty() {
+        return Err(IngestError::format(
+            path,
+            format!("column `{column}`"),
+            "at least two samples to find the rate, or `SamplingFrequency` in the sidecar",
+            "one sample",
+        ));
+    }
+    let mid = steps.len() / 2;
+    let median = *steps.select_nth_unstable_by(mid, f64::total_cmp).1;
+    let (count, total) = steps
+        .iter()
+        .filter(|&&s| s <= gap_periods * median)
+        .fold((0usize, 0.0), |(n, sum), s| (n + 1, sum + s));
+    let fs = count as f64 / total;
+    let scale = 10f64.powi(8 - fs.log10().floor() as i32);
+    Ok((fs * scale).round() / scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn units_in_headers_are_split_off() {
-        assert_eq!(split_unit("EMG UT L [uV]"), ("EMG UT L".into(), Some("uV".into())));
+        assert_eq!(
+            split_unit("EMG UT L [uV]"),
+            ("EMG UT L".into(), Some("uV".into()))
+        );
         assert_eq!(split_unit("force (N)"), ("force".into(), Some("N".into())));
         assert_eq!(split_unit("EMG1"), ("EMG1".into(), None));
+    }
+
+    #[test]
+    fn rate_from_printed_times_is_exact_despite_rounding() {
+        let p = Path::new("t.csv");
+        let ms: Vec<f64> = (0..1000).map(|i| i as f64 / 1000.0).collect();
+        assert_eq!(rate_from_steps(p, "time_s", &ms, 1.5).unwrap(), 1000.0);
+        // Delsys Trigno's 1925.926 Hz, times printed to 7 decimals, with a gap.
+        let mut trigno: Vec<f64> = (0..5000)
+            .map(|i| (i as f64 / 1_925.925_925_9 * 1e7).round() / 1e7)
+            .collect();
+        trigno.iter_mut().skip(2500).for_each(|t| *t += 0.5);
+        let fs = rate_from_steps(p, "time_s", &trigno, 1.5).unwrap();
+        assert!((fs - 1_925.925_925_9).abs() < 1e-3, "{fs}");
     }
 }

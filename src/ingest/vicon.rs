@@ -10,7 +10,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use super::table::{check_unique, frame_columns, from_columns, read_numeric_csv, split_header, CsvLayout, TimeRules};
+use super::table::{
+    check_unique, frame_columns, from_columns, read_numeric_csv, split_header, CsvLayout, TimeRules,
+};
 use super::{IngestError, RawRecording};
 
 const HEADER_LINES: usize = 5;
@@ -55,7 +57,14 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         .parse::<f64>()
         .ok()
         .filter(|fs| fs.is_finite() && *fs > 0.0)
-        .ok_or_else(|| IngestError::format(path, "line 2", "the sampling rate in Hz", format!("{rate_text:?}")))?;
+        .ok_or_else(|| {
+            IngestError::format(
+                path,
+                "line 2",
+                "the sampling rate in Hz",
+                format!("{rate_text:?}"),
+            )
+        })?;
 
     let devices = split_header(&header[2]);
     let columns = split_header(&header[3]);
@@ -91,5 +100,12 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         sidecar_fs_hz: Some(fs_hz),
         gap_periods,
     };
-    from_columns(path, kept_names, data, Some(kept_units), rules, layout.first_data_line())
+    from_columns(
+        path,
+        kept_names,
+        data,
+        Some(kept_units),
+        rules,
+        layout.first_data_line(),
+    )
 }

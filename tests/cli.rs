@@ -1,0 +1,132 @@
+//! The `palpa` binary: exit codes (0, 1, 2), `config` round trip, `inspect --json` shape.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{real, small_file};
+use palpa::config::Config;
+use palpa::ingest::edf::{Continuity, Variant};
+
+fn palpa() -> Command {
+    Command::cargo_bin("palpa").unwrap()
+}
+
+#[test]
+fn printed_config_is_accepted_unchanged() {
+    let out = palpa()
+        .arg("config")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palpa.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    assert_eq!(Config::load(&cfg).unwrap(), Config::default());
+    let rec = small_file(dir.path(), "r.edf", Variant::Edf, Continuity::Continuous);
+    palpa()
+        .args(["inspect", "-c"])
+        .arg(&cfg)
+        .arg(&rec)
+        .assert()
+        .success();
+    for key in ["[emg]", "bandpass_hz = [", "[audit]", "hold_window_s = ["] {
+        assert!(text.contains(key), "{key} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn a_config_with_an_unknown_key_exits_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palpa.toml");
+    std::fs::write(&cfg, "[audit]\nhold_windw_s = [30.0, 90.0]\n").unwrap();
+    let rec = small_file(dir.path(), "r.edf", Variant::Edf, Continuity::Continuous);
+    let out = palpa()
+        .args(["inspect", "-c"])
+        .arg(&cfg)
+        .arg(&rec)
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("audit.hold_windw_s") && err.contains("palpa.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    palpa().arg("inspect").assert().code(1);
+    palpa().arg("no-such-command").assert().code(1);
+    palpa().arg("--help").assert().code(0);
+}
+
+#[test]
+fn inspect_json_has_the_designed_fields() {
+    let out = palpa()
+        .args(["inspect", "--json"])
+        .arg(real("edfio/test_subsecond.edf"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let file = &v[0];
+    assert_eq!(file["start_offset_s"], 0.3945312);
+    assert_eq!(file["duration_s"], 698.0);
+    let ch = &file["channels"][0];
+    assert_eq!(ch["name"], "Fp1");
+    assert_eq!(ch["kind"], "other");
+    assert_eq!(ch["unit"], "uV");
+    assert_eq!(ch["fs_hz"], 128.0);
+    assert_eq!(ch["n_samples"], 89344);
+    assert_eq!(ch["duration_s"], 698.0);
+    assert!(ch["muscle"].is_null() && ch["side"].is_null());
+    let a = &file["annotations"][1];
+    assert_eq!(a["text"], "Clip Note");
+    assert!(a["duration_s"].is_null());
+    assert!((a["onset_s"].as_f64().unwrap() - 3.4921875).abs() < 1e-9);
+}
+
+#[test]
+fn a_bad_file_among_good_ones_exits_2_and_the_good_ones_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = small_file(dir.path(), "good.edf", Variant::Edf, Continuity::Continuous);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "time_s,EMG [uV]\n0,1\n0,2\n").unwrap();
+    let assert = palpa().arg("inspect").arg(&bad).arg(&good).assert().code(2);
+    let output = assert.get_output();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stdout.contains("good.edf") && stdout.contains("EMG UT L"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("bad.csv") && stderr.contains("line 3, column `time_s`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn inspect_of_a_folder_lists_its_recordings() {
+    let dir = tempfile::tempdir().unwrap();
+    small_file(dir.path(), "a.edf", Variant::Edf, Continuity::Continuous);
+    small_file(dir.path(), "b.bdf", Variant::Bdf, Continuity::Plain);
+    let out = palpa()
+        .args(["inspect", "--json"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+}

@@ -1,0 +1,120 @@
+//! Shared test helpers: where the real recordings are, and small EDF files to break.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array1;
+use palpa::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
+use palpa::model::Annotation;
+
+/// `PALPA_REAL_DATA`, else `../shared/data/real` beside the repository. Panics loudly when
+/// the folder is missing: these tests must not pass by skipping.
+pub fn real_dir() -> PathBuf {
+    let dir = std::env::var_os("PALPA_REAL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real"));
+    assert!(
+        dir.is_dir(),
+        "REAL DATA MISSING: {} is not a folder. Set PALPA_REAL_DATA to the shared/data/real folder; \
+         the real-recording tests cannot run without it.",
+        dir.display()
+    );
+    dir
+}
+
+/// A file under the real-data folder, which must exist.
+pub fn real(rel: &str) -> PathBuf {
+    let path = real_dir().join(rel);
+    assert!(path.is_file(), "REAL DATA MISSING: {}", path.display());
+    path
+}
+
+/// A 3-record EDF(+)/BDF(+) with two signals: `EMG UT L` (uV, 10 samples/record) and
+/// `Force` (N, 5 samples/record), records of 1 s. Samples are whole digital values
+/// (gain 1, offset 0), so every value round-trips exactly.
+pub fn small_file(dir: &Path, name: &str, variant: Variant, continuity: Continuity) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    let emg = Array1::from_iter((0..30).map(|i| (i as f64 - 15.0) * 7.0));
+    let force = Array1::from_iter((0..15).map(|i| i as f64));
+    let annotations = [Annotation {
+        onset_s: 1.25,
+        duration_s: Some(0.5),
+        text: "snap".into(),
+        muscle: None,
+        side: None,
+        site: None,
+    }];
+    edf::write(
+        &path,
+        &FileToWrite {
+            variant,
+            continuity,
+            patient: "X X X X",
+            recording: "Startdate X X X X",
+            start_date: "21.11.26",
+            start_time: "10.00.00",
+            start_offset_s: 0.0,
+            record_duration_s: 1.0,
+            signals: vec![
+                SignalToWrite {
+                    label: "EMG UT L",
+                    unit: "uV",
+                    physical_range: [-1000.0, 1000.0],
+                    digital_range: [-1000, 1000],
+                    samples_per_record: 10,
+                    samples: emg.view(),
+                },
+                SignalToWrite {
+                    label: "Force",
+                    unit: "N",
+                    physical_range: [-100.0, 100.0],
+                    digital_range: [-100, 100],
+                    samples_per_record: 5,
+                    samples: force.view(),
+                },
+            ],
+            annotations: &annotations,
+        },
+    )
+    .expect("the test writer writes a valid file");
+    path
+}
+
+/// Byte offset of a per-signal header field for signal `i` of `ns` (EDF spec order).
+pub fn signal_field(ns: usize, field: &str, i: usize) -> (usize, usize) {
+    let widths = [
+        ("label", 16),
+        ("transducer", 80),
+        ("dimension", 8),
+        ("pmin", 8),
+        ("pmax", 8),
+        ("dmin", 8),
+        ("dmax", 8),
+        ("prefilter", 80),
+        ("spr", 8),
+        ("reserved", 32),
+    ];
+    let mut at = 256;
+    for (name, width) in widths {
+        if name == field {
+            return (at + i * width, width);
+        }
+        at += width * ns;
+    }
+    panic!("no field {field}");
+}
+
+/// Overwrites `width` bytes at `offset` with `text`, space-padded.
+pub fn set_field(path: &Path, (offset, width): (usize, usize), text: &str) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut value = text.as_bytes().to_vec();
+    value.resize(width, b' ');
+    bytes[offset..offset + width].copy_from_slice(&value);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Main-header fields: (offset, width).
+pub const N_RECORDS: (usize, usize) = (236, 8);
+pub const N_SIGNALS: (usize, usize) = (252, 4);
+pub const RECORD_DURATION: (usize, usize) = (244, 8);

@@ -1,0 +1,327 @@
+//! Formats palpa writes itself or that have no real file here: BDF/BDF+ (24-bit) round trips,
+//! a BIDS-EMG tree with inheritance, CSV with units in headers, Parquet, and export.
+
+mod common;
+
+use std::path::Path;
+
+use common::small_file;
+use ndarray::Array1;
+use palpa::config::Config;
+use palpa::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
+use palpa::ingest::{self, discover, source_of_file};
+use palpa::model::{ChannelKind, Recording, Side, Unit};
+use polars::prelude::*;
+
+fn load(path: &Path) -> Recording {
+    ingest::load(&source_of_file(path).unwrap(), &Config::default()).unwrap()
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Every 24-bit extreme and sign pattern, with gain 1 so physical = digital exactly.
+#[test]
+fn bdf_and_bdf_plus_round_trip_bit_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let digital = [
+        -8_388_608.0,
+        8_388_607.0,
+        -1.0,
+        0.0,
+        1.0,
+        123_456.0,
+        -123_456.0,
+        65_535.0,
+    ];
+    let values = Array1::from_iter(digital.iter().copied().cycle().take(8 * 4));
+    for continuity in [Continuity::Plain, Continuity::Continuous] {
+        let path = dir.path().join(format!("{continuity:?}.bdf"));
+        let annotations = [palpa::model::Annotation {
+            onset_s: 2.5,
+            duration_s: Some(1.5),
+            text: "ppt".into(),
+            muscle: None,
+            side: None,
+            site: None,
+        }];
+        edf::write(
+            &path,
+            &FileToWrite {
+                variant: Variant::Bdf,
+                continuity,
+                patient: "X",
+                recording: "X",
+                start_date: "01.02.26",
+                start_time: "03.04.05",
+                start_offset_s: 0.25,
+                record_duration_s: 1.0,
+                signals: vec![SignalToWrite {
+                    label: "EMG LS R",
+                    unit: "uV",
+                    physical_range: [-8_388_608.0, 8_388_607.0],
+                    digital_range: [-8_388_608, 8_388_607],
+                    samples_per_record: 8,
+                    samples: values.view(),
+                }],
+                annotations: &annotations,
+            },
+        )
+        .unwrap();
+
+        // The bytes themselves: header version, then the first samples as 24-bit LE.
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..8], b"\xffBIOSEMI");
+        let ns = if continuity == Continuity::Plain {
+            1
+        } else {
+            2
+        };
+        let data = 256 * (ns + 1);
+        assert_eq!(
+            &bytes[data..data + 6],
+            &[0x00, 0x00, 0x80, 0xFF, 0xFF, 0x7F]
+        );
+
+        let rec = load(&path);
+        assert_eq!(rec.channels.len(), 1, "{continuity:?}");
+        let ch = &rec.channels[0];
+        assert_eq!(
+            ch.samples, values,
+            "{continuity:?}: bit-exact 24-bit round trip"
+        );
+        assert_eq!((ch.kind, ch.side), (ChannelKind::Emg, Some(Side::Right)));
+        assert_eq!(ch.muscle.as_ref().unwrap().as_str(), "levator scapulae");
+        if continuity == Continuity::Continuous {
+            assert_eq!(rec.start_offset_s, 0.25);
+            assert_eq!(rec.annotations.len(), 1);
+            assert_eq!(
+                (rec.annotations[0].onset_s, rec.annotations[0].duration_s),
+                (2.5, Some(1.5))
+            );
+        } else {
+            assert!(rec.annotations.is_empty());
+        }
+    }
+}
+
+#[test]
+fn edf_plus_round_trip_with_mixed_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = small_file(dir.path(), "a.edf", Variant::Edf, Continuity::Continuous);
+    let rec = load(&path);
+    assert_eq!(
+        rec.channels[0].samples,
+        Array1::from_iter((0..30).map(|i| (i as f64 - 15.0) * 7.0))
+    );
+    assert_eq!(
+        rec.channels[1].samples,
+        Array1::from_iter((0..15).map(f64::from))
+    );
+    assert_eq!((rec.channels[0].fs_hz, rec.channels[1].fs_hz), (10.0, 5.0));
+    assert_eq!(
+        (rec.channels[1].kind, rec.channels[1].unit.clone()),
+        (ChannelKind::Force, Unit::Newton)
+    );
+    assert_eq!(rec.annotations[0].text, "snap");
+    assert_eq!(rec.annotations[0].onset_s, 1.25);
+}
+
+/// A BIDS-EMG tree: an `_emg.json` at the root inherited by every recording, one nearer
+/// that overrides a key, `_channels.tsv` with `target_muscle` and `side`, `_events.tsv`.
+#[test]
+fn bids_tree_with_inheritance() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("dataset_description.json"),
+        r#"{"Name": "t", "BIDSVersion": "1.9.0"}"#,
+    );
+    write(
+        &root.join("participants.tsv"),
+        "participant_id\tage\nsub-01\t30\nsub-02\t41\n",
+    );
+    write(
+        &root.join("task-palpation_emg.json"),
+        r#"{"TaskName": "palpation", "PowerLineFrequency": 50, "Therapist": "T1", "ProbeAreaCm2": 1.0}"#,
+    );
+    for (sub, ses) in [("01", "1"), ("02", "1")] {
+        let emg = root.join(format!("sub-{sub}/ses-{ses}/emg"));
+        std::fs::create_dir_all(&emg).unwrap();
+        let stem = format!("sub-{sub}_ses-{ses}_task-palpation_run-1_emg");
+        small_file(
+            &emg,
+            &format!("{stem}.edf"),
+            Variant::Edf,
+            Continuity::Continuous,
+        );
+        let base = stem.trim_end_matches("_emg");
+        write(
+            &emg.join(format!("{base}_channels.tsv")),
+            "name\ttype\tunits\ttarget_muscle\tside\n\
+             EMG UT L\tEMG\tuV\tinfraspinatus\tright\n\
+             Force\tFORCE\tN\tn/a\tn/a\n",
+        );
+        write(
+            &emg.join(format!("{base}_events.tsv")),
+            "onset\tduration\ttrial_type\tmuscle\tside\n0.5\tn/a\tppt\tIS\tR\n",
+        );
+    }
+    // Subject 2 has a nearer sidecar that overrides the therapist.
+    write(
+        &root.join("sub-02/sub-02_task-palpation_emg.json"),
+        r#"{"Therapist": "T2"}"#,
+    );
+    // Folders discovery must skip.
+    small_file(
+        &root.join("derivatives"),
+        "x.edf",
+        Variant::Edf,
+        Continuity::Plain,
+    );
+    std::fs::create_dir_all(root.join(".hidden")).unwrap();
+    small_file(
+        &root.join(".hidden"),
+        "y.edf",
+        Variant::Edf,
+        Continuity::Plain,
+    );
+
+    let sources = discover(root).unwrap();
+    let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "sub-01/ses-1/emg/sub-01_ses-1_task-palpation_run-1_emg",
+            "sub-02/ses-1/emg/sub-02_ses-1_task-palpation_run-1_emg"
+        ]
+    );
+    assert_eq!(
+        sources[1].json.len(),
+        2,
+        "root and subject-level JSON, farthest first"
+    );
+
+    let cfg = Config::default();
+    let recs: Vec<Recording> = sources
+        .iter()
+        .map(|s| ingest::load(s, &cfg).unwrap())
+        .collect();
+    for (rec, therapist) in recs.iter().zip(["T1", "T2"]) {
+        let m = &rec.meta;
+        assert_eq!(m.therapist.as_deref(), Some(therapist), "{}", rec.id);
+        assert_eq!(
+            (m.task.as_deref(), m.session.as_deref(), m.run.as_deref()),
+            (Some("palpation"), Some("1"), Some("1"))
+        );
+        assert_eq!(m.powerline_hz, Some(50.0), "inherited from the root JSON");
+        let emg = &rec.channels[0];
+        // target_muscle and side in channels.tsv override the label's `UT L`.
+        assert_eq!(emg.muscle.as_ref().unwrap().as_str(), "infraspinatus");
+        assert_eq!(emg.side, Some(Side::Right));
+        assert_eq!(rec.annotations.len(), 2, "EDF+ annotation and events.tsv");
+        let ppt = rec.annotations.iter().find(|a| a.text == "ppt").unwrap();
+        assert_eq!((ppt.onset_s, ppt.duration_s), (0.5, None));
+        assert_eq!(ppt.muscle.as_ref().unwrap().as_str(), "infraspinatus");
+        assert_eq!(
+            m.palpated_muscle.as_ref().unwrap().as_str(),
+            "infraspinatus"
+        );
+        assert_eq!(m.palpated_side, Some(Side::Right));
+    }
+    assert_eq!(recs[0].meta.subject.as_deref(), Some("01"));
+
+    // A single file finds the same sidecars through dataset_description.json.
+    let single = source_of_file(&sources[1].path).unwrap();
+    assert_eq!(single.json, sources[1].json);
+    assert_eq!(single.id, sources[1].id);
+}
+
+#[test]
+fn flat_csv_with_units_in_headers_and_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s1.csv");
+    let mut text = String::from("time_s,EMG UT L [mV],algometer (kgf),depth [cm]\n");
+    for i in 0..100 {
+        let t = i as f64 / 1000.0;
+        let t = if i >= 50 { t + 0.01 } else { t }; // one 10 ms gap
+        text.push_str(&format!("{t},{},{},{}\n", i as f64 * 0.001, 0.5, 0.1));
+    }
+    write(&path, &text);
+    write(
+        &dir.path().join("s1.json"),
+        r#"{"Therapist": "T9", "PalpatedMuscle": "GMed", "PalpatedSide": "left"}"#,
+    );
+    let rec = load(&path);
+    assert_eq!(rec.id, "s1");
+    assert_eq!(rec.meta.therapist.as_deref(), Some("T9"));
+    assert_eq!(
+        rec.meta.palpated_muscle.as_ref().unwrap().as_str(),
+        "gluteus medius"
+    );
+    let [emg, force, depth] = &rec.channels[..] else {
+        panic!("three channels")
+    };
+    assert_eq!((emg.kind, emg.fs_hz), (ChannelKind::Emg, 1000.0));
+    assert!((emg.samples[10] - 10.0).abs() < 1e-9, "mV → µV");
+    assert!((force.samples[0] - 0.5 * 9.806_65).abs() < 1e-12, "kgf → N");
+    assert_eq!(
+        (depth.kind, depth.samples[0]),
+        (ChannelKind::Displacement, 1.0)
+    );
+    assert_eq!(rec.gaps.len(), 1);
+    assert!((rec.gaps[0].at_s - 0.05).abs() < 1e-12 && (rec.gaps[0].gap_s - 0.01).abs() < 1e-9);
+}
+
+#[test]
+fn parquet_recording_with_sampling_frequency_from_the_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.parquet");
+    let mut df = df!(
+        "emg_upper_trapezius_left [uV]" => (0..200).map(f64::from).collect::<Vec<_>>(),
+        "force (N)" => (0..200).map(|i| f64::from(i) / 10.0).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    write(&dir.path().join("p.json"), r#"{"SamplingFrequency": 2000}"#);
+    let rec = load(&path);
+    assert_eq!(rec.channels.len(), 2);
+    assert_eq!(rec.channels[0].fs_hz, 2000.0);
+    assert_eq!(
+        rec.channels[0].muscle.as_ref().unwrap().as_str(),
+        "upper trapezius"
+    );
+    assert_eq!(rec.channels[0].side, Some(Side::Left));
+    assert_eq!(rec.channels[1].samples[199], 19.9);
+}
+
+#[test]
+fn export_writes_time_and_raw_per_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = small_file(dir.path(), "e.edf", Variant::Edf, Continuity::Continuous);
+    let out = dir.path().join("out");
+    let args = palpa::cli::ExportArgs {
+        file: path,
+        out: out.clone(),
+        config: None,
+    };
+    palpa::pipeline::export(&args).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["EMG_UT_L.parquet", "Force.parquet"]);
+    let df = ParquetReader::new(std::fs::File::open(out.join("Force.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(df.get_column_names(), ["time_s", "raw"]);
+    let t = df.column("time_s").unwrap().f64().unwrap();
+    let raw = df.column("raw").unwrap().f64().unwrap();
+    assert_eq!((t.get(3), raw.get(3)), (Some(0.6), Some(3.0)));
+    assert_eq!(df.height(), 15);
+}

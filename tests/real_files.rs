@@ -1,0 +1,286 @@
+//! Ingest of the real recordings in `PALPA_REAL_DATA` (../shared/data/real), each asserting
+//! values: header fields against edfio's reference, samples against the raw bytes, start
+//! offsets and annotations against the values edfio's own tests expect (SOURCE.md).
+
+mod common;
+
+use common::real;
+use palpa::config::Config;
+use palpa::ingest::{self, edf, source_of_file};
+use palpa::model::{ChannelKind, Recording, Unit};
+
+fn load(rel: &str) -> Recording {
+    let source = source_of_file(&real(rel)).unwrap();
+    ingest::load(&source, &Config::default()).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn i16_at(bytes: &[u8], at: usize) -> f64 {
+    f64::from(i16::from_le_bytes([bytes[at], bytes[at + 1]]))
+}
+
+fn num_at(bytes: &[u8], at: usize, width: usize) -> f64 {
+    std::str::from_utf8(&bytes[at..at + width])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn short_psg_header_matches_edfio_reference() {
+    let path = real("edfio/short_psg.edf");
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(real("edfio/short_psg_header_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let header = edf::read_header(&path).unwrap();
+    let expected = reference.as_array().unwrap();
+    assert_eq!(header.signals.len(), expected.len());
+    assert_eq!(header.continuity, edf::Continuity::Plain);
+    assert_eq!(header.n_records, 10);
+    assert_eq!(header.record_duration_s, 30.0);
+    for (i, (s, r)) in header.signals.iter().zip(expected).enumerate() {
+        let text = |k: &str| r[k].as_str().unwrap().to_string();
+        let num = |k: &str| r[k].as_f64().unwrap();
+        assert_eq!(s.label, text("label"), "signal {i}");
+        assert_eq!(s.transducer, text("transducer_type"), "signal {i}");
+        assert_eq!(
+            s.physical_dimension,
+            text("physical_dimension"),
+            "signal {i}"
+        );
+        assert_eq!(s.physical_min, num("physical_min"), "signal {i}");
+        assert_eq!(s.physical_max, num("physical_max"), "signal {i}");
+        assert_eq!(s.digital_min as f64, num("digital_min"), "signal {i}");
+        assert_eq!(s.digital_max as f64, num("digital_max"), "signal {i}");
+        assert_eq!(s.prefiltering, text("prefiltering"), "signal {i}");
+        assert_eq!(
+            s.samples_per_record as f64,
+            num("samples_per_data_record"),
+            "signal {i}"
+        );
+        assert_eq!(s.reserved, text("reserved"), "signal {i}");
+        assert_eq!(header.fs_hz(i), num("sampling_frequency"), "signal {i}");
+    }
+}
+
+#[test]
+fn short_psg_mixed_rates_and_samples_match_the_raw_bytes() {
+    let rec = load("edfio/short_psg.edf");
+    let counts: Vec<(f64, usize)> = rec
+        .channels
+        .iter()
+        .map(|c| (c.fs_hz, c.samples.len()))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (100.0, 30000),
+            (100.0, 30000),
+            (100.0, 30000),
+            (1.0, 300),
+            (1.0, 300),
+            (1.0, 300),
+            (1.0, 300)
+        ]
+    );
+    assert_eq!(rec.duration_s(), 300.0);
+    assert_eq!(rec.start.as_deref(), Some("1989-04-24T16:13:00"));
+
+    // Independent decode: 7 signals → 2048 header bytes; a record holds 3×3000 + 4×30
+    // samples of 2 bytes. Physical = pmin + (d − dmin)·(pmax − pmin)/(dmax − dmin), with the
+    // ranges read from the bytes, not from palpa's parser.
+    let bytes = std::fs::read(real("edfio/short_psg.edf")).unwrap();
+    let ns = 7;
+    let spr = [3000usize, 3000, 3000, 30, 30, 30, 30];
+    let record_bytes = spr.iter().sum::<usize>() * 2;
+    for (signal, record, k) in [
+        (0usize, 0usize, 0usize),
+        (0, 3, 1234),
+        (2, 9, 2999),
+        (4, 5, 17),
+        (5, 0, 0),
+        (6, 9, 29),
+    ] {
+        let field = |base: usize| num_at(&bytes, 256 + base * ns + signal * 8, 8);
+        let (pmin, pmax, dmin, dmax) = (field(104), field(112), field(120), field(128));
+        let at = 2048 + record * record_bytes + spr[..signal].iter().sum::<usize>() * 2 + k * 2;
+        let expected = pmin + (i16_at(&bytes, at) - dmin) * (pmax - pmin) / (dmax - dmin);
+        // µV stays µV; unanalysed channels keep their values: the scale is 1 for all seven.
+        let got = rec.channels[signal].samples[record * spr[signal] + k];
+        assert!(
+            (got - expected).abs() <= 1e-12 * expected.abs().max(1.0),
+            "signal {signal} record {record} sample {k}: {got} vs {expected}"
+        );
+    }
+}
+
+#[test]
+fn short_psg_channels_are_typed() {
+    let rec = load("edfio/short_psg.edf");
+    let kinds: Vec<ChannelKind> = rec.channels.iter().map(|c| c.kind).collect();
+    use ChannelKind::*;
+    assert_eq!(kinds, [Other, Other, Other, Other, Emg, Other, Trigger]);
+    assert_eq!(rec.channels[4].unit, Unit::Microvolt);
+    assert_eq!(rec.channels[5].unit, Unit::AsRecorded("DegC".into()));
+}
+
+#[test]
+fn test_subsecond_start_offset_and_inverted_range() {
+    let rec = load("edfio/test_subsecond.edf");
+    assert_eq!(rec.start_offset_s, 0.3945312);
+    assert_eq!(rec.start.as_deref(), Some("2020-01-24T04:05:56"));
+    assert_eq!(rec.channels.len(), 1);
+    let fp1 = &rec.channels[0];
+    assert_eq!((fp1.fs_hz, fp1.samples.len()), (128.0, 89344));
+
+    // physical_min = 8711 > physical_max = −8711: a negative gain. Decode sample 0 by hand.
+    let bytes = std::fs::read(real("edfio/test_subsecond.edf")).unwrap();
+    let ns = 2;
+    let field = |base: usize| num_at(&bytes, 256 + base * ns, 8);
+    let (pmin, pmax, dmin, dmax) = (field(104), field(112), field(120), field(128));
+    assert!(pmin > pmax, "the file's physical range is inverted");
+    let header_bytes = 256 * (ns + 1);
+    for k in [0usize, 1, 2, 127] {
+        let d = i16_at(&bytes, header_bytes + 2 * k);
+        let expected = pmin + (d - dmin) * (pmax - pmin) / (dmax - dmin);
+        assert!(
+            (fp1.samples[k] - expected).abs() < 1e-9,
+            "sample {k}: {} vs {expected}",
+            fp1.samples[k]
+        );
+    }
+    // Digital −24 with a negative gain is a positive physical value (edfio: 6.2473 µV).
+    assert_eq!(i16_at(&bytes, header_bytes), -24.0);
+    assert!(
+        (fp1.samples[0] - 6.247_303).abs() < 1e-6,
+        "{}",
+        fp1.samples[0]
+    );
+
+    // Onsets are relative to the true (sub-second) start, as edfio reports them.
+    let onsets: Vec<(f64, &str)> = rec
+        .annotations
+        .iter()
+        .map(|a| (a.onset_s, a.text.as_str()))
+        .collect();
+    let expected = [
+        (1.9511719, "XLSpike"),
+        (3.4921875, "Clip Note"),
+        (290.5019531, "XLEvent"),
+        (583.5722656, "XLSpike"),
+    ];
+    assert_eq!(onsets.len(), expected.len());
+    for ((got, text), (want, want_text)) in onsets.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-9, "{text}: {got} vs {want}");
+        assert_eq!(*text, want_text);
+    }
+    assert!(rec.annotations.iter().all(|a| a.duration_s.is_none()));
+}
+
+#[test]
+fn hypnogram_has_no_signals_and_154_annotations_with_durations() {
+    let rec = load("edfio/SC4001EC-Hypnogram.edf");
+    assert!(rec.channels.is_empty());
+    assert_eq!(rec.annotations.len(), 154);
+    assert!(rec.annotations.iter().all(|a| a.duration_s.is_some()));
+    let first = &rec.annotations[0];
+    assert_eq!(
+        (first.onset_s, first.duration_s, first.text.as_str()),
+        (0.0, Some(30630.0), "Sleep stage W")
+    );
+    let second = &rec.annotations[1];
+    assert_eq!(
+        (second.onset_s, second.duration_s, second.text.as_str()),
+        (30630.0, Some(120.0), "Sleep stage 1")
+    );
+    let last = rec.annotations.last().unwrap();
+    assert_eq!(
+        (last.onset_s, last.duration_s, last.text.as_str()),
+        (79500.0, Some(6900.0), "Sleep stage ?")
+    );
+}
+
+#[test]
+fn mne_test_has_139_channels_and_5_annotations() {
+    let rec = load("edfio/mne_test.edf");
+    assert_eq!(rec.channels.len(), 139);
+    assert!(rec
+        .channels
+        .iter()
+        .all(|c| c.fs_hz == 512.0 && c.samples.len() == 3072));
+    let got: Vec<(f64, Option<f64>, &str)> = rec
+        .annotations
+        .iter()
+        .map(|a| (a.onset_s, a.duration_s, a.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0.0, None, "start"),
+            (0.1344, Some(0.256), "type A"),
+            (0.3904, Some(1.0), "type A"),
+            (2.0, None, "type B"),
+            (2.5, Some(2.5), "type A"),
+        ]
+    );
+}
+
+#[test]
+fn s001r02_has_64_channels_at_160_hz_and_t0() {
+    let rec = load("biosignalsnotebooks/S001R02.edf");
+    assert_eq!(rec.channels.len(), 64);
+    assert!(rec
+        .channels
+        .iter()
+        .all(|c| c.fs_hz == 160.0 && c.samples.len() == 9760));
+    assert_eq!(rec.annotations.len(), 1);
+    assert_eq!(
+        (rec.annotations[0].onset_s, rec.annotations[0].text.as_str()),
+        (0.0, "T0")
+    );
+}
+
+#[test]
+fn pyomeca_vicon_csv_is_2000_hz_with_emg_in_microvolts() {
+    let rec = load("pyomeca/analogs.csv");
+    assert_eq!(
+        rec.channels.len(),
+        38,
+        "Frame and Sub Frame are not channels"
+    );
+    assert!(rec
+        .channels
+        .iter()
+        .all(|c| c.fs_hz == 2000.0 && c.samples.len() == 11_600));
+    let emg1 = rec.channels.iter().find(|c| c.name == "EMG1").unwrap();
+    assert_eq!(
+        (emg1.kind, emg1.unit.clone()),
+        (ChannelKind::Emg, Unit::Microvolt)
+    );
+    // Line 6 of the file: EMG1 = -2.61E-05 V; line 7: -2.54E-05 V; last line: -1.91E-05 V.
+    assert!(
+        (emg1.samples[0] - -26.1).abs() < 1e-9,
+        "{}",
+        emg1.samples[0]
+    );
+    assert!(
+        (emg1.samples[1] - -25.4).abs() < 1e-9,
+        "{}",
+        emg1.samples[1]
+    );
+    assert!(
+        (emg1.samples[11_599] - -19.1).abs() < 1e-9,
+        "{}",
+        emg1.samples[11_599]
+    );
+    let im = rec.channels.iter().find(|c| c.name == "IM EMG12").unwrap();
+    assert_eq!(im.kind, ChannelKind::Emg);
+    // The six force-like channels are uncalibrated volts: kept as recorded, not analysed.
+    let v1 = rec.channels.iter().find(|c| c.name == "1").unwrap();
+    assert_eq!(
+        (v1.kind, v1.unit.clone()),
+        (ChannelKind::Other, Unit::AsRecorded("V".into()))
+    );
+    assert!((v1.samples[0] - -0.0220516).abs() < 1e-12);
+}
