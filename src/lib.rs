@@ -12,6 +12,7 @@ pub mod config;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
+pub mod signal;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,117 @@
+//! Amplitude envelopes of band-passed sEMG (DESIGN §3.2): centred moving RMS and the
+//! Teager–Kaiser energy operator. Input and output in µV (RMS) or µV² (TKEO).
+
+use ndarray::{Array1, ArrayView1};
+
+/// Window sums are recomputed from scratch this often, so that the running sum cannot drift.
+const RESYNC_SAMPLES: usize = 1 << 14;
+
+/// Centred moving RMS over `window` samples: output `n` covers samples
+/// `n − window/2 … n − window/2 + window − 1`. Near the ends the window is cut short and the
+/// mean is over the samples it holds, so the output keeps the input's length and scale.
+/// A window of 0 or 1 gives `|x|`.
+pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
+    let n = x.len();
+    let w = window.max(1);
+    let half = w / 2;
+    let sq: Vec<f64> = x.iter().map(|v| v * v).collect();
+    // Output n covers [n − half, n − half + w) ∩ [0, len).
+    let bounds = |i: usize| (i.saturating_sub(half), (i + w - half).min(n));
+    let mut out = Array1::zeros(n);
+    let mut sum = 0.0;
+    let (mut lo, mut hi) = (0, 0);
+    for (i, o) in out.iter_mut().enumerate() {
+        let (new_lo, new_hi) = bounds(i);
+        if i % RESYNC_SAMPLES == 0 {
+            sum = sq[new_lo..new_hi].iter().sum();
+        } else {
+            sum += sq[hi..new_hi].iter().sum::<f64>();
+            sum -= sq[lo..new_lo].iter().sum::<f64>();
+        }
+        (lo, hi) = (new_lo, new_hi);
+        *o = (sum.max(0.0) / (hi - lo) as f64).sqrt();
+    }
+    out
+}
+
+/// Teager–Kaiser energy, ψ[n] = x[n]² − x[n−1]·x[n+1] (Solnik 2008, DOMAIN §5). The two end
+/// samples, which lack a neighbour, are 0.
+pub fn tkeo(x: ArrayView1<f64>) -> Array1<f64> {
+    let n = x.len();
+    let mut out = Array1::zeros(n);
+    for i in 1..n.saturating_sub(1) {
+        out[i] = x[i] * x[i] - x[i - 1] * x[i + 1];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The obvious, slow definition, as the reference (STYLE rule 13).
+    fn naive_rms(x: &[f64], w: usize) -> Vec<f64> {
+        let half = w / 2;
+        (0..x.len())
+            .map(|i| {
+                let lo = i.saturating_sub(half);
+                let hi = (i + w - half).min(x.len());
+                (x[lo..hi].iter().map(|v| v * v).sum::<f64>() / (hi - lo) as f64).sqrt()
+            })
+            .collect()
+    }
+
+    fn noise(n: usize) -> Vec<f64> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn moving_rms_matches_the_naive_definition() {
+        for (n, w) in [
+            (40_000, 100),
+            (1000, 101),
+            (50, 100),
+            (7, 1),
+            (3, 4),
+            (0, 10),
+        ] {
+            let mut x = noise(n);
+            // A loud burst then quiet: where a drifting running sum would show.
+            x.iter_mut()
+                .skip(n / 3)
+                .take(n / 10)
+                .for_each(|v| *v *= 1e4);
+            let fast = moving_rms(ArrayView1::from(&x), w);
+            let slow = naive_rms(&x, w);
+            for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.max(1e-3),
+                    "n={n} w={w} i={i}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tkeo_matches_its_definition() {
+        let x = noise(100);
+        let psi = tkeo(ArrayView1::from(&x));
+        assert_eq!((psi[0], psi[99]), (0.0, 0.0));
+        for i in 1..99 {
+            assert_eq!(psi[i], x[i] * x[i] - x[i - 1] * x[i + 1]);
+        }
+        // A pure tone of amplitude A and frequency ω gives ψ = A²·sin²(ω).
+        let w = 0.3f64;
+        let tone: Vec<f64> = (0..50).map(|i| 2.0 * (w * i as f64).sin()).collect();
+        let psi = tkeo(ArrayView1::from(&tone));
+        assert!((psi[25] - 4.0 * w.sin().powi(2)).abs() < 1e-12);
+    }
+}

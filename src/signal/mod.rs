@@ -1,0 +1,229 @@
+//! Signal conditioning (DESIGN §3.2): EMG band-pass, mains notch, RMS envelope and TKEO;
+//! force debiasing and low-pass. Plans are designed once per (kind, rate) and applied to
+//! every channel of that rate; all functions take views and return values.
+
+pub mod envelope;
+pub mod filter;
+pub mod spectrum;
+
+use ndarray::{Array1, ArrayView1};
+
+use crate::config::{EmgConfig, ForceConfig, NotchMode};
+use filter::{butter, iirnotch, Band, FilterError, Sos};
+
+/// Seconds → whole samples at `fs_hz` (rounded), the one place this conversion happens.
+pub fn to_samples(seconds: f64, fs_hz: f64) -> usize {
+    (seconds * fs_hz).round().max(0.0) as usize
+}
+
+/// What an EMG channel's rate allows of the configured band-pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Passband {
+    /// The configured band-pass.
+    Bandpass([f64; 2]),
+    /// The upper corner is at or above Nyquist: high-pass at the lower corner only
+    /// (QC warns that the rate is below `qc.emg_min_fs_hz`).
+    HighpassOnly(f64),
+}
+
+/// EMG conditioning designed for one rate.
+#[derive(Clone, Debug)]
+pub struct EmgFilters {
+    /// Band actually applied.
+    pub passband: Passband,
+    bandpass: Sos,
+    notch: Option<Sos>,
+    envelope_window: usize,
+}
+
+/// A conditioned EMG channel, in µV (TKEO in µV²).
+#[derive(Clone, Debug)]
+pub struct ConditionedEmg {
+    /// Demeaned, band-passed (and notched, if `notched`) signal.
+    pub filtered: Array1<f64>,
+    /// Centred moving RMS of `filtered`.
+    pub envelope: Array1<f64>,
+    /// Teager–Kaiser energy of `filtered`.
+    pub tkeo: Array1<f64>,
+    /// Whether the mains notch was applied.
+    pub notched: bool,
+}
+
+impl EmgFilters {
+    /// Designs the band-pass and, when `mains_hz` is known, the notch cascade: one
+    /// `iirnotch(k·mains, Q)` biquad per harmonic up to `notch_max_hz` and below Nyquist.
+    ///
+    /// # Errors
+    /// A lower corner at or above Nyquist (the channel cannot be conditioned), or invalid
+    /// parameters.
+    pub fn design(
+        fs_hz: f64,
+        cfg: &EmgConfig,
+        mains_hz: Option<f64>,
+    ) -> Result<EmgFilters, FilterError> {
+        let [lo, hi] = cfg.bandpass_hz;
+        let (passband, bandpass) = if hi < fs_hz / 2.0 {
+            (
+                Passband::Bandpass([lo, hi]),
+                butter(cfg.bandpass_order, Band::Bandpass([lo, hi]), fs_hz)?,
+            )
+        } else {
+            (
+                Passband::HighpassOnly(lo),
+                butter(cfg.bandpass_order, Band::Highpass(lo), fs_hz)?,
+            )
+        };
+        let notch = match mains_hz {
+            Some(f0) => {
+                let sections = (1..)
+                    .map(|k| k as f64 * f0)
+                    .take_while(|&f| f <= cfg.notch_max_hz && f < fs_hz / 2.0)
+                    .map(|f| iirnotch(f, cfg.notch_q, fs_hz))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (!sections.is_empty()).then_some(Sos { sections })
+            }
+            None => None,
+        };
+        Ok(EmgFilters {
+            passband,
+            bandpass,
+            notch,
+            envelope_window: to_samples(cfg.envelope_window_ms / 1e3, fs_hz),
+        })
+    }
+
+    /// Remove the mean, band-pass, notch if `notch`, then envelope and TKEO.
+    ///
+    /// # Errors
+    /// A signal too short for zero-phase filtering, or a non-finite sample.
+    pub fn condition(
+        &self,
+        raw: ArrayView1<f64>,
+        notch: bool,
+    ) -> Result<ConditionedEmg, FilterError> {
+        let mean = raw.mean().unwrap_or(0.0);
+        let centred = raw.mapv(|v| v - mean);
+        let mut filtered = self.bandpass.filtfilt(centred.view())?;
+        let notched = notch && self.notch.is_some();
+        if let (true, Some(sos)) = (notched, &self.notch) {
+            filtered = sos.filtfilt(filtered.view())?;
+        }
+        Ok(ConditionedEmg {
+            envelope: envelope::moving_rms(filtered.view(), self.envelope_window),
+            tkeo: envelope::tkeo(filtered.view()),
+            filtered,
+            notched,
+        })
+    }
+}
+
+/// Whether the notch applies: `on`, or `auto` with a powerline ratio above the threshold.
+pub fn wants_notch(cfg: &EmgConfig, powerline_ratio: Option<f64>) -> bool {
+    match cfg.notch {
+        NotchMode::On => true,
+        NotchMode::Off => false,
+        NotchMode::Auto => powerline_ratio.is_some_and(|r| r > cfg.notch_auto_ratio),
+    }
+}
+
+/// Force conditioning designed for one rate.
+#[derive(Clone, Debug)]
+pub struct ForceFilters {
+    /// `None` when the rate is at or below twice the corner: the signal holds nothing above it.
+    lowpass: Option<Sos>,
+    zero_quantile: f64,
+}
+
+/// A conditioned force channel, in N.
+#[derive(Clone, Debug)]
+pub struct ConditionedForce {
+    /// Force minus the zero offset: kept unfiltered for fast transients (snaps, twitches).
+    pub debiased: Array1<f64>,
+    /// Low-passed `debiased`: the slow shape (plateaus, ramps).
+    pub lowpass: Array1<f64>,
+    /// The offset removed: median of the lowest `zero_quantile` of samples.
+    pub zero_offset_n: f64,
+}
+
+impl ForceFilters {
+    /// Designs the low-pass.
+    ///
+    /// # Errors
+    /// Invalid parameters.
+    pub fn design(fs_hz: f64, cfg: &ForceConfig) -> Result<ForceFilters, FilterError> {
+        let lowpass = if cfg.lowpass_hz < fs_hz / 2.0 {
+            Some(butter(
+                cfg.lowpass_order,
+                Band::Lowpass(cfg.lowpass_hz),
+                fs_hz,
+            )?)
+        } else {
+            None
+        };
+        Ok(ForceFilters {
+            lowpass,
+            zero_quantile: cfg.zero_quantile,
+        })
+    }
+
+    /// Debias and low-pass.
+    ///
+    /// # Errors
+    /// A signal too short for zero-phase filtering, or a non-finite sample.
+    pub fn condition(&self, raw: ArrayView1<f64>) -> Result<ConditionedForce, FilterError> {
+        let zero_offset_n = lowest_quantile_median(raw, self.zero_quantile);
+        let debiased = raw.mapv(|v| v - zero_offset_n);
+        let lowpass = match &self.lowpass {
+            Some(sos) => sos.filtfilt(debiased.view())?,
+            None => debiased.clone(),
+        };
+        Ok(ConditionedForce {
+            debiased,
+            lowpass,
+            zero_offset_n,
+        })
+    }
+}
+
+/// Median of the lowest `quantile` fraction of the finite samples (at least one sample);
+/// 0 when there is none.
+fn lowest_quantile_median(x: ArrayView1<f64>, quantile: f64) -> f64 {
+    let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    let k = ((quantile * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v.select_nth_unstable_by(k - 1, f64::total_cmp);
+    let lowest = &mut v[..k];
+    lowest.sort_unstable_by(f64::total_cmp);
+    if k % 2 == 1 {
+        lowest[k / 2]
+    } else {
+        (lowest[k / 2 - 1] + lowest[k / 2]) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_offset_is_the_median_of_the_lowest_five_percent() {
+        // 100 samples 1..=100: the lowest 5 are 1..5, median 3.
+        let x = Array1::from_iter((1..=100).rev().map(f64::from));
+        assert_eq!(lowest_quantile_median(x.view(), 0.05), 3.0);
+        assert_eq!(
+            lowest_quantile_median(Array1::from_vec(vec![f64::NAN]).view(), 0.05),
+            0.0
+        );
+    }
+
+    #[test]
+    fn low_rate_emg_falls_back_to_high_pass() {
+        let f = EmgFilters::design(500.0, &EmgConfig::default(), Some(50.0)).unwrap();
+        assert_eq!(f.passband, Passband::HighpassOnly(20.0));
+        // 50, 100, 150, 200 Hz are below Nyquist (250 Hz).
+        assert_eq!(f.notch.unwrap().sections.len(), 4);
+        assert!(EmgFilters::design(30.0, &EmgConfig::default(), None).is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! Welch PSD, MNF, MDF, band power and the powerline ratio (DESIGN §3.6, §3.1).
+//!
+//! [`Welch`] is SciPy `welch(x, fs, nperseg=round(segment_s·fs))` with its defaults: periodic
+//! Hann window, `noverlap = nperseg/2` (rounded down), `nfft = nperseg`, constant detrend of
+//! each segment, one-sided density scaling, mean over segments; trailing samples that do not
+//! fill a segment are dropped; a signal shorter than a segment becomes one segment of its own
+//! length (SciPy warns and does the same). Input in µV gives µV²/Hz.
+
+use std::sync::Arc;
+
+use ndarray::ArrayView1;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::config::SpectrumConfig;
+
+/// A spectrum that cannot be computed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SpectrumError {
+    /// No samples.
+    #[error("a spectrum needs at least 2 samples, found {n}")]
+    TooShort {
+        /// Samples given.
+        n: usize,
+    },
+    /// A rate that is not finite and positive.
+    #[error("sampling rate {fs_hz} Hz must be a finite number above 0")]
+    Rate {
+        /// The rate.
+        fs_hz: f64,
+    },
+}
+
+/// One-sided power spectral density on bins `k·df_hz`, `k = 0 … nperseg/2`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Psd {
+    /// Bin spacing, `fs / nperseg`.
+    pub df_hz: f64,
+    /// Density per bin, in the input unit squared per Hz.
+    pub density: Vec<f64>,
+    /// Segments averaged.
+    pub segments: usize,
+}
+
+/// A Welch estimator planned for one segment length: window, FFT and buffers made once.
+pub struct Welch {
+    fs_hz: f64,
+    window: Vec<f64>,
+    step: usize,
+    fft: Arc<dyn RealToComplex<f64>>,
+}
+
+impl Welch {
+    /// Plans SciPy-default Welch for `n_samples` at `fs_hz` (segment length from `cfg`).
+    ///
+    /// # Errors
+    /// Fewer than 2 samples, or a rate that is not finite and positive.
+    pub fn plan(
+        fs_hz: f64,
+        cfg: &SpectrumConfig,
+        n_samples: usize,
+    ) -> Result<Welch, SpectrumError> {
+        if !(fs_hz.is_finite() && fs_hz > 0.0) {
+            return Err(SpectrumError::Rate { fs_hz });
+        }
+        if n_samples < 2 {
+            return Err(SpectrumError::TooShort { n: n_samples });
+        }
+        let wanted = ((cfg.segment_s * fs_hz).round() as usize).max(2);
+        let nperseg = wanted.min(n_samples);
+        let noverlap = ((nperseg as f64 * cfg.overlap_fraction).floor() as usize).min(nperseg - 1);
+        // Periodic Hann, SciPy get_window('hann', N): 0.5 − 0.5·cos(2πn/N).
+        let window = (0..nperseg)
+            .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / nperseg as f64).cos())
+            .collect();
+        Ok(Welch {
+            fs_hz,
+            window,
+            step: nperseg - noverlap,
+            fft: RealFftPlanner::<f64>::new().plan_fft_forward(nperseg),
+        })
+    }
+
+    /// Samples per segment.
+    pub fn nperseg(&self) -> usize {
+        self.window.len()
+    }
+
+    /// The PSD of `x` (at least one segment long; shorter input gives an all-zero PSD).
+    pub fn psd(&self, x: ArrayView1<f64>) -> Psd {
+        let nperseg = self.nperseg();
+        let bins = nperseg / 2 + 1;
+        let mut sum = vec![0.0; bins];
+        let mut input = self.fft.make_input_vec();
+        let mut output = self.fft.make_output_vec();
+        let mut scratch = self.fft.make_scratch_vec();
+        let segments = if x.len() >= nperseg {
+            (x.len() - nperseg) / self.step + 1
+        } else {
+            0
+        };
+        for s in 0..segments {
+            let seg = x.slice(ndarray::s![s * self.step..s * self.step + nperseg]);
+            let mean = seg.sum() / nperseg as f64;
+            for ((dst, &v), w) in input.iter_mut().zip(seg.iter()).zip(&self.window) {
+                *dst = (v - mean) * w;
+            }
+            self.fft
+                .process_with_scratch(&mut input, &mut output, &mut scratch)
+                .expect("buffers come from the plan");
+            for (acc, c) in sum.iter_mut().zip(&output) {
+                *acc += c.re * c.re + c.im * c.im;
+            }
+        }
+        let window_power: f64 = self.window.iter().map(|w| w * w).sum();
+        let scale = 1.0 / (self.fs_hz * window_power) / segments.max(1) as f64;
+        let last = if nperseg % 2 == 0 { bins - 1 } else { bins };
+        for (k, v) in sum.iter_mut().enumerate() {
+            *v *= if k == 0 || k >= last {
+                scale
+            } else {
+                2.0 * scale
+            };
+        }
+        Psd {
+            df_hz: self.fs_hz / nperseg as f64,
+            density: sum,
+            segments,
+        }
+    }
+}
+
+/// SciPy-default Welch PSD of `x` in one call.
+///
+/// # Errors
+/// As [`Welch::plan`].
+pub fn welch(x: ArrayView1<f64>, fs_hz: f64, cfg: &SpectrumConfig) -> Result<Psd, SpectrumError> {
+    Ok(Welch::plan(fs_hz, cfg, x.len())?.psd(x))
+}
+
+impl Psd {
+    /// Frequency of bin `k`.
+    pub fn freq_hz(&self, k: usize) -> f64 {
+        k as f64 * self.df_hz
+    }
+
+    /// Bins with `lo ≤ f ≤ hi`.
+    fn bins(&self, [lo, hi]: [f64; 2]) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.density
+            .iter()
+            .enumerate()
+            .map(|(k, &p)| (self.freq_hz(k), p))
+            .filter(move |&(f, _)| f >= lo && f <= hi)
+    }
+
+    /// Power in `lo ≤ f ≤ hi`: Σ P·Δf.
+    pub fn band_power(&self, band: [f64; 2]) -> f64 {
+        self.bins(band).map(|(_, p)| p).sum::<f64>() * self.df_hz
+    }
+
+    /// Mean frequency Σf·P / ΣP over the band; `None` without power there.
+    pub fn mnf_hz(&self, band: [f64; 2]) -> Option<f64> {
+        let (fp, p) = self
+            .bins(band)
+            .fold((0.0, 0.0), |(fp, s), (f, p)| (fp + f * p, s + p));
+        (p > 0.0).then(|| fp / p)
+    }
+
+    /// Median frequency: the first bin of the band where cumulative power reaches half of
+    /// the band's; `None` without power there.
+    pub fn mdf_hz(&self, band: [f64; 2]) -> Option<f64> {
+        let total: f64 = self.bins(band).map(|(_, p)| p).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let mut cumulative = 0.0;
+        self.bins(band).find_map(|(f, p)| {
+            cumulative += p;
+            (cumulative >= total / 2.0).then_some(f)
+        })
+    }
+
+    /// Power within ±`half_width_hz` of `mains_hz` and its harmonics up to `max_hz`, over the
+    /// power in `total_band` (DESIGN §3.1). Each bin counts once. `None` without power.
+    pub fn powerline_ratio(
+        &self,
+        mains_hz: f64,
+        half_width_hz: f64,
+        max_hz: f64,
+        total_band: [f64; 2],
+    ) -> Option<f64> {
+        let total: f64 = self.bins(total_band).map(|(_, p)| p).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        Some(self.mains_power(mains_hz, half_width_hz, max_hz) / total)
+    }
+
+    /// Σ P over the bins within ±`half_width_hz` of `mains_hz`·k, k ≥ 1, k·mains ≤ `max_hz`.
+    pub fn mains_power(&self, mains_hz: f64, half_width_hz: f64, max_hz: f64) -> f64 {
+        self.density
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| {
+                let f = self.freq_hz(k);
+                let harmonic = (f / mains_hz).round();
+                harmonic >= 1.0
+                    && harmonic * mains_hz <= max_hz
+                    && (f - harmonic * mains_hz).abs() <= half_width_hz
+            })
+            .map(|(_, p)| p)
+            .sum()
+    }
+
+    /// Power below `cut_hz` over the power up to `upper_hz` (motion artefact, DESIGN §3.1).
+    pub fn lowfreq_ratio(&self, cut_hz: f64, upper_hz: f64) -> Option<f64> {
+        let total: f64 = self.bins([0.0, upper_hz]).map(|(_, p)| p).sum();
+        let low: f64 = self
+            .bins([0.0, cut_hz])
+            .filter(|&(f, _)| f < cut_hz)
+            .map(|(_, p)| p)
+            .sum();
+        (total > 0.0).then(|| low / total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    #[test]
+    fn a_tone_puts_its_power_at_its_frequency() {
+        let fs = 1000.0;
+        let x = Array1::from_shape_fn(10_000, |i| {
+            3.0 * (2.0 * std::f64::consts::PI * 100.0 * i as f64 / fs).sin()
+        });
+        let psd = welch(x.view(), fs, &SpectrumConfig::default()).unwrap();
+        assert_eq!((psd.df_hz, psd.density.len(), psd.segments), (2.0, 251, 39));
+        // Parseval: total power = variance = A²/2.
+        assert!((psd.band_power([0.0, 500.0]) - 4.5).abs() < 1e-6);
+        assert_eq!(psd.mdf_hz([20.0, 450.0]), Some(100.0));
+        assert!((psd.mnf_hz([20.0, 450.0]).unwrap() - 100.0).abs() < 1e-6);
+        let ratio = psd
+            .powerline_ratio(50.0, 1.0, 450.0, [10.0, 450.0])
+            .unwrap();
+        assert!(
+            ratio > 0.99,
+            "100 Hz is the second harmonic of 50 Hz: {ratio}"
+        );
+        assert!(
+            psd.powerline_ratio(60.0, 1.0, 450.0, [10.0, 450.0])
+                .unwrap()
+                < 1e-6
+        );
+    }
+
+    #[test]
+    fn too_short_and_bad_rates_are_errors() {
+        assert_eq!(
+            welch(Array1::zeros(1).view(), 100.0, &SpectrumConfig::default()),
+            Err(SpectrumError::TooShort { n: 1 })
+        );
+        assert!(welch(Array1::zeros(10).view(), 0.0, &SpectrumConfig::default()).is_err());
+        let short = welch(
+            Array1::from_vec(vec![1.0, 2.0, 3.0]).view(),
+            100.0,
+            &SpectrumConfig::default(),
+        )
+        .unwrap();
+        assert_eq!((short.segments, short.density.len()), (1, 2));
+    }
+}
