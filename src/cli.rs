@@ -33,6 +33,10 @@ pub struct InspectArgs {
     /// Print a JSON array, one object per file.
     #[arg(long)]
     pub json: bool,
+    /// Also read the samples and report channel quality (NaN, flat, clipped, powerline,
+    /// low-frequency, rate) and the mains frequency.
+    #[arg(long)]
+    pub qc: bool,
     /// Configuration file (TOML); any subset of `palpa config`.
     #[arg(short, long)]
     pub config: Option<PathBuf>,

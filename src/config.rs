@@ -43,6 +43,9 @@ pub struct QcConfig {
     pub flat_min_ms: f64,
     /// Samples within this fraction of the range from its limits count as clipped (DESIGN §3.1).
     pub clip_margin_fraction: f64,
+    /// An observed extreme reached by at least this many samples is a rail (DESIGN §3.1:
+    /// "observed extremes when those repeat"; palpa choice).
+    pub clip_repeat_min_samples: usize,
     /// A time step above this many sample periods is a gap (DESIGN §2.2).
     pub gap_periods: f64,
     /// Half-width of each powerline band in the PSD (DESIGN §3.1).
@@ -75,6 +78,7 @@ impl Default for QcConfig {
             flat_step_max: 1e-9,
             flat_min_ms: 100.0,
             clip_margin_fraction: 0.001,
+            clip_repeat_min_samples: 3,
             gap_periods: 1.5,
             powerline_half_width_hz: 1.0,
             powerline_max_hz: 450.0,

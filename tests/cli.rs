@@ -130,3 +130,32 @@ fn inspect_of_a_folder_lists_its_recordings() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn inspect_qc_reports_quality_per_channel() {
+    let out = palpa()
+        .args(["inspect", "--qc", "--json"])
+        .arg(real("pyomeca/analogs.csv"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let file = &v[0];
+    assert_eq!(file["mains_hz"], 50.0, "inferred: the lab is in France");
+    let channel = |name: &str| {
+        file["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // Upper trapezius (EMG6) is clean; the unused slot EMG12 is all zeros.
+    assert_eq!(channel("EMG6")["qc"]["qc"], "ok");
+    let unused = channel("EMG12");
+    assert_eq!(unused["qc"]["qc"], "bad");
+    assert_eq!(unused["qc"]["flat_fraction"], 1.0);
+}

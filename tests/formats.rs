@@ -299,29 +299,159 @@ fn parquet_recording_with_sampling_frequency_from_the_sidecar() {
     assert_eq!(rec.channels[1].samples[199], 19.9);
 }
 
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn column(df: &DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+/// A 2 kHz EMG channel and a 100 Hz force channel, 4 s, in an EDF+ file.
+fn emg_and_force_file(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("session.edf");
+    let emg = Array1::from_shape_fn(8000, |i| {
+        let t = i as f64 / 2000.0;
+        80.0 * (2.0 * std::f64::consts::PI * 90.0 * t).sin()
+            + 30.0 * (2.0 * std::f64::consts::PI * 50.0 * t).sin()
+            + 120.0
+    });
+    let force = Array1::from_shape_fn(400, |i| {
+        0.5 + 20.0 * (i as f64 / 400.0 * std::f64::consts::PI).sin()
+    });
+    edf::write(
+        &path,
+        &FileToWrite {
+            variant: Variant::Edf,
+            continuity: Continuity::Continuous,
+            patient: "X",
+            recording: "X",
+            start_date: "21.11.26",
+            start_time: "10.00.00",
+            start_offset_s: 0.0,
+            record_duration_s: 1.0,
+            signals: vec![
+                SignalToWrite {
+                    label: "EMG UT L",
+                    unit: "uV",
+                    physical_range: [-3276.8, 3276.7],
+                    digital_range: [-32768, 32767],
+                    samples_per_record: 2000,
+                    samples: emg.view(),
+                },
+                SignalToWrite {
+                    label: "Force",
+                    unit: "N",
+                    physical_range: [-327.68, 327.67],
+                    digital_range: [-32768, 32767],
+                    samples_per_record: 100,
+                    samples: force.view(),
+                },
+            ],
+            annotations: &[],
+        },
+    )
+    .unwrap();
+    path
+}
+
 #[test]
-fn export_writes_time_and_raw_per_channel() {
+fn export_writes_conditioned_columns_per_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = emg_and_force_file(dir.path());
+    let out = dir.path().join("out");
+    palpa::pipeline::export(&palpa::cli::ExportArgs {
+        file: path.clone(),
+        out: out.clone(),
+        config: None,
+    })
+    .unwrap();
+
+    let emg = read_parquet(&out.join("EMG_UT_L.parquet"));
+    assert_eq!(
+        emg.get_column_names(),
+        ["time_s", "raw", "filtered", "envelope", "tkeo"]
+    );
+    assert_eq!(emg.height(), 8000);
+    // The exported columns are exactly what the conditioning stage computes.
+    let rec = load(&path);
+    let cfg = Config::default();
+    let signals = palpa::pipeline::condition(&rec, &cfg);
+    assert_eq!(signals.mains_hz, Some(50.0), "inferred from the 50 Hz hum");
+    let palpa::pipeline::Conditioned::Emg(e) = &signals.channels[0].conditioned else {
+        panic!("EMG conditioned")
+    };
+    assert!(
+        e.notched,
+        "powerline ratio far above 0.05 switches the notch on"
+    );
+    assert_eq!(column(&emg, "filtered"), e.filtered.to_vec());
+    assert_eq!(column(&emg, "envelope"), e.envelope.to_vec());
+    assert_eq!(column(&emg, "tkeo"), e.tkeo.to_vec());
+    // Band-pass + notch remove the offset and the hum; the 90 Hz tone (80 µV) remains:
+    // its RMS is 80/√2 ≈ 56.6 µV, which the 50 ms envelope shows mid-signal.
+    let env = column(&emg, "envelope");
+    assert!(
+        (env[4000] - 80.0 / 2f64.sqrt()).abs() < 2.0,
+        "{}",
+        env[4000]
+    );
+    let mdf = signals.channels[0].mdf_hz.unwrap();
+    assert!((mdf - 90.0).abs() <= 2.0, "MDF {mdf}");
+
+    let force = read_parquet(&out.join("Force.parquet"));
+    assert_eq!(force.get_column_names(), ["time_s", "raw", "lowpass"]);
+    let t = column(&force, "time_s");
+    assert_eq!((t[3], t.len()), (0.03, 400));
+    // Debiased by the median of the lowest 5% (20 samples: i < 10 and i ≥ 390, where the
+    // half-sine is 0.5 + 20·sin(π·i/400) ≤ 2.07 N), then low-passed.
+    let palpa::pipeline::Conditioned::Force(f) = &signals.channels[1].conditioned else {
+        panic!("force conditioned")
+    };
+    assert!(
+        f.zero_offset_n > 0.5 && f.zero_offset_n < 2.07,
+        "{}",
+        f.zero_offset_n
+    );
+    let (raw, lowpass) = (column(&force, "raw"), column(&force, "lowpass"));
+    assert_eq!(lowpass, f.lowpass.to_vec());
+    assert!(
+        (lowpass[200] - (raw[200] - f.zero_offset_n)).abs() < 0.05,
+        "{} vs {}",
+        lowpass[200],
+        raw[200]
+    );
+}
+
+#[test]
+fn export_of_an_unconditionable_channel_writes_raw_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = small_file(dir.path(), "e.edf", Variant::Edf, Continuity::Continuous);
     let out = dir.path().join("out");
-    let args = palpa::cli::ExportArgs {
+    palpa::pipeline::export(&palpa::cli::ExportArgs {
         file: path,
         out: out.clone(),
         config: None,
-    };
-    palpa::pipeline::export(&args).unwrap();
+    })
+    .unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     assert_eq!(names, ["EMG_UT_L.parquet", "Force.parquet"]);
-    let df = ParquetReader::new(std::fs::File::open(out.join("Force.parquet")).unwrap())
-        .finish()
-        .unwrap();
-    assert_eq!(df.get_column_names(), ["time_s", "raw"]);
-    let t = df.column("time_s").unwrap().f64().unwrap();
-    let raw = df.column("raw").unwrap().f64().unwrap();
-    assert_eq!((t.get(3), raw.get(3)), (Some(0.6), Some(3.0)));
-    assert_eq!(df.height(), 15);
+    // 10 Hz "EMG" cannot be band-passed at 20 Hz: time and raw only.
+    let emg = read_parquet(&out.join("EMG_UT_L.parquet"));
+    assert_eq!(emg.get_column_names(), ["time_s", "raw"]);
+    let force = read_parquet(&out.join("Force.parquet"));
+    let (t, raw) = (column(&force, "time_s"), column(&force, "raw"));
+    assert_eq!((t[3], raw[3]), (0.6, 3.0));
+    assert_eq!(force.height(), 15);
 }

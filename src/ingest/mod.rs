@@ -151,6 +151,32 @@ pub struct RecordingInfo {
     pub annotations: Vec<Annotation>,
 }
 
+/// What `inspect` shows of a loaded recording.
+pub fn info_of(rec: &Recording) -> RecordingInfo {
+    RecordingInfo {
+        path: rec.path.display().to_string(),
+        start: rec.start.clone(),
+        start_offset_s: rec.start_offset_s,
+        duration_s: rec.duration_s(),
+        channels: rec
+            .channels
+            .iter()
+            .map(|c| {
+                info(
+                    &c.name,
+                    c.fs_hz,
+                    c.samples.len(),
+                    c.kind,
+                    &c.unit,
+                    c.muscle.as_ref(),
+                    c.side,
+                )
+            })
+            .collect(),
+        annotations: rec.annotations.clone(),
+    }
+}
+
 /// What `inspect` reports. For EDF/BDF only the header and annotation bytes are read.
 ///
 /// # Errors

@@ -3,8 +3,12 @@
 
 use ndarray::{Array1, ArrayView1};
 
-/// Window sums are recomputed from scratch this often, so that the running sum cannot drift.
-const RESYNC_SAMPLES: usize = 1 << 14;
+/// The running window sum is recomputed from scratch at least this often …
+const RESYNC_SAMPLES: usize = 1 << 12;
+/// … and whenever it has fallen below its peak since the last recomputation by this factor,
+/// so that rounding left by a loud burst cannot swamp the quiet that follows it. Together
+/// they bound the relative error by about 4096 · 64 · ε ≈ 3e-11.
+const RESYNC_DROP: f64 = 64.0;
 
 /// Centred moving RMS over `window` samples: output `n` covers samples
 /// `n − window/2 … n − window/2 + window − 1`. Near the ends the window is cut short and the
@@ -18,15 +22,16 @@ pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     // Output n covers [n − half, n − half + w) ∩ [0, len).
     let bounds = |i: usize| (i.saturating_sub(half), (i + w - half).min(n));
     let mut out = Array1::zeros(n);
-    let mut sum = 0.0;
+    let (mut sum, mut peak) = (0.0, 0.0);
     let (mut lo, mut hi) = (0, 0);
     for (i, o) in out.iter_mut().enumerate() {
         let (new_lo, new_hi) = bounds(i);
-        if i % RESYNC_SAMPLES == 0 {
+        sum += sq[hi..new_hi].iter().sum::<f64>();
+        sum -= sq[lo..new_lo].iter().sum::<f64>();
+        peak = f64::max(peak, sum);
+        if i % RESYNC_SAMPLES == 0 || sum * RESYNC_DROP < peak {
             sum = sq[new_lo..new_hi].iter().sum();
-        } else {
-            sum += sq[hi..new_hi].iter().sum::<f64>();
-            sum -= sq[lo..new_lo].iter().sum::<f64>();
+            peak = sum;
         }
         (lo, hi) = (new_lo, new_hi);
         *o = (sum.max(0.0) / (hi - lo) as f64).sqrt();

@@ -525,7 +525,7 @@ mod tests {
         let short = Array1::zeros(sos.padlen());
         assert_eq!(
             sos.filtfilt(short.view()).unwrap_err(),
-            FilterError::TooShort { n: 27, padlen: 27 }
+            FilterError::TooShort { n: 15, padlen: 15 }
         );
         let mut bad = Array1::zeros(100);
         bad[7] = f64::NAN;

@@ -1,0 +1,401 @@
+//! Channel quality control (DESIGN §3.1): NaN/Inf, flat-line and clipped fractions, time
+//! gaps, powerline and low-frequency ratios, sEMG rate; each channel gets `ok`, `warn` or
+//! `bad` with its reasons. A `bad` channel is listed but not analysed.
+//!
+//! Spectral ratios come from the Welch PSD of the demeaned raw EMG ([`Psd`]); the mains
+//! frequency is the sidecar's, else whichever candidate carries more power ([`infer_mains`]).
+
+use std::fmt;
+
+use ndarray::ArrayView1;
+use serde::Serialize;
+
+use crate::config::QcConfig;
+use crate::model::ChannelKind;
+use crate::signal::spectrum::Psd;
+
+/// Verdict on a channel, worst first in severity order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QcLevel {
+    /// Usable as is.
+    #[default]
+    Ok,
+    /// Usable, with a problem worth reading.
+    Warn,
+    /// Excluded from detection.
+    Bad,
+}
+
+impl QcLevel {
+    /// `ok`, `warn` or `bad`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QcLevel::Ok => "ok",
+            QcLevel::Warn => "warn",
+            QcLevel::Bad => "bad",
+        }
+    }
+}
+
+impl fmt::Display for QcLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What QC needs to know about a channel besides its samples.
+#[derive(Clone, Copy, Debug)]
+pub struct QcInput<'a> {
+    /// Samples in the channel's unit.
+    pub samples: ArrayView1<'a, f64>,
+    /// Sampling rate.
+    pub fs_hz: f64,
+    /// Kind: spectral checks apply to EMG only.
+    pub kind: ChannelKind,
+    /// Recorder's physical range, if the file states one.
+    pub physical_range: Option<[f64; 2]>,
+    /// `status` = `bad` in `*_channels.tsv`.
+    pub marked_bad: bool,
+    /// Breaks in the recording's time axis.
+    pub n_gaps: usize,
+}
+
+/// QC figures and verdict of one channel.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelQc {
+    /// Fraction of NaN/Inf samples.
+    pub nan_fraction: f64,
+    /// Fraction of samples in flat runs of at least `flat_min_ms`.
+    pub flat_fraction: f64,
+    /// Fraction of samples at the rails.
+    pub clipped_fraction: f64,
+    /// Mains-band power over 10–450 Hz power (EMG).
+    pub powerline_ratio: Option<f64>,
+    /// Power below 10 Hz over power up to 450 Hz (EMG).
+    pub lowfreq_ratio: Option<f64>,
+    /// Verdict.
+    pub qc: QcLevel,
+    /// Why, in words; empty when `ok`.
+    pub reasons: Vec<String>,
+}
+
+/// Quality of one channel.
+pub fn channel_qc(
+    ch: QcInput<'_>,
+    psd: Option<&Psd>,
+    mains_hz: Option<f64>,
+    cfg: &QcConfig,
+) -> ChannelQc {
+    let n = ch.samples.len();
+    let mut verdict = Verdict::default();
+    if n == 0 {
+        verdict.add(QcLevel::Bad, "no samples".into());
+    }
+    let fraction = |count: usize| if n == 0 { 0.0 } else { count as f64 / n as f64 };
+    let nan_fraction = fraction(ch.samples.iter().filter(|v| !v.is_finite()).count());
+    let flat_fraction = fraction(flat_samples(ch.samples, ch.fs_hz, cfg));
+    let clipped_fraction = fraction(clipped_samples(ch.samples, ch.physical_range, ch.kind, cfg));
+    verdict.limit(nan_fraction, cfg.nan_fraction_limits, |v| {
+        format!("{:.2}% of samples are NaN or infinite", 100.0 * v)
+    });
+    verdict.limit(flat_fraction, cfg.flat_fraction_limits, |v| {
+        format!(
+            "{:.1}% of samples are flat line (unchanged for ≥ {} ms)",
+            100.0 * v,
+            cfg.flat_min_ms
+        )
+    });
+    verdict.limit(clipped_fraction, cfg.clipped_fraction_limits, |v| {
+        format!("{:.2}% of samples are clipped at the rails", 100.0 * v)
+    });
+    if ch.n_gaps > 0 {
+        verdict.add(
+            QcLevel::Warn,
+            format!("{} time gap(s) in the recording", ch.n_gaps),
+        );
+    }
+    if ch.marked_bad {
+        verdict.add(QcLevel::Bad, "marked bad in channels.tsv".into());
+    }
+
+    let (mut powerline_ratio, mut lowfreq_ratio) = (None, None);
+    if ch.kind == ChannelKind::Emg {
+        if ch.fs_hz < cfg.emg_min_fs_hz {
+            verdict.add(
+                QcLevel::Warn,
+                format!(
+                    "sEMG sampled at {} Hz, below {} Hz: the {} Hz corner cannot be honoured",
+                    ch.fs_hz, cfg.emg_min_fs_hz, cfg.total_band_hz[1]
+                ),
+            );
+        }
+        if let Some(psd) = psd {
+            let upper = cfg.total_band_hz[1].min(ch.fs_hz / 2.0);
+            let total_band = [cfg.total_band_hz[0], upper];
+            powerline_ratio = mains_hz.and_then(|f0| {
+                psd.powerline_ratio(
+                    f0,
+                    cfg.powerline_half_width_hz,
+                    cfg.powerline_max_hz,
+                    total_band,
+                )
+            });
+            lowfreq_ratio = psd.lowfreq_ratio(cfg.lowfreq_max_hz, upper);
+            if let (Some(r), Some(f0)) = (powerline_ratio, mains_hz) {
+                verdict.limit(r, cfg.powerline_ratio_limits, |v| {
+                    format!("powerline ratio {v:.3} at {f0} Hz and harmonics")
+                });
+            }
+            if let Some(r) = lowfreq_ratio {
+                verdict.limit(r, cfg.lowfreq_ratio_limits, |v| {
+                    format!(
+                        "{:.0}% of power below {} Hz (motion artefact)",
+                        100.0 * v,
+                        cfg.lowfreq_max_hz
+                    )
+                });
+            }
+        }
+    }
+    ChannelQc {
+        nan_fraction,
+        flat_fraction,
+        clipped_fraction,
+        powerline_ratio,
+        lowfreq_ratio,
+        qc: verdict.level,
+        reasons: verdict.reasons,
+    }
+}
+
+#[derive(Default)]
+struct Verdict {
+    level: QcLevel,
+    reasons: Vec<String>,
+}
+
+impl Verdict {
+    fn add(&mut self, level: QcLevel, reason: String) {
+        self.level = self.level.max(level);
+        self.reasons.push(reason);
+    }
+
+    /// `value` at or above `[warn, bad]` raises the level, with the reason in words.
+    fn limit(&mut self, value: f64, [warn, bad]: [f64; 2], reason: impl Fn(f64) -> String) {
+        if value >= bad {
+            self.add(QcLevel::Bad, reason(value));
+        } else if value >= warn {
+            self.add(QcLevel::Warn, reason(value));
+        }
+    }
+}
+
+/// Samples in runs where every step is below `flat_step_max` for at least `flat_min_ms`.
+fn flat_samples(x: ArrayView1<f64>, fs_hz: f64, cfg: &QcConfig) -> usize {
+    let min_samples = crate::signal::to_samples(cfg.flat_min_ms / 1e3, fs_hz).max(2);
+    let mut total = 0;
+    let mut run = 1;
+    for i in 1..=x.len() {
+        let flat = i < x.len() && (x[i] - x[i - 1]).abs() < cfg.flat_step_max;
+        if flat {
+            run += 1;
+        } else {
+            if run >= min_samples {
+                total += run;
+            }
+            run = 1;
+        }
+    }
+    total
+}
+
+/// Samples within `clip_margin_fraction` of the range from either rail. Rails are the
+/// recorder's physical limits when known, and, for EMG, an observed extreme where the signal
+/// sits: at least `clip_repeat_min_samples` samples equal to it with an equal neighbour (a
+/// flat top). An oscillating signal only grazes its extremes; force is left to its physical
+/// rails, since a hold is meant to sit flat at its maximum.
+fn clipped_samples(
+    x: ArrayView1<f64>,
+    physical: Option<[f64; 2]>,
+    kind: ChannelKind,
+    cfg: &QcConfig,
+) -> usize {
+    let finite = || x.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if lo >= hi {
+        return 0;
+    }
+    let mut rails: Vec<(f64, f64)> = Vec::new();
+    if let Some([plo, phi]) = physical {
+        let margin = cfg.clip_margin_fraction * (phi - plo);
+        rails.push((plo + margin, phi - margin));
+    }
+    if kind == ChannelKind::Emg {
+        let sits_at = |extreme: f64| {
+            let flat_top = (0..x.len())
+                .filter(|&i| {
+                    x[i] == extreme
+                        && ((i > 0 && x[i - 1] == extreme)
+                            || (i + 1 < x.len() && x[i + 1] == extreme))
+                })
+                .count();
+            flat_top >= cfg.clip_repeat_min_samples
+        };
+        let margin = cfg.clip_margin_fraction * (hi - lo);
+        let low_rail = if sits_at(lo) {
+            lo + margin
+        } else {
+            f64::NEG_INFINITY
+        };
+        let high_rail = if sits_at(hi) {
+            hi - margin
+        } else {
+            f64::INFINITY
+        };
+        rails.push((low_rail, high_rail));
+    }
+    finite()
+        .filter(|&v| rails.iter().any(|&(l, h)| v <= l || v >= h))
+        .count()
+}
+
+/// Whichever candidate mains frequency carries more power over the EMG channels' PSDs;
+/// `None` when no channel has a spectrum or neither candidate has power.
+pub fn infer_mains<'a>(psds: impl IntoIterator<Item = &'a Psd>, cfg: &QcConfig) -> Option<f64> {
+    let mut power = [0.0; 2];
+    for psd in psds {
+        for (p, &f0) in power.iter_mut().zip(&cfg.mains_candidates_hz) {
+            *p += psd.mains_power(f0, cfg.powerline_half_width_hz, cfg.powerline_max_hz);
+        }
+    }
+    match power {
+        [a, b] if a > b => Some(cfg.mains_candidates_hz[0]),
+        [a, b] if b > a => Some(cfg.mains_candidates_hz[1]),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SpectrumConfig;
+    use crate::signal::spectrum::welch;
+    use ndarray::Array1;
+
+    fn input(x: &Array1<f64>, fs_hz: f64, kind: ChannelKind) -> QcInput<'_> {
+        QcInput {
+            samples: x.view(),
+            fs_hz,
+            kind,
+            physical_range: None,
+            marked_bad: false,
+            n_gaps: 0,
+        }
+    }
+
+    fn noise(n: usize, seed: u64) -> Array1<f64> {
+        let mut s = seed;
+        Array1::from_shape_fn(n, |_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        })
+    }
+
+    #[test]
+    fn clean_noise_is_ok() {
+        let x = noise(20_000, 7) * 20.0;
+        let psd = welch(x.view(), 2000.0, &SpectrumConfig::default()).unwrap();
+        let q = channel_qc(
+            input(&x, 2000.0, ChannelKind::Emg),
+            Some(&psd),
+            Some(50.0),
+            &QcConfig::default(),
+        );
+        assert_eq!(q.qc, QcLevel::Ok, "{:?}", q.reasons);
+        assert!(q.powerline_ratio.unwrap() < 0.05);
+    }
+
+    #[test]
+    fn mains_hum_is_found_and_inferred() {
+        let fs = 2000.0;
+        let x = noise(20_000, 3) * 5.0
+            + Array1::from_shape_fn(20_000, |i| {
+                30.0 * (2.0 * std::f64::consts::PI * 60.0 * i as f64 / fs).sin()
+            });
+        let psd = welch(x.view(), fs, &SpectrumConfig::default()).unwrap();
+        let cfg = QcConfig::default();
+        assert_eq!(infer_mains([&psd], &cfg), Some(60.0));
+        let q = channel_qc(
+            input(&x, fs, ChannelKind::Emg),
+            Some(&psd),
+            Some(60.0),
+            &cfg,
+        );
+        assert_eq!(q.qc, QcLevel::Bad, "{:?}", q.reasons);
+        assert!(
+            q.reasons[0].contains("powerline ratio") && q.reasons[0].contains("60 Hz"),
+            "{:?}",
+            q.reasons
+        );
+    }
+
+    #[test]
+    fn flat_lines_nans_and_clipping_are_counted() {
+        let fs = 1000.0;
+        let mut x = noise(10_000, 11);
+        x.slice_mut(ndarray::s![1000..1500]).fill(0.25); // 500 ms flat
+        x.slice_mut(ndarray::s![2000..2050]).fill(0.1); // 50 ms: too short to count
+        x[5000] = f64::NAN;
+        x.slice_mut(ndarray::s![7000..7040]).fill(0.6); // sits at a rail: a flat top, 40 ms
+        let q = channel_qc(
+            input(&x, fs, ChannelKind::Emg),
+            None,
+            None,
+            &QcConfig::default(),
+        );
+        assert_eq!(q.flat_fraction, 500.0 / 10_000.0);
+        assert_eq!(q.nan_fraction, 1e-4);
+        assert_eq!(q.clipped_fraction, 40.0 / 10_000.0);
+        // 5% flat (warn ≥ 1%), 0.01% NaN (warn ≥ 0.01%), 0.4% clipped (warn ≥ 0.1%).
+        assert_eq!(q.qc, QcLevel::Warn);
+        assert_eq!(q.reasons.len(), 3, "{:?}", q.reasons);
+        // A force plateau sits at its maximum by design: not clipping.
+        let f = channel_qc(
+            input(&x, fs, ChannelKind::Force),
+            None,
+            None,
+            &QcConfig::default(),
+        );
+        assert_eq!(f.clipped_fraction, 0.0);
+    }
+
+    #[test]
+    fn a_quantised_tone_grazing_its_extremes_is_not_clipped() {
+        let x = Array1::from_shape_fn(8000, |i| {
+            (800.0 * (2.0 * std::f64::consts::PI * 90.0 * i as f64 / 2000.0).sin()).round() / 10.0
+        });
+        let q = channel_qc(
+            input(&x, 2000.0, ChannelKind::Emg),
+            None,
+            None,
+            &QcConfig::default(),
+        );
+        assert_eq!(q.clipped_fraction, 0.0);
+    }
+
+    #[test]
+    fn low_rate_emg_and_marked_channels() {
+        let x = noise(300, 5);
+        let mut i = input(&x, 1.0, ChannelKind::Emg);
+        i.marked_bad = true;
+        let q = channel_qc(i, None, None, &QcConfig::default());
+        assert_eq!(q.qc, QcLevel::Bad);
+        assert!(q.reasons.iter().any(|r| r.contains("below 1000 Hz")));
+        assert!(q.reasons.iter().any(|r| r.contains("marked bad")));
+    }
+}
