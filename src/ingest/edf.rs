@@ -19,7 +19,7 @@ use std::path::Path;
 use ndarray::{Array1, ArrayView1};
 
 use super::IngestError;
-use crate::model::{Annotation, TimeGap};
+use crate::model::{sample_buffer, Annotation, TimeGap};
 
 /// Two onsets closer than this are the same instant (TALs carry 7 decimals at most).
 const ONSET_TOLERANCE_S: f64 = 1e-6;
@@ -542,7 +542,7 @@ pub fn read(path: &Path) -> Result<EdfData, IngestError> {
     // Sizes were checked against the file length, so these allocations are bounded by it.
     let mut out: Vec<Vec<f64>> = ordinary
         .iter()
-        .map(|&i| signal_buffer(n_records * header.signals[i].samples_per_record))
+        .map(|&i| sample_buffer(n_records * header.signals[i].samples_per_record))
         .collect();
     let scaling: Vec<(f64, f64)> = ordinary
         .iter()
@@ -637,33 +637,6 @@ pub fn read_timeline(path: &Path, header: &EdfHeader) -> Result<Timeline, Ingest
         tals.push(bytes);
     }
     build_timeline(path, header, &tals)
-}
-
-/// A zeroed buffer for one signal's samples. On Linux a large one is backed by transparent
-/// huge pages: filling hundreds of MB of 4 KiB pages spent ~60% of a full read in the kernel's
-/// page-fault path (perf, `benches/ingest.rs`), and 2 MiB pages need 512× fewer faults.
-fn signal_buffer(n: usize) -> Vec<f64> {
-    let buffer = vec![0.0; n];
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(&buffer);
-    buffer
-}
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(buffer: &[f64]) {
-    const HUGE_PAGE: usize = 2 << 20;
-    let start = buffer.as_ptr() as usize;
-    let end = start + std::mem::size_of_val(buffer);
-    let first = start.next_multiple_of(HUGE_PAGE);
-    if end >= first + HUGE_PAGE {
-        let len = (end - first) / HUGE_PAGE * HUGE_PAGE;
-        // SAFETY: [first, first + len) lies inside `buffer`'s allocation and is page-aligned;
-        // MADV_HUGEPAGE changes only how the kernel backs those pages, never their contents,
-        // and a refusal (non-THP kernel) leaves them as they were.
-        unsafe {
-            libc::madvise(first as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-        }
-    }
 }
 
 fn decode(variant: Variant, bytes: &[u8], (gain, offset): (f64, f64), dst: &mut [f64]) {

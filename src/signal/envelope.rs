@@ -3,6 +3,8 @@
 
 use ndarray::{Array1, ArrayView1};
 
+use crate::model::sample_buffer;
+
 /// The running window sum is recomputed from scratch at least this often …
 const RESYNC_SAMPLES: usize = 1 << 12;
 /// … and whenever it has fallen below its peak since the last recomputation by this factor,
@@ -15,39 +17,47 @@ const RESYNC_DROP: f64 = 64.0;
 /// mean is over the samples it holds, so the output keeps the input's length and scale.
 /// A window of 0 or 1 gives `|x|`.
 pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout is contiguous");
     let n = x.len();
     let w = window.max(1);
     let half = w / 2;
-    let sq: Vec<f64> = x.iter().map(|v| v * v).collect();
-    // Output n covers [n − half, n − half + w) ∩ [0, len).
-    let bounds = |i: usize| (i.saturating_sub(half), (i + w - half).min(n));
-    let mut out = Array1::zeros(n);
+    let mut out = sample_buffer(n);
+    // Output i covers [lo, hi) = [i − half, i − half + w) ∩ [0, n). The running sum moves
+    // by at most one sample at each end per step.
     let (mut sum, mut peak) = (0.0, 0.0);
-    let (mut lo, mut hi) = (0, 0);
+    let (mut lo, mut hi) = (0usize, 0usize);
     for (i, o) in out.iter_mut().enumerate() {
-        let (new_lo, new_hi) = bounds(i);
-        sum += sq[hi..new_hi].iter().sum::<f64>();
-        sum -= sq[lo..new_lo].iter().sum::<f64>();
+        let new_lo = i.saturating_sub(half);
+        let new_hi = (i + w - half).min(n);
+        while hi < new_hi {
+            sum += x[hi] * x[hi];
+            hi += 1;
+        }
+        while lo < new_lo {
+            sum -= x[lo] * x[lo];
+            lo += 1;
+        }
         peak = f64::max(peak, sum);
         if i % RESYNC_SAMPLES == 0 || sum * RESYNC_DROP < peak {
-            sum = sq[new_lo..new_hi].iter().sum();
+            sum = x[lo..hi].iter().map(|v| v * v).sum();
             peak = sum;
         }
-        (lo, hi) = (new_lo, new_hi);
         *o = (sum.max(0.0) / (hi - lo) as f64).sqrt();
     }
-    out
+    Array1::from(out)
 }
 
 /// Teager–Kaiser energy, ψ[n] = x[n]² − x[n−1]·x[n+1] (Solnik 2008, DOMAIN §5). The two end
 /// samples, which lack a neighbour, are 0.
 pub fn tkeo(x: ArrayView1<f64>) -> Array1<f64> {
-    let n = x.len();
-    let mut out = Array1::zeros(n);
-    for i in 1..n.saturating_sub(1) {
-        out[i] = x[i] * x[i] - x[i - 1] * x[i + 1];
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout is contiguous");
+    let mut out = sample_buffer(x.len());
+    for (o, w) in out.iter_mut().skip(1).zip(x.windows(3)) {
+        *o = w[1] * w[1] - w[0] * w[2];
     }
-    out
+    Array1::from(out)
 }
 
 #[cfg(test)]

@@ -102,8 +102,7 @@ impl EmgFilters {
         notch: bool,
     ) -> Result<ConditionedEmg, FilterError> {
         let mean = raw.mean().unwrap_or(0.0);
-        let centred = raw.mapv(|v| v - mean);
-        let mut filtered = self.bandpass.filtfilt(centred.view())?;
+        let mut filtered = self.bandpass.filtfilt_shifted(raw, mean)?;
         let notched = notch && self.notch.is_some();
         if let (true, Some(sos)) = (notched, &self.notch) {
             filtered = sos.filtfilt(filtered.view())?;

@@ -1,0 +1,84 @@
+//! Signal conditioning speed (issue [2/7]): band-pass 20–450 Hz + 50 Hz notch cascade +
+//! 50 ms RMS envelope + TKEO + Welch PSD with MNF/MDF, on one 1-hour 2 kHz channel and on 8
+//! (channels in parallel with rayon). Filters are designed once, outside the timing, as
+//! SciPy's are in `benches/compare/scipy_signal.py`, which runs this bench on the same data
+//! (`PALPA_BENCH_SIGNAL`: 8 channels × 7.2 M little-endian f64, channel after channel) and
+//! prints both medians and their ratio. Without that file the bench makes its own signal.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ndarray::Array1;
+use palpa::config::{EmgConfig, SpectrumConfig};
+use palpa::signal::spectrum::Welch;
+use palpa::signal::EmgFilters;
+use rayon::prelude::*;
+
+const FS_HZ: f64 = 2000.0;
+const SAMPLES: usize = 3600 * 2000;
+const CHANNELS: usize = 8;
+
+fn channels() -> Vec<Array1<f64>> {
+    if let Some(path) = std::env::var_os("PALPA_BENCH_SIGNAL") {
+        let bytes = std::fs::read(&path).expect("PALPA_BENCH_SIGNAL is readable");
+        assert_eq!(
+            bytes.len(),
+            CHANNELS * SAMPLES * 8,
+            "8 channels × 1 h × 2 kHz of f64"
+        );
+        return bytes
+            .chunks_exact(SAMPLES * 8)
+            .map(|c| {
+                c.chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+                    .collect()
+            })
+            .collect();
+    }
+    (0..CHANNELS as u64)
+        .map(|c| {
+            let mut s = 0x9e37_79b9_7f4a_7c15 ^ c;
+            Array1::from_shape_fn(SAMPLES, |i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let t = i as f64 / FS_HZ;
+                40.0 * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                    + 150.0
+                    + 25.0 * (2.0 * std::f64::consts::PI * 50.0 * t).sin()
+            })
+        })
+        .collect()
+}
+
+/// The whole per-channel chain; returns MDF so nothing is optimised away.
+fn process(x: &Array1<f64>, filters: &EmgFilters, welch: &Welch, band: [f64; 2]) -> f64 {
+    let c = filters.condition(x.view(), true).expect("a clean hour");
+    let psd = welch.psd(c.filtered.view());
+    psd.mnf_hz(band).unwrap_or(0.0)
+        + psd.mdf_hz(band).unwrap_or(0.0)
+        + c.envelope[SAMPLES / 2]
+        + c.tkeo[SAMPLES / 2]
+}
+
+fn signal(c: &mut Criterion) {
+    let data = channels();
+    let filters =
+        EmgFilters::design(FS_HZ, &EmgConfig::default(), Some(50.0)).expect("valid design");
+    let spectrum = SpectrumConfig::default();
+    let welch = Welch::plan(FS_HZ, &spectrum, SAMPLES).expect("valid plan");
+    let mut group = c.benchmark_group("signal_1h_2khz");
+    group.sample_size(10);
+    group.bench_function("1_channel", |b| {
+        b.iter(|| process(&data[0], &filters, &welch, spectrum.band_hz))
+    });
+    group.bench_function("8_channels", |b| {
+        b.iter(|| {
+            data.par_iter()
+                .map(|x| process(x, &filters, &welch, spectrum.band_hz))
+                .sum::<f64>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, signal);
+criterion_main!(benches);
