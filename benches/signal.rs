@@ -1,6 +1,6 @@
 //! Signal conditioning speed (issue [2/7]): band-pass 20–450 Hz + 50 Hz notch cascade +
 //! 50 ms RMS envelope + TKEO + Welch PSD with MNF/MDF, on one 1-hour 2 kHz channel and on 8
-//! (filtered four at a time, groups and spectra in parallel with rayon, as the pipeline does). Filters are designed once, outside the timing, as
+//! (channels in parallel with rayon). Filters are designed once, outside the timing, as
 //! SciPy's are in `benches/compare/scipy_signal.py`, which runs this bench on the same data
 //! (`PALPA_BENCH_SIGNAL`: 8 channels × 7.2 M little-endian f64, channel after channel) and
 //! prints both medians and their ratio. Without that file the bench makes its own signal.

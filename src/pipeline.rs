@@ -212,7 +212,6 @@ pub struct RecordingSignals {
 
 /// QC and conditioning of every channel (DESIGN §3.1–§3.2, §3.6). A channel that cannot be
 /// filtered (too short, non-finite samples) becomes `bad` with the reason; the others go on.
-/// EMG channels of one rate and length are filtered four at a time, groups in parallel.
 pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
@@ -228,22 +227,6 @@ pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
         .meta
         .powerline_hz
         .or_else(|| infer_mains(raw_psds.iter().flatten(), &cfg.qc));
-    let qcs: Vec<ChannelQc> = rec
-        .channels
-        .par_iter()
-        .zip(&raw_psds)
-        .map(|(ch, psd)| {
-            let input = QcInput {
-                samples: ch.samples.view(),
-                fs_hz: ch.fs_hz,
-                kind: ch.kind,
-                physical_range: ch.physical_range,
-                marked_bad: ch.marked_bad,
-                n_gaps: rec.gaps.len(),
-            };
-            channel_qc(input, psd.as_ref(), mains_hz, &cfg.qc)
-        })
-        .collect();
 
     // Filters designed once per (kind, rate).
     let mut emg_plans: Vec<(f64, Result<EmgFilters, FilterError>)> = Vec::new();
@@ -259,112 +242,70 @@ pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
             _ => {}
         }
     }
-
-    // Work units: EMG channels of one rate and length in fours; force channels alone.
-    let mut units: Vec<(ChannelKind, Vec<usize>)> = Vec::new();
-    for (i, ch) in rec.channels.iter().enumerate() {
-        if qcs[i].qc == QcLevel::Bad || !matches!(ch.kind, ChannelKind::Emg | ChannelKind::Force) {
-            continue;
-        }
-        let joins = |(kind, group): &&mut (ChannelKind, Vec<usize>)| {
-            let other = &rec.channels[group[0]];
-            *kind == ChannelKind::Emg
-                && ch.kind == ChannelKind::Emg
-                && group.len() < 4
-                && other.fs_hz == ch.fs_hz
-                && other.samples.len() == ch.samples.len()
-        };
-        match units.iter_mut().find(|u| joins(u)) {
-            Some((_, group)) => group.push(i),
-            None => units.push((ch.kind, vec![i])),
-        }
+    fn plan_for<T>(plans: &[(f64, Result<T, FilterError>)], fs_hz: f64) -> Result<&T, FilterError> {
+        let (_, plan) = plans
+            .iter()
+            .find(|(fs, _)| *fs == fs_hz)
+            .expect("a plan was designed for every rate above");
+        plan.as_ref().map_err(Clone::clone)
     }
-    let conditioned: Vec<(usize, Result<Conditioned, FilterError>)> = units
+
+    let channels = rec
+        .channels
         .par_iter()
-        .flat_map_iter(|(kind, group)| {
-            let fs_hz = rec.channels[group[0]].fs_hz;
-            let results: Vec<Result<Conditioned, FilterError>> = match kind {
-                ChannelKind::Emg => match plan_for(&emg_plans, fs_hz) {
-                    Ok(filters) => condition_emg(rec, cfg, filters, group, &qcs),
-                    Err(e) => vec![Err(e); group.len()],
-                },
-                _ => vec![plan_for(&force_plans, fs_hz)
-                    .and_then(|f| f.condition(rec.channels[group[0]].samples.view()))
-                    .map(Conditioned::Force)],
+        .zip(&raw_psds)
+        .map(|(ch, psd)| {
+            let input = QcInput {
+                samples: ch.samples.view(),
+                fs_hz: ch.fs_hz,
+                kind: ch.kind,
+                physical_range: ch.physical_range,
+                marked_bad: ch.marked_bad,
+                n_gaps: rec.gaps.len(),
             };
-            group.iter().copied().zip(results).collect::<Vec<_>>()
-        })
-        .collect();
-
-    let mut channels: Vec<ChannelSignals> = qcs
-        .iter()
-        .map(|qc| ChannelSignals {
-            qc: qc.clone(),
-            conditioned: Conditioned::None,
-            mnf_hz: None,
-            mdf_hz: None,
-        })
-        .collect();
-    for (i, result) in conditioned {
-        match result {
-            Ok(c) => channels[i].conditioned = c,
-            Err(e) => {
-                channels[i].qc.qc = QcLevel::Bad;
-                channels[i]
-                    .qc
-                    .reasons
-                    .push(format!("cannot be conditioned: {e}"));
+            let mut result = ChannelSignals {
+                qc: channel_qc(input, psd.as_ref(), mains_hz, &cfg.qc),
+                conditioned: Conditioned::None,
+                mnf_hz: None,
+                mdf_hz: None,
+            };
+            if result.qc.qc == QcLevel::Bad {
+                return result;
             }
-        }
-    }
-    channels
-        .par_iter_mut()
-        .zip(&rec.channels)
-        .for_each(|(sig, ch)| {
-            if let Conditioned::Emg(e) = &sig.conditioned {
-                if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
-                    sig.mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
-                    sig.mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
+            let raw = ch.samples.view();
+            let conditioned = match ch.kind {
+                ChannelKind::Emg => plan_for(&emg_plans, ch.fs_hz)
+                    .and_then(|f| {
+                        f.condition(raw, wants_notch(&cfg.emg, result.qc.powerline_ratio))
+                    })
+                    .map(Conditioned::Emg),
+                ChannelKind::Force => plan_for(&force_plans, ch.fs_hz)
+                    .and_then(|f| f.condition(raw))
+                    .map(Conditioned::Force),
+                _ => Ok(Conditioned::None),
+            };
+            match conditioned {
+                Ok(c) => {
+                    if let Conditioned::Emg(e) = &c {
+                        if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
+                            result.mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
+                            result.mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
+                        }
+                    }
+                    result.conditioned = c;
+                }
+                Err(e) => {
+                    result.qc.qc = QcLevel::Bad;
+                    result
+                        .qc
+                        .reasons
+                        .push(format!("cannot be conditioned: {e}"));
                 }
             }
-        });
+            result
+        })
+        .collect();
     RecordingSignals { mains_hz, channels }
-}
-
-/// The plan designed for `fs_hz`, or why none could be.
-fn plan_for<T>(plans: &[(f64, Result<T, FilterError>)], fs_hz: f64) -> Result<&T, FilterError> {
-    let (_, plan) = plans
-        .iter()
-        .find(|(fs, _)| *fs == fs_hz)
-        .expect("a plan is designed for every rate before conditioning");
-    plan.as_ref().map_err(Clone::clone)
-}
-
-/// Conditions one group of EMG channels of one rate and length; if the group fails, each
-/// channel alone, so that every channel gets its own result or error.
-fn condition_emg(
-    rec: &Recording,
-    cfg: &Config,
-    filters: &EmgFilters,
-    group: &[usize],
-    qcs: &[ChannelQc],
-) -> Vec<Result<Conditioned, FilterError>> {
-    let raws: Vec<_> = group
-        .iter()
-        .map(|&i| rec.channels[i].samples.view())
-        .collect();
-    let notch: Vec<bool> = group
-        .iter()
-        .map(|&i| wants_notch(&cfg.emg, qcs[i].powerline_ratio))
-        .collect();
-    match filters.condition_many(&raws, &notch) {
-        Ok(all) => all.into_iter().map(|c| Ok(Conditioned::Emg(c))).collect(),
-        Err(_) => raws
-            .iter()
-            .zip(&notch)
-            .map(|(raw, &n)| filters.condition(*raw, n).map(Conditioned::Emg))
-            .collect(),
-    }
 }
 
 /// `palpa export`: one Parquet file per channel: `time_s`, `raw` (unit-normalised), and for

@@ -62,14 +62,6 @@ pub enum FilterError {
         /// Padding at each end.
         padlen: usize,
     },
-    /// Signals filtered together must have one length.
-    #[error("signals filtered together must have one length: {first} and {other} samples")]
-    Lengths {
-        /// Length of the first signal.
-        first: usize,
-        /// Length of the other.
-        other: usize,
-    },
     /// A NaN or infinite sample, which would spread through the whole output.
     #[error("sample {index} is {value}; filtering needs finite samples")]
     NonFinite {
@@ -473,140 +465,55 @@ impl Sos {
         x: ArrayView1<f64>,
         shift: f64,
     ) -> Result<Array1<f64>, FilterError> {
-        self.check(x)?;
-        let mut out = self.filtfilt_lanes::<1>(&[x], &[shift]);
-        Ok(out.pop().expect("one lane in, one signal out"))
-    }
-
-    /// [`Sos::filtfilt_shifted`] of several signals of one length at once: four at a time
-    /// share each pass over the samples, one per lane. Each lane does exactly the
-    /// operations of the single-signal filter (the same result to the bit), but four
-    /// independent recurrences keep the CPU busy where one leaves it waiting on its own
-    /// chain: IIR filtering is bound by that latency, not by arithmetic.
-    ///
-    /// # Errors
-    /// The first signal that is too short or holds a non-finite sample, with its index.
-    pub fn filtfilt_many(
-        &self,
-        xs: &[ArrayView1<f64>],
-        shifts: &[f64],
-    ) -> Result<Vec<Array1<f64>>, (usize, FilterError)> {
-        for (i, x) in xs.iter().enumerate() {
-            self.check(*x).map_err(|e| (i, e))?;
-            if x.len() != xs[0].len() {
-                return Err((
-                    i,
-                    FilterError::Lengths {
-                        first: xs[0].len(),
-                        other: x.len(),
-                    },
-                ));
-            }
-        }
-        Ok(xs
-            .chunks(4)
-            .zip(shifts.chunks(4))
-            .flat_map(|(group, shifts)| match group.len() {
-                1 => self.filtfilt_lanes::<1>(group, shifts),
-                _ => self.filtfilt_lanes::<4>(group, shifts),
-            })
-            .collect())
-    }
-
-    /// A signal longer than the padding, with finite samples only.
-    fn check(&self, x: ArrayView1<f64>) -> Result<(), FilterError> {
+        let n = x.len();
         let pad = self.padlen();
-        if x.len() <= pad {
-            return Err(FilterError::TooShort {
-                n: x.len(),
-                padlen: pad,
-            });
+        if n <= pad {
+            return Err(FilterError::TooShort { n, padlen: pad });
         }
-        match x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            Some((index, &value)) => Err(FilterError::NonFinite { index, value }),
-            None => Ok(()),
+        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(FilterError::NonFinite { index, value });
         }
-    }
+        // Odd extension: 2·x[0] − x[pad..1], x, 2·x[n−1] − x[n−2..n−pad−1].
+        let mut ext = sample_buffer(n + 2 * pad);
+        let (first, last) = (x[0] - shift, x[n - 1] - shift);
+        for (dst, i) in ext[..pad].iter_mut().zip((1..=pad).rev()) {
+            *dst = 2.0 * first - (x[i] - shift);
+        }
+        for (dst, v) in ext[pad..pad + n].iter_mut().zip(x.iter()) {
+            *dst = v - shift;
+        }
+        for (dst, i) in ext[pad + n..].iter_mut().zip(1..=pad) {
+            *dst = 2.0 * last - (x[n - 1 - i] - shift);
+        }
 
-    /// Zero-phase filtering of up to `L` checked signals of one length, interleaved sample
-    /// by sample in one buffer (lanes without a signal carry zeros).
-    fn filtfilt_lanes<const L: usize>(
-        &self,
-        xs: &[ArrayView1<f64>],
-        shifts: &[f64],
-    ) -> Vec<Array1<f64>> {
-        let n = xs[0].len();
-        let pad = self.padlen();
-        let frames = n + 2 * pad;
-        // Odd extension of x − shift: 2·x[0] − x[pad..1], x, 2·x[n−1] − x[n−2..n−pad−1].
-        let mut ext = sample_buffer(frames * L);
-        for (lane, (x, &shift)) in xs.iter().zip(shifts).enumerate() {
-            let value = |i: usize| x[i] - shift;
-            let (first, last) = (value(0), value(n - 1));
-            for (f, i) in (1..=pad).rev().enumerate() {
-                ext[f * L + lane] = 2.0 * first - value(i);
-            }
-            for (f, v) in x.iter().enumerate() {
-                ext[(pad + f) * L + lane] = v - shift;
-            }
-            for (f, i) in (1..=pad).enumerate() {
-                ext[(pad + n + f) * L + lane] = 2.0 * last - value(n - 1 - i);
-            }
-        }
         let zi = self.zi();
-        let first: [f64; L] = ext[..L].try_into().expect("L values");
-        self.run::<L, false>(&mut ext, &zi, first);
-        let last: [f64; L] = ext[(frames - 1) * L..].try_into().expect("L values");
-        self.run::<L, true>(&mut ext, &zi, last);
-        if L == 1 {
-            return vec![Array1::from(ext).slice_move(ndarray::s![pad..pad + n])];
-        }
-        (0..xs.len())
-            .map(|lane| {
-                let mut out = sample_buffer(n);
-                for (o, frame) in out
-                    .iter_mut()
-                    .zip(ext[pad * L..(pad + n) * L].chunks_exact(L))
-                {
-                    *o = frame[lane];
-                }
-                Array1::from(out)
-            })
-            .collect()
+        let x0 = ext[0];
+        self.run::<false>(&mut ext, &zi, x0);
+        let y0 = ext[ext.len() - 1];
+        self.run::<true>(&mut ext, &zi, y0);
+        Ok(Array1::from(ext).slice_move(ndarray::s![pad..pad + n]))
     }
 
-    /// SciPy `sosfilt` in place over `L` interleaved signals from the steady states
-    /// `zi · level`, forwards or backwards: each sample through the whole cascade
-    /// (transposed direct form II), the operations of SciPy's `_sosfilt` in its order.
-    /// (A wavefront schedule, section k at sample t − k, was tried: bit-identical but 2.5×
-    /// slower than this loop for one signal.)
-    fn run<const L: usize, const BACKWARDS: bool>(
-        &self,
-        ext: &mut [f64],
-        zi: &[[f64; 2]],
-        level: [f64; L],
-    ) {
-        let mut z: Vec<[[f64; L]; 2]> = zi
-            .iter()
-            .map(|z| [level.map(|v| z[0] * v), level.map(|v| z[1] * v)])
-            .collect();
-        let mut step = |frame: &mut [f64]| {
-            let mut cur: [f64; L] = (&*frame).try_into().expect("frames hold L values");
+    /// SciPy `sosfilt` in place from the steady state `zi · level`, forwards or backwards:
+    /// each sample through the whole cascade (transposed direct form II), the operations of
+    /// SciPy's `_sosfilt` in its order. (A wavefront schedule, section k at sample t − k, was
+    /// tried: bit-identical but 2.5× slower on this loop.)
+    fn run<const BACKWARDS: bool>(&self, x: &mut [f64], zi: &[[f64; 2]], level: f64) {
+        let mut z: Vec<[f64; 2]> = zi.iter().map(|z| [z[0] * level, z[1] * level]).collect();
+        let mut step = |v: &mut f64| {
+            let mut cur = *v;
             for (s, z) in self.sections.iter().zip(z.iter_mut()) {
-                let mut new = [0.0; L];
-                for c in 0..L {
-                    new[c] = s.b[0] * cur[c] + z[0][c];
-                    z[0][c] = s.b[1] * cur[c] - s.a[1] * new[c] + z[1][c];
-                    z[1][c] = s.b[2] * cur[c] - s.a[2] * new[c];
-                }
+                let new = s.b[0] * cur + z[0];
+                z[0] = s.b[1] * cur - s.a[1] * new + z[1];
+                z[1] = s.b[2] * cur - s.a[2] * new;
                 cur = new;
             }
-            frame.copy_from_slice(&cur);
+            *v = cur;
         };
         if BACKWARDS {
-            ext.chunks_exact_mut(L).rev().for_each(&mut step);
+            x.iter_mut().rev().for_each(&mut step);
         } else {
-            ext.chunks_exact_mut(L).for_each(&mut step);
+            x.iter_mut().for_each(&mut step);
         }
     }
 }
@@ -647,25 +554,6 @@ mod tests {
             sos.filtfilt(bad.view()),
             Err(FilterError::NonFinite { index: 7, .. })
         ));
-    }
-
-    #[test]
-    fn filtering_four_signals_together_equals_filtering_each_to_the_bit() {
-        let sos = butter(4, Band::Bandpass([20.0, 450.0]), 2000.0).unwrap();
-        let xs: Vec<Array1<f64>> = (0..7)
-            .map(|c| Array1::from_shape_fn(3000, |i| (((i + 13 * c) * 7919) % 1009) as f64 - 500.0))
-            .collect();
-        let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
-        let shifts: Vec<f64> = (0..7).map(|c| c as f64 * 3.5).collect();
-        let together = sos.filtfilt_many(&views, &shifts).unwrap();
-        for ((x, shift), y) in xs.iter().zip(&shifts).zip(&together) {
-            assert_eq!(y, &sos.filtfilt_shifted(x.view(), *shift).unwrap());
-        }
-        let short = Array1::zeros(10);
-        let err = sos
-            .filtfilt_many(&[xs[0].view(), short.view()], &[0.0, 0.0])
-            .unwrap_err();
-        assert_eq!(err, (1, FilterError::TooShort { n: 10, padlen: 27 }));
     }
 
     #[test]

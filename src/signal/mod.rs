@@ -101,44 +101,18 @@ impl EmgFilters {
         raw: ArrayView1<f64>,
         notch: bool,
     ) -> Result<ConditionedEmg, FilterError> {
-        let mut out = self.condition_many(&[raw], &[notch]).map_err(|(_, e)| e)?;
-        Ok(out.pop().expect("one signal in, one out"))
-    }
-
-    /// [`EmgFilters::condition`] of several channels of this rate and one length; the
-    /// filters run over four channels at a time (see [`Sos::filtfilt_many`]), with the same
-    /// result as one by one.
-    ///
-    /// # Errors
-    /// The first channel that cannot be filtered, with its index.
-    pub fn condition_many(
-        &self,
-        raws: &[ArrayView1<f64>],
-        notch: &[bool],
-    ) -> Result<Vec<ConditionedEmg>, (usize, FilterError)> {
-        let means: Vec<f64> = raws.iter().map(|r| r.mean().unwrap_or(0.0)).collect();
-        let mut filtered = self.bandpass.filtfilt_many(raws, &means)?;
-        let notched: Vec<bool> = notch.iter().map(|&n| n && self.notch.is_some()).collect();
-        if let Some(sos) = &self.notch {
-            let chosen: Vec<usize> = (0..raws.len()).filter(|&i| notched[i]).collect();
-            let views: Vec<ArrayView1<f64>> = chosen.iter().map(|&i| filtered[i].view()).collect();
-            let outputs = sos
-                .filtfilt_many(&views, &vec![0.0; chosen.len()])
-                .map_err(|(k, e)| (chosen[k], e))?;
-            for (i, y) in chosen.into_iter().zip(outputs) {
-                filtered[i] = y;
-            }
+        let mean = raw.mean().unwrap_or(0.0);
+        let mut filtered = self.bandpass.filtfilt_shifted(raw, mean)?;
+        let notched = notch && self.notch.is_some();
+        if let (true, Some(sos)) = (notched, &self.notch) {
+            filtered = sos.filtfilt(filtered.view())?;
         }
-        Ok(filtered
-            .into_iter()
-            .zip(notched)
-            .map(|(filtered, notched)| ConditionedEmg {
-                envelope: envelope::moving_rms(filtered.view(), self.envelope_window),
-                tkeo: envelope::tkeo(filtered.view()),
-                filtered,
-                notched,
-            })
-            .collect())
+        Ok(ConditionedEmg {
+            envelope: envelope::moving_rms(filtered.view(), self.envelope_window),
+            tkeo: envelope::tkeo(filtered.view()),
+            filtered,
+            notched,
+        })
     }
 }
 
