@@ -380,3 +380,17 @@ fn parquet_without_rows_is_an_error_not_a_panic() {
     .unwrap();
     assert_names(&load_err(&path), &path, &["no samples"]);
 }
+
+#[test]
+fn participants_tsv_without_participant_id_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    small_file(dir.path(), "rec.edf", Variant::Edf, Continuity::Continuous);
+    let tsv = dir.path().join("participants.tsv");
+    std::fs::write(&tsv, "subject\tage\nsub-01\t30\n").unwrap();
+    let err = ingest::discover(dir.path()).unwrap_err().to_string();
+    assert_names(
+        &err,
+        &tsv,
+        &["line 1 (header)", "a column `participant_id`"],
+    );
+}

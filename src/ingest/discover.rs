@@ -6,6 +6,9 @@
 //! first, so the nearest, most specific wins. Any other file takes `<stem>.json`,
 //! `<stem>_channels.tsv` and `<stem>_events.tsv` beside it. Discovery skips `derivatives/`,
 //! `sourcedata/`, hidden entries and sidecar files, and returns recordings sorted by id.
+//!
+//! `participants.tsv` at the root is read and checked (it must parse and have
+//! `participant_id`); no output uses its columns yet, so they are not carried further.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,8 +110,12 @@ impl BidsName {
 /// Recordings under `root`, sorted by id.
 ///
 /// # Errors
-/// `root` is not a readable folder.
+/// `root` is not a readable folder, or its `participants.tsv` is broken.
 pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
+    let participants = root.join("participants.tsv");
+    if participants.is_file() {
+        super::sidecar::Tsv::read(&participants)?.required("participant_id")?;
+    }
     let mut files = Vec::new();
     walk(root, &mut files)?;
     let mut listing = Listing::default();
