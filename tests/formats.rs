@@ -314,51 +314,32 @@ fn column(df: &DataFrame, name: &str) -> Vec<f64> {
         .collect()
 }
 
-/// A 2 kHz EMG channel and a 100 Hz force channel, 4 s, in an EDF+ file.
+/// A 2 kHz EMG channel and a 100 Hz force channel, 4 s, in an EDF+ file: the EMG is a 90 Hz
+/// tone of 80 µV on a 120 µV offset with 30 µV of 50 Hz hum; the force a half-sine of 20 N on
+/// 0.5 N. Quantised at 0.1 µV and 0.01 N.
 fn emg_and_force_file(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("session.edf");
+    let tau = 2.0 * std::f64::consts::PI;
     let emg = Array1::from_shape_fn(8000, |i| {
         let t = i as f64 / 2000.0;
-        80.0 * (2.0 * std::f64::consts::PI * 90.0 * t).sin()
-            + 30.0 * (2.0 * std::f64::consts::PI * 50.0 * t).sin()
-            + 120.0
+        80.0 * (tau * 90.0 * t).sin() + 30.0 * (tau * 50.0 * t).sin() + 120.0
     });
     let force = Array1::from_shape_fn(400, |i| {
         0.5 + 20.0 * (i as f64 / 400.0 * std::f64::consts::PI).sin()
     });
-    edf::write(
-        &path,
-        &FileToWrite {
-            variant: Variant::Edf,
-            continuity: Continuity::Continuous,
-            patient: "X",
-            recording: "X",
-            start_date: "21.11.26",
-            start_time: "10.00.00",
-            start_offset_s: 0.0,
-            record_duration_s: 1.0,
-            signals: vec![
-                SignalToWrite {
-                    label: "EMG UT L",
-                    unit: "uV",
-                    physical_range: [-3276.8, 3276.7],
-                    digital_range: [-32768, 32767],
-                    samples_per_record: 2000,
-                    samples: emg.view(),
-                },
-                SignalToWrite {
-                    label: "Force",
-                    unit: "N",
-                    physical_range: [-327.68, 327.67],
-                    digital_range: [-32768, 32767],
-                    samples_per_record: 100,
-                    samples: force.view(),
-                },
-            ],
-            annotations: &[],
-        },
-    )
-    .unwrap();
+    let scaled = |label, unit, range: f64, spr, samples| SignalToWrite {
+        label,
+        unit,
+        physical_range: [-range, range],
+        digital_range: [-32767, 32767],
+        samples_per_record: spr,
+        samples,
+    };
+    let signals = vec![
+        scaled("EMG UT L", "uV", 3276.7, 2000, emg.view()),
+        scaled("Force", "N", 327.67, 100, force.view()),
+    ];
+    common::write_file(&path, Variant::Edf, Continuity::Continuous, signals, &[]);
     path
 }
 

@@ -183,29 +183,7 @@ pub fn info_of(rec: &Recording) -> RecordingInfo {
 /// As [`load`].
 pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestError> {
     if !matches!(source.format, Format::Edf | Format::Bdf) {
-        let rec = load(source, cfg)?;
-        return Ok(RecordingInfo {
-            path: rec.path.display().to_string(),
-            start: rec.start.clone(),
-            start_offset_s: rec.start_offset_s,
-            duration_s: rec.duration_s(),
-            channels: rec
-                .channels
-                .iter()
-                .map(|c| {
-                    info(
-                        &c.name,
-                        c.fs_hz,
-                        c.samples.len(),
-                        c.kind,
-                        &c.unit,
-                        c.muscle.as_ref(),
-                        c.side,
-                    )
-                })
-                .collect(),
-            annotations: rec.annotations,
-        });
+        return Ok(info_of(&load(source, cfg)?));
     }
     let json = sidecar::read_json(&source.json)?;
     let meta = meta_of(source, &json, cfg);

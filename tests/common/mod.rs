@@ -29,11 +29,56 @@ pub fn real(rel: &str) -> PathBuf {
     path
 }
 
+/// Writes an EDF/BDF file with 1 s records and fixed identification fields.
+pub fn write_file<'a>(
+    path: &Path,
+    variant: Variant,
+    continuity: Continuity,
+    signals: Vec<SignalToWrite<'a>>,
+    annotations: &'a [Annotation],
+) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    edf::write(
+        path,
+        &FileToWrite {
+            variant,
+            continuity,
+            patient: "X X X X",
+            recording: "Startdate X X X X",
+            start_date: "21.11.26",
+            start_time: "10.00.00",
+            start_offset_s: 0.0,
+            record_duration_s: 1.0,
+            signals,
+            annotations,
+        },
+    )
+    .expect("the test writer writes a valid file");
+}
+
+/// A signal whose digital range spans its physical range one to one (gain 1, offset 0),
+/// so whole-number samples round-trip exactly.
+pub fn signal<'a>(
+    label: &'a str,
+    unit: &'a str,
+    limit: i64,
+    samples_per_record: usize,
+    samples: &'a Array1<f64>,
+) -> SignalToWrite<'a> {
+    SignalToWrite {
+        label,
+        unit,
+        physical_range: [-limit as f64, limit as f64],
+        digital_range: [-limit, limit],
+        samples_per_record,
+        samples: samples.view(),
+    }
+}
+
 /// A 3-record EDF(+)/BDF(+) with two signals: `EMG UT L` (uV, 10 samples/record) and
-/// `Force` (N, 5 samples/record), records of 1 s. Samples are whole digital values
-/// (gain 1, offset 0), so every value round-trips exactly.
+/// `Force` (N, 5 samples/record), records of 1 s, and one annotation `snap` at 1.25 s for
+/// 0.5 s. Samples are whole digital values, so every value round-trips exactly.
 pub fn small_file(dir: &Path, name: &str, variant: Variant, continuity: Continuity) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
     let path = dir.join(name);
     let emg = Array1::from_iter((0..30).map(|i| (i as f64 - 15.0) * 7.0));
     let force = Array1::from_iter((0..15).map(|i| i as f64));
@@ -45,39 +90,11 @@ pub fn small_file(dir: &Path, name: &str, variant: Variant, continuity: Continui
         side: None,
         site: None,
     }];
-    edf::write(
-        &path,
-        &FileToWrite {
-            variant,
-            continuity,
-            patient: "X X X X",
-            recording: "Startdate X X X X",
-            start_date: "21.11.26",
-            start_time: "10.00.00",
-            start_offset_s: 0.0,
-            record_duration_s: 1.0,
-            signals: vec![
-                SignalToWrite {
-                    label: "EMG UT L",
-                    unit: "uV",
-                    physical_range: [-1000.0, 1000.0],
-                    digital_range: [-1000, 1000],
-                    samples_per_record: 10,
-                    samples: emg.view(),
-                },
-                SignalToWrite {
-                    label: "Force",
-                    unit: "N",
-                    physical_range: [-100.0, 100.0],
-                    digital_range: [-100, 100],
-                    samples_per_record: 5,
-                    samples: force.view(),
-                },
-            ],
-            annotations: &annotations,
-        },
-    )
-    .expect("the test writer writes a valid file");
+    let signals = vec![
+        signal("EMG UT L", "uV", 1000, 10, &emg),
+        signal("Force", "N", 100, 5, &force),
+    ];
+    write_file(&path, variant, continuity, signals, &annotations);
     path
 }
 
