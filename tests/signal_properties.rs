@@ -80,3 +80,51 @@ proptest! {
         prop_assert!(max_abs(&constant) <= 1e-9 * offset.abs().max(1.0));
     }
 }
+
+/// Extreme but valid corners, every order and type: a design is returned or refused with an
+/// error, never a panic, and any design returned is stable (poles inside the unit circle,
+/// which for a section means |a2| < 1 and |a1| < 1 + a2).
+#[test]
+fn extreme_corners_never_panic_and_designs_are_stable() {
+    let fs = 2000.0;
+    let corners = [
+        1e-300,
+        1e-12,
+        1e-6,
+        1e-3,
+        0.5,
+        20.0,
+        450.0,
+        999.0,
+        999.999_999,
+        1000.0 - 1e-9,
+    ];
+    for order in 1..=8 {
+        for &lo in &corners {
+            for &hi in &corners {
+                let bands = [
+                    Band::Lowpass(lo),
+                    Band::Highpass(lo),
+                    Band::Bandpass([lo, hi]),
+                    Band::Bandstop([lo, hi]),
+                ];
+                for band in bands {
+                    let result = std::panic::catch_unwind(|| butter(order, band, fs));
+                    let Ok(design) = result else {
+                        panic!("butter({order}, {band:?}) panicked")
+                    };
+                    if let Ok(sos) = design {
+                        for s in &sos.sections {
+                            let [_, a1, a2] = s.a;
+                            assert!(
+                                a2.abs() < 1.0 && a1.abs() < 1.0 + a2,
+                                "unstable section {s:?} from butter({order}, {band:?})"
+                            );
+                            assert!(s.b.iter().chain(&s.a).all(|c| c.is_finite()), "{s:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

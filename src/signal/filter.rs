@@ -62,6 +62,14 @@ pub enum FilterError {
         /// Padding at each end.
         padlen: usize,
     },
+    /// Corners so close to 0 Hz or Nyquist that rounding puts a pole on the unit circle.
+    #[error("a Butterworth filter of order {order} at these corners cannot be designed stably at fs = {fs_hz} Hz (a pole rounds onto the unit circle); move the corners away from 0 Hz and Nyquist")]
+    Unstable {
+        /// The order asked for.
+        order: usize,
+        /// The sampling rate.
+        fs_hz: f64,
+    },
     /// A NaN or infinite sample, which would spread through the whole output.
     #[error("sample {index} is {value}; filtering needs finite samples")]
     NonFinite {
@@ -168,7 +176,22 @@ pub fn butter(order: usize, band: Band, fs_hz: f64) -> Result<Sos, FilterError> 
         }
     };
     let (z, p, k) = bilinear(&z, &p, k);
-    Ok(zpk2sos(z, p, k))
+    // zpk2sos relies on every complex pole having its conjugate, which rounding can break
+    // for corners at the extremes; and the sections it makes must be stable as rounded
+    // (Jury: |a2| < 1 and |a1| < 1 + a2), which rounding can also break.
+    let (pairs, reals) = cplxreal(&p);
+    if 2 * pairs.len() + reals.len() != p.len() || !k.is_finite() {
+        return Err(FilterError::Unstable { order, fs_hz });
+    }
+    let sos = zpk2sos(z, p, k);
+    let stable = sos.sections.iter().all(|s| {
+        let [_, a1, a2] = s.a;
+        a2.abs() < 1.0 && a1.abs() < 1.0 + a2 && s.b.iter().all(|b| b.is_finite())
+    });
+    if !stable {
+        return Err(FilterError::Unstable { order, fs_hz });
+    }
+    Ok(sos)
 }
 
 type Zpk = (Vec<C>, Vec<C>, f64);
