@@ -436,3 +436,58 @@ fn export_of_an_unconditionable_channel_writes_raw_only() {
     assert_eq!((t[3], raw[3]), (0.6, 3.0));
     assert_eq!(force.height(), 15);
 }
+
+/// EDF+D: records keep their onsets (DESIGN §2.2). The file is written as EDF+C, then made
+/// discontinuous by hand: the third record's time-keeping TAL moves from +2 to +5 s, a 3 s
+/// break, and an annotation inside that record from +2.5 to +5.5 s.
+#[test]
+fn edf_plus_d_breaks_become_gaps_and_annotations_follow_their_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.edf");
+    let emg = Array1::from_iter((0..30).map(f64::from));
+    let annotations = [palpa::model::Annotation {
+        onset_s: 2.5,
+        duration_s: None,
+        text: "ppt".into(),
+        muscle: None,
+        side: None,
+        site: None,
+    }];
+    let signals = vec![common::signal("EMG UT L", "uV", 1000, 10, &emg)];
+    common::write_file(
+        &path,
+        Variant::Edf,
+        Continuity::Continuous,
+        signals,
+        &annotations,
+    );
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut replace = |from: &[u8], to: &[u8]| {
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap_or_else(|| panic!("{from:?} not in file"));
+        bytes[at..at + to.len()].copy_from_slice(to);
+    };
+    replace(b"EDF+C", b"EDF+D");
+    replace(b"+2\x14\x14\0", b"+5\x14\x14\0");
+    replace(b"+2.5\x14ppt", b"+5.5\x14ppt");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let rec = load(&path);
+    assert_eq!(
+        rec.gaps,
+        [palpa::model::TimeGap {
+            at_s: 2.0,
+            gap_s: 3.0
+        }]
+    );
+    assert_eq!(rec.channels[0].samples.len(), 30, "samples stay contiguous");
+    // Wall time 5.5 s is 0.5 s into the third record, which starts at 2 s of samples.
+    assert_eq!(rec.annotations.len(), 1);
+    assert_eq!(rec.annotations[0].onset_s, 2.5);
+    // The time axis puts the break back: sample 20 (first of the third record) is at 5 s.
+    let t = palpa::model::time_axis_s(30, 10.0, &rec.gaps);
+    assert_eq!((t[19], t[20], t[29]), (1.9, 5.0, 5.9));
+}
