@@ -2,8 +2,9 @@
 //! algometer applies, and surface EMG of the muscles under the finger.
 //!
 //! The modules follow the data (DESIGN §1): [`ingest`] turns files into
-//! [`model::Recording`]s, and [`pipeline`] strings the stages together for each command.
-//! Every tunable number lives in [`config`].
+//! [`model::Recording`]s; [`signal`] filters and measures samples as SciPy would;
+//! [`detect`] judges them (channel quality so far); [`pipeline`] strings the stages together
+//! for each command. Every tunable number lives in [`config`].
 
 #![warn(missing_docs)]
 
