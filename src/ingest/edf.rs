@@ -825,7 +825,7 @@ pub struct SignalToWrite<'a> {
     pub samples: ArrayView1<'a, f64>,
 }
 
-/// A file to write with [`write`].
+/// A file to write with [`write()`].
 #[derive(Clone, Debug)]
 pub struct FileToWrite<'a> {
     /// EDF or BDF.

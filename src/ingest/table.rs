@@ -6,7 +6,7 @@
 //! `time_s` must increase; a step above `gap_periods` sample periods is a [`TimeGap`].
 //!
 //! Polars parses fast but its errors name a byte offset, not a line; and a row with too few
-//! fields comes back as nulls. So when polars fails or returns nulls, [`diagnose_csv`] walks
+//! fields comes back as nulls. So when polars fails or returns nulls, `diagnose_csv` walks
 //! the file once more to name the line and column; empty and `n/a` cells become NaN, which
 //! QC counts.
 

@@ -48,7 +48,7 @@ pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     Array1::from(out)
 }
 
-/// Teager–Kaiser energy, ψ[n] = x[n]² − x[n−1]·x[n+1] (Solnik 2008, DOMAIN §5). The two end
+/// Teager–Kaiser energy, `ψ[n] = x[n]² − x[n−1]·x[n+1]` (Solnik 2008, DOMAIN §5). The two end
 /// samples, which lack a neighbour, are 0.
 pub fn tkeo(x: ArrayView1<f64>) -> Array1<f64> {
     let x = x.as_standard_layout();
