@@ -3,11 +3,13 @@
 //!
 //! The modules follow the data (DESIGN §1): [`ingest`] turns files into
 //! [`model::Recording`]s; [`signal`] filters and measures samples as SciPy would;
-//! [`detect`] judges them (channel quality so far); [`pipeline`] strings the stages together
+//! [`detect`] judges them (channel quality, contact episodes); [`audit`] checks technique
+//! against the protocol; [`pipeline`] strings the stages together
 //! for each command. Every tunable number lives in [`config`].
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod detect;
