@@ -121,16 +121,38 @@ impl EdfSignal {
 
     /// Gain and offset of `physical = offset + gain · digital`.
     pub fn scaling(&self) -> (f64, f64) {
-        let gain =
-            (self.physical_max - self.physical_min) / (self.digital_max - self.digital_min) as f64;
-        (gain, self.physical_min - gain * self.digital_min as f64)
+        linear_map(
+            [self.physical_min, self.physical_max],
+            [self.digital_min, self.digital_max],
+        )
     }
+}
+
+/// Gain and offset of `physical = offset + gain · digital` mapping the digital range onto the
+/// physical one (the gain is negative when the physical range is inverted).
+fn linear_map([pmin, pmax]: [f64; 2], [dmin, dmax]: [i64; 2]) -> (f64, f64) {
+    let gain = (pmax - pmin) / (dmax - dmin) as f64;
+    (gain, pmin - gain * dmin as f64)
 }
 
 impl EdfHeader {
     /// Sampling rate of signal `i`.
     pub fn fs_hz(&self, i: usize) -> f64 {
         self.signals[i].samples_per_record as f64 / self.record_duration_s
+    }
+
+    /// Byte offset of each signal inside a data record, and its length in bytes.
+    pub fn record_layout(&self) -> Vec<(usize, usize)> {
+        let bps = self.variant.sample_bytes();
+        let mut at = 0;
+        self.signals
+            .iter()
+            .map(|s| {
+                let len = s.samples_per_record * bps;
+                at += len;
+                (at - len, len)
+            })
+            .collect()
     }
 
     /// Bytes in one data record.
@@ -532,7 +554,6 @@ fn latin1(bytes: &[u8]) -> String {
 pub fn read(path: &Path) -> Result<EdfData, IngestError> {
     let mut file = File::open(path).map_err(|e| IngestError::io(path, e))?;
     let header = read_header_from(path, &mut file)?;
-    let bps = header.variant.sample_bytes();
     let record_bytes = header.record_bytes();
     let n_records = header.n_records;
 
@@ -548,13 +569,7 @@ pub fn read(path: &Path) -> Result<EdfData, IngestError> {
         .iter()
         .map(|&i| header.signals[i].scaling())
         .collect();
-    // Byte offset of each signal inside a record.
-    let mut offsets = Vec::with_capacity(header.signals.len());
-    let mut at = 0;
-    for s in &header.signals {
-        offsets.push(at);
-        at += s.samples_per_record * bps;
-    }
+    let layout = header.record_layout();
     let annotation_signals: Vec<usize> = (0..header.signals.len())
         .filter(|&i| header.signals[i].is_annotations())
         .collect();
@@ -571,7 +586,8 @@ pub fn read(path: &Path) -> Result<EdfData, IngestError> {
         for (k, rec) in chunk.chunks_exact(record_bytes).enumerate() {
             for (o, &i) in ordinary.iter().enumerate() {
                 let spr = header.signals[i].samples_per_record;
-                let bytes = &rec[offsets[i]..offsets[i] + spr * bps];
+                let (at, len) = layout[i];
+                let bytes = &rec[at..at + len];
                 let dst = &mut out[o][(record + k) * spr..(record + k + 1) * spr];
                 decode(header.variant, bytes, scaling[o], dst);
             }
@@ -580,8 +596,8 @@ pub fn read(path: &Path) -> Result<EdfData, IngestError> {
                     annotation_signals
                         .iter()
                         .flat_map(|&i| {
-                            let len = header.signals[i].samples_per_record * bps;
-                            rec[offsets[i]..offsets[i] + len].iter().copied()
+                            let (at, len) = layout[i];
+                            rec[at..at + len].iter().copied()
                         })
                         .collect(),
                 );
@@ -607,16 +623,13 @@ pub fn read(path: &Path) -> Result<EdfData, IngestError> {
 /// # Errors
 /// As [`read`].
 pub fn read_timeline(path: &Path, header: &EdfHeader) -> Result<Timeline, IngestError> {
-    let bps = header.variant.sample_bytes();
-    let mut spans = Vec::new();
-    let mut at = 0;
-    for s in &header.signals {
-        let len = s.samples_per_record * bps;
-        if s.is_annotations() {
-            spans.push((at, len));
-        }
-        at += len;
-    }
+    let spans: Vec<(usize, usize)> = header
+        .record_layout()
+        .into_iter()
+        .zip(&header.signals)
+        .filter(|(_, s)| s.is_annotations())
+        .map(|(span, _)| span)
+        .collect();
     if spans.is_empty() {
         return build_timeline(path, header, &[]);
     }
@@ -955,23 +968,15 @@ pub fn write(path: &Path, spec: &FileToWrite<'_>) -> Result<(), IngestError> {
     let mut out = BufWriter::new(file);
     let io = |e| IngestError::io(path, e);
     out.write_all(&h.bytes).map_err(io)?;
+    let scalings: Vec<(f64, f64)> = spec
+        .signals
+        .iter()
+        .map(|s| linear_map(s.physical_range, s.digital_range))
+        .collect();
     let mut record = Vec::new();
     for r in 0..n_records {
         record.clear();
-        for s in &spec.signals {
-            let (gain, offset) = EdfSignal {
-                label: String::new(),
-                transducer: String::new(),
-                physical_dimension: String::new(),
-                physical_min: s.physical_range[0],
-                physical_max: s.physical_range[1],
-                digital_min: s.digital_range[0],
-                digital_max: s.digital_range[1],
-                prefiltering: String::new(),
-                samples_per_record: s.samples_per_record,
-                reserved: String::new(),
-            }
-            .scaling();
+        for (s, &(gain, offset)) in spec.signals.iter().zip(&scalings) {
             let spr = s.samples_per_record;
             for &x in s.samples.slice(ndarray::s![r * spr..(r + 1) * spr]) {
                 let d = ((x - offset) / gain)
