@@ -20,7 +20,7 @@ use realfft::RealFftPlanner;
 
 use crate::config::EpisodeConfig;
 use crate::model::Annotation;
-use crate::signal::to_samples;
+use crate::signal::{median, to_samples};
 
 /// Technique of an episode (DESIGN §3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -224,7 +224,13 @@ fn ppt_ramp(
 /// plateau re-raised past the tolerance still counts as one hold with a step.
 fn plateau(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> Option<Plateau> {
     let peak = seg.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    let level = median(seg.iter().copied().filter(|&v| v >= peak / 2.0).collect())?;
+    let level = median(
+        &mut seg
+            .iter()
+            .copied()
+            .filter(|&v| v >= peak / 2.0)
+            .collect::<Vec<_>>(),
+    )?;
     let tol = cfg.plateau_tolerance_fraction * level;
     let (mut longest, mut run) = (0, 0);
     for &v in seg {
@@ -242,7 +248,7 @@ fn plateau(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> Option<Plat
     };
     let (first, last) = held(cfg.hold_reach_fraction * level)?;
     let span = seg.slice(ndarray::s![first..=last]);
-    let plateau_n = median(span.to_vec())?;
+    let plateau_n = median(&mut span.to_vec())?;
     let plateau_cv = span.std(0.0) / span.mean()?;
     let (first, last) = held(cfg.hold_reach_fraction * plateau_n)?;
     let [lo, hi] = cfg.ramp_fractions;
@@ -270,7 +276,7 @@ fn steps(run: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> usize {
     let levels: Vec<f64> = run
         .exact_chunks(window)
         .into_iter()
-        .filter_map(|w| median(w.to_vec()))
+        .filter_map(|w| median(&mut w.to_vec()))
         .collect();
     let mut count = 0;
     let mut base = match levels.first() {
@@ -323,20 +329,6 @@ fn is_strum(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> bool {
     (lo..=hi).contains(&dominant_hz)
         && depth >= cfg.strum_min_depth_fraction
         && cycles >= cfg.strum_min_cycles
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mid = v.len() / 2;
-    let (_, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
-    let m = *m;
-    if v.len() % 2 == 1 {
-        return Some(m);
-    }
-    let below = v[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Some((below + m) / 2.0)
 }
 
 #[cfg(test)]

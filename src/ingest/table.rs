@@ -408,8 +408,7 @@ fn rate_from_steps(
             "one sample",
         ));
     }
-    let mid = steps.len() / 2;
-    let median = *steps.select_nth_unstable_by(mid, f64::total_cmp).1;
+    let median = crate::signal::median(&mut steps).expect("at least one step");
     let (count, total) = steps
         .iter()
         .filter(|&&s| s <= gap_periods * median)

@@ -193,13 +193,22 @@ fn lowest_quantile_median(x: ArrayView1<f64>, quantile: f64) -> f64 {
     }
     let k = ((quantile * v.len() as f64).ceil() as usize).clamp(1, v.len());
     v.select_nth_unstable_by(k - 1, f64::total_cmp);
-    let lowest = &mut v[..k];
-    lowest.sort_unstable_by(f64::total_cmp);
-    if k % 2 == 1 {
-        lowest[k / 2]
-    } else {
-        (lowest[k / 2 - 1] + lowest[k / 2]) / 2.0
+    median(&mut v[..k]).unwrap_or(0.0)
+}
+
+/// Median of `values` (the mean of the two middle ones for an even count), reordering them
+/// in place; `None` when empty.
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
     }
+    let (n, mid) = (values.len(), values.len() / 2);
+    let (below, &mut upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((lower + upper) / 2.0)
 }
 
 #[cfg(test)]
