@@ -229,26 +229,12 @@ pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
         .or_else(|| infer_mains(raw_psds.iter().flatten(), &cfg.qc));
 
     // Filters designed once per (kind, rate).
-    let mut emg_plans: Vec<(f64, Result<EmgFilters, FilterError>)> = Vec::new();
-    let mut force_plans: Vec<(f64, Result<ForceFilters, FilterError>)> = Vec::new();
-    for ch in &rec.channels {
-        match ch.kind {
-            ChannelKind::Emg if !emg_plans.iter().any(|(fs, _)| *fs == ch.fs_hz) => {
-                emg_plans.push((ch.fs_hz, EmgFilters::design(ch.fs_hz, &cfg.emg, mains_hz)));
-            }
-            ChannelKind::Force if !force_plans.iter().any(|(fs, _)| *fs == ch.fs_hz) => {
-                force_plans.push((ch.fs_hz, ForceFilters::design(ch.fs_hz, &cfg.force)));
-            }
-            _ => {}
-        }
-    }
-    fn plan_for<T>(plans: &[(f64, Result<T, FilterError>)], fs_hz: f64) -> Result<&T, FilterError> {
-        let (_, plan) = plans
-            .iter()
-            .find(|(fs, _)| *fs == fs_hz)
-            .expect("a plan was designed for every rate above");
-        plan.as_ref().map_err(Clone::clone)
-    }
+    let emg_plans = plans(rec, ChannelKind::Emg, |fs| {
+        EmgFilters::design(fs, &cfg.emg, mains_hz)
+    });
+    let force_plans = plans(rec, ChannelKind::Force, |fs| {
+        ForceFilters::design(fs, &cfg.force)
+    });
 
     let channels = rec
         .channels
@@ -306,6 +292,30 @@ pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
         })
         .collect();
     RecordingSignals { mains_hz, channels }
+}
+
+/// A filter plan for each distinct rate among the channels of `kind`.
+fn plans<T>(
+    rec: &Recording,
+    kind: ChannelKind,
+    design: impl Fn(f64) -> Result<T, FilterError>,
+) -> Vec<(f64, Result<T, FilterError>)> {
+    let mut plans: Vec<(f64, Result<T, FilterError>)> = Vec::new();
+    for ch in rec.channels.iter().filter(|c| c.kind == kind) {
+        if !plans.iter().any(|(fs, _)| *fs == ch.fs_hz) {
+            plans.push((ch.fs_hz, design(ch.fs_hz)));
+        }
+    }
+    plans
+}
+
+/// The plan designed for `fs_hz`, or why none could be.
+fn plan_for<T>(plans: &[(f64, Result<T, FilterError>)], fs_hz: f64) -> Result<&T, FilterError> {
+    let (_, plan) = plans
+        .iter()
+        .find(|(fs, _)| *fs == fs_hz)
+        .expect("plans() designed one for the rate of every channel of the kind");
+    plan.as_ref().map_err(Clone::clone)
 }
 
 /// `palpa export`: one Parquet file per channel: `time_s`, `raw` (unit-normalised), and for

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::model::{
     Annotation, Channel, ChannelKind, Muscle, Recording, RecordingMeta, Side, TimeGap, Unit,
 };
-use channel::{channel_rows, classify, ChannelRow};
+use channel::{channel_rows, classify, ChannelRow, Classified};
 use sidecar::{SidecarJson, Tsv};
 
 /// One channel as a reader found it, before typing and unit scaling.
@@ -66,18 +66,18 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
     let json = sidecar::read_json(&source.json)?;
     let meta = meta_of(source, &json, cfg);
     let raw = read_raw(source, &meta, cfg)?;
-    let rows = channel_rows_of(source, raw.channels.iter().map(|c| c.name.as_str()))?;
-    let mut channels = Vec::with_capacity(raw.channels.len());
-    for ch in raw.channels {
-        let row = rows.iter().find(|r| r.name == ch.name);
-        let c = classify(
-            &source.path,
-            &ch.name,
-            ch.unit.as_deref(),
-            row,
-            meta.probe_area_cm2,
-        )?;
-        channels.push(Channel {
+    let classes = classify_all(
+        source,
+        raw.channels
+            .iter()
+            .map(|c| (c.name.as_str(), c.unit.as_deref())),
+        meta.probe_area_cm2,
+    )?;
+    let channels: Vec<Channel> = raw
+        .channels
+        .into_iter()
+        .zip(classes)
+        .map(|(ch, c)| Channel {
             samples: if c.scale == 1.0 {
                 ch.samples
             } else {
@@ -93,8 +93,8 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
             muscle: c.muscle,
             side: c.side,
             marked_bad: c.marked_bad,
-        });
-    }
+        })
+        .collect();
     let annotations = merge_events(source, raw.annotations)?;
     let meta = with_palpated_muscle(
         meta,
@@ -192,32 +192,31 @@ pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestEr
     let ordinary: Vec<usize> = (0..header.signals.len())
         .filter(|&i| !header.signals[i].is_annotations())
         .collect();
-    let rows = channel_rows_of(
+    let classes = classify_all(
         source,
-        ordinary.iter().map(|&i| header.signals[i].label.as_str()),
+        ordinary.iter().map(|&i| {
+            let s = &header.signals[i];
+            (s.label.as_str(), Some(s.physical_dimension.as_str()))
+        }),
+        meta.probe_area_cm2,
     )?;
-    let mut channels = Vec::with_capacity(ordinary.len());
-    for &i in &ordinary {
-        let s = &header.signals[i];
-        let row = rows.iter().find(|r| r.name == s.label);
-        let c = classify(
-            &source.path,
-            &s.label,
-            Some(&s.physical_dimension),
-            row,
-            meta.probe_area_cm2,
-        )?;
-        let n = header.n_records * s.samples_per_record;
-        channels.push(info(
-            &s.label,
-            header.fs_hz(i),
-            n,
-            c.kind,
-            &c.unit,
-            c.muscle.as_ref(),
-            c.side,
-        ));
-    }
+    let channels: Vec<ChannelInfo> = ordinary
+        .iter()
+        .zip(classes)
+        .map(|(&i, c)| {
+            let s = &header.signals[i];
+            let n = header.n_records * s.samples_per_record;
+            info(
+                &s.label,
+                header.fs_hz(i),
+                n,
+                c.kind,
+                &c.unit,
+                c.muscle.as_ref(),
+                c.side,
+            )
+        })
+        .collect();
     let annotations = merge_events(source, timeline.annotations)?;
     Ok(RecordingInfo {
         path: source.path.display().to_string(),
@@ -310,6 +309,22 @@ fn read_raw(
         }
         Format::Parquet => table::read_parquet(path, rules),
     }
+}
+
+/// Types and scales each channel, given as (name, unit as recorded), with its row of the
+/// applicable `*_channels.tsv`.
+fn classify_all<'a>(
+    source: &Source,
+    channels: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone,
+    probe_area_cm2: f64,
+) -> Result<Vec<Classified>, IngestError> {
+    let rows = channel_rows_of(source, channels.clone().map(|(name, _)| name))?;
+    channels
+        .map(|(name, unit)| {
+            let row = rows.iter().find(|r| r.name == name);
+            classify(&source.path, name, unit, row, probe_area_cm2)
+        })
+        .collect()
 }
 
 /// Rows of the applicable `*_channels.tsv`; every row must name a channel of the file.
