@@ -11,6 +11,20 @@ fn palpa() -> Command {
     Command::cargo_bin("palpa").unwrap()
 }
 
+/// `palpa inspect FLAGS… PATH`, which must succeed, parsed as JSON.
+fn inspect_json(flags: &[&str], path: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
+    let out = palpa()
+        .arg("inspect")
+        .args(flags)
+        .arg(path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 #[test]
 fn printed_config_is_accepted_unchanged() {
     let out = palpa()
@@ -68,15 +82,7 @@ fn usage_errors_exit_1_and_help_exits_0() {
 
 #[test]
 fn inspect_json_has_the_designed_fields() {
-    let out = palpa()
-        .args(["inspect", "--json"])
-        .arg(real("edfio/test_subsecond.edf"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = inspect_json(&["--json"], real("edfio/test_subsecond.edf"));
     let file = &v[0];
     assert_eq!(file["start_offset_s"], 0.3945312);
     assert_eq!(file["duration_s"], 698.0);
@@ -119,29 +125,13 @@ fn inspect_of_a_folder_lists_its_recordings() {
     let dir = tempfile::tempdir().unwrap();
     small_file(dir.path(), "a.edf", Variant::Edf, Continuity::Continuous);
     small_file(dir.path(), "b.bdf", Variant::Bdf, Continuity::Plain);
-    let out = palpa()
-        .args(["inspect", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = inspect_json(&["--json"], dir.path());
     assert_eq!(v.as_array().unwrap().len(), 2);
 }
 
 #[test]
 fn inspect_qc_reports_quality_per_channel() {
-    let out = palpa()
-        .args(["inspect", "--qc", "--json"])
-        .arg(real("pyomeca/analogs.csv"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = inspect_json(&["--qc", "--json"], real("pyomeca/analogs.csv"));
     let file = &v[0];
     assert_eq!(file["mains_hz"], 50.0, "inferred: the lab is in France");
     let channel = |name: &str| {
