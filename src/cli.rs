@@ -16,10 +16,16 @@ pub struct Cli {
 /// palpa's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run every recording of a dataset through every stage and write the tables.
+    Run(RunArgs),
     /// Show channels, rates, units, muscles and annotations of recordings.
     Inspect(InspectArgs),
     /// Write one Parquet file per channel, for cross-checks in other tools.
     Export(ExportArgs),
+    /// Write a synthetic BIDS-EMG dataset with its ground truth in `derivatives/truth/`.
+    Simulate(SimulateArgs),
+    /// Score a run's episodes and twitches against ground truth.
+    Evaluate(EvaluateArgs),
     /// Print the complete default configuration as TOML.
     Config,
 }
@@ -53,4 +59,63 @@ pub struct ExportArgs {
     /// Configuration file (TOML); any subset of `palpa config`.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
+}
+
+/// `palpa simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Output folder (created; must not hold a dataset already).
+    #[arg(short, long, default_value = "datasets/simulated")]
+    pub out: PathBuf,
+    /// Seed of every random draw; the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of subjects; each has two recordings, each of one muscle.
+    #[arg(long, default_value_t = 4)]
+    pub subjects: usize,
+    /// File format of the recordings.
+    #[arg(long, value_enum, default_value_t = crate::simulate::RecordingFormat::Edf)]
+    pub format: crate::simulate::RecordingFormat,
+    /// Resting sEMG RMS in µV for every recording (the noise knob); default: drawn from
+    /// `simulate.rest_rms_uv`.
+    #[arg(long)]
+    pub noise_uv: Option<f64>,
+    /// Leave out ECG crosstalk.
+    #[arg(long)]
+    pub no_ecg: bool,
+    /// Leave out mains interference.
+    #[arg(long)]
+    pub no_mains: bool,
+    /// Configuration file (TOML); its `[simulate]` section sets the ranges.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `palpa evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Output folder of a run (holds `episodes` and `twitches` tables).
+    pub out: PathBuf,
+    /// Truth folder; default: `derivatives/truth` of the dataset named in `OUT/run.json`.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `palpa run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Dataset folder (BIDS-EMG or flat); default `datasets/demo`.
+    pub dataset: Option<PathBuf>,
+    /// Output folder; default `reports/<dataset name>`.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Configuration file (TOML); any subset of `palpa config`.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    /// Table file format.
+    #[arg(long, value_enum, default_value_t = crate::summary::TableFormat::Parquet)]
+    pub format: crate::summary::TableFormat,
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub taut_band: TautBandConfig,
     /// Technique audit protocol (DESIGN §3.7).
     pub audit: AuditConfig,
+    /// The synthetic datasets of `palpa simulate` (DESIGN §6).
+    pub simulate: SimulationConfig,
 }
 
 /// Channel quality control (DESIGN §3.1).
@@ -219,6 +221,9 @@ pub struct EpisodeConfig {
     pub ppt_ramp_fractions: [f64; 2],
     /// A PPT trial ends in a release within this time of the peak (DESIGN §3.3).
     pub ppt_release_max_s: f64,
+    /// Shortest PPT ramp (palpa choice: a flick rises in under 0.3 s; twice the 98 kPa/s
+    /// protocol rate to a 250 kPa PPT takes over 1 s, DOMAIN §3).
+    pub ppt_ramp_min_s: f64,
     /// Longest episode that can be a snap (DESIGN §3.3).
     pub snap_max_s: f64,
     /// Least dominant peak of a snap (DESIGN §3.3).
@@ -246,6 +251,7 @@ impl Default for EpisodeConfig {
             ppt_ramp_r2_min: 0.95,
             ppt_ramp_fractions: [0.2, 1.0],
             ppt_release_max_s: 0.5,
+            ppt_ramp_min_s: 0.5,
             snap_max_s: 1.5,
             snap_min_peak_n: 4.0,
             strum_band_hz: [0.5, 5.0],
@@ -267,6 +273,10 @@ pub struct TwitchConfig {
     pub k_of_m: [usize; 2],
     /// Bursts closer than this are merged (DESIGN §3.4).
     pub merge_ms: f64,
+    /// A burst runs where its smoothed TKEO is at least this fraction of its peak (when above
+    /// the threshold): the zero-phase band-pass rings ahead of a loud onset at about −25 dB
+    /// in energy (palpa choice, measured on simulated bursts).
+    pub onset_peak_fraction: f64,
     /// Burst duration range accepted as an LTR (DESIGN §3.4).
     pub burst_duration_ms: [f64; 2],
     /// Force-twitch peak above the post-drop level, in MADs of that segment (DESIGN §3.4).
@@ -275,12 +285,30 @@ pub struct TwitchConfig {
     pub force_width_ms: [f64; 2],
     /// LTR onset window after a snap's drop (DESIGN §3.4).
     pub latency_ms: [f64; 2],
+    /// Quiet windows for the threshold baseline keep this far from any contact (palpa choice).
+    pub quiet_margin_s: f64,
     /// Heart-rate range accepted as an ECG rhythm (DESIGN §3.4).
     pub ecg_bpm: [f64; 2],
+    /// An R-peak candidate rises above median + this × 1.4826·MAD of the 40 ms energy
+    /// (palpa choice).
+    pub ecg_peak_h_mad: f64,
+    /// A rhythm: at least this fraction of R–R intervals within ±20% of their median
+    /// (palpa choice: "consistent", DESIGN §3.4).
+    pub ecg_regular_fraction: f64,
+    /// A template: beats correlate with it at least this much on average (palpa choice).
+    pub ecg_template_min_r: f64,
+    /// Template window around the R peak (QRS with margins; palpa choice).
+    pub ecg_window_ms: [f64; 2],
     /// Bursts whose PSD centroid lies below this are motion (DESIGN §3.4).
     pub motion_centroid_max_hz: f64,
     /// A burst longer than this is voluntary (DESIGN §3.4).
     pub voluntary_min_ms: f64,
+    /// An LTR is isolated: the envelope over this window before and after the burst …
+    /// (palpa choice)
+    pub quiet_around_ms: f64,
+    /// … has a median below this multiple of the resting level; else the burst is part of
+    /// tonic activity and is counted with the voluntary ones (palpa choice).
+    pub quiet_around_rest_multiple: f64,
     /// Voluntary: above this multiple of resting RMS … (DESIGN §3.4)
     pub voluntary_rest_multiple: f64,
     /// … for at least this long (DESIGN §3.4).
@@ -294,12 +322,20 @@ impl Default for TwitchConfig {
             threshold_h_mad: 8.0,
             k_of_m: [25, 50],
             merge_ms: 20.0,
+            onset_peak_fraction: 0.02,
             burst_duration_ms: [20.0, 500.0],
             force_peak_mad: 4.0,
             force_width_ms: [40.0, 400.0],
             latency_ms: [5.0, 150.0],
+            quiet_margin_s: 0.5,
             ecg_bpm: [40.0, 180.0],
+            ecg_peak_h_mad: 6.0,
+            ecg_regular_fraction: 0.6,
+            ecg_template_min_r: 0.5,
+            ecg_window_ms: [-60.0, 90.0],
             motion_centroid_max_hz: 30.0,
+            quiet_around_ms: 200.0,
+            quiet_around_rest_multiple: 2.0,
             voluntary_min_ms: 500.0,
             voluntary_rest_multiple: 20.0,
             voluntary_sustain_ms: 300.0,
@@ -317,8 +353,13 @@ pub struct TautBandConfig {
     pub drop_max_ms: f64,
     /// Harmonics of the strumming frequency summed against the fundamental (DESIGN §3.5).
     pub harmonics: [usize; 2],
+    /// Harmonic ratio counted as full evidence (palpa choice: a sawtooth gives ≈ 0.46 for
+    /// harmonics 2–5, a sinusoid ≈ 0).
+    pub harmonic_ratio_full: f64,
     /// Stiffness slope fitted between these fractions of peak force (DESIGN §3.5).
     pub stiffness_fractions: [f64; 2],
+    /// Stiffness contrast counted as full evidence (palpa choice; MRE band/normal ≈ 2, DOMAIN §2).
+    pub stiffness_contrast_full: f64,
     /// Rest window before contact for the pressure-evoked EMG ratio (DESIGN §3.5).
     pub rest_window_s: f64,
     /// Pressure-evoked EMG: RMS at least this multiple of rest … (DESIGN §3.5)
@@ -343,7 +384,9 @@ impl Default for TautBandConfig {
             drop_min_fraction: 0.25,
             drop_max_ms: 40.0,
             harmonics: [2, 5],
+            harmonic_ratio_full: 0.3,
             stiffness_fractions: [0.2, 0.8],
+            stiffness_contrast_full: 1.5,
             rest_window_s: 2.0,
             emg_elevation_min: 2.0,
             emg_elevation_min_s: 2.0,
@@ -389,6 +432,129 @@ impl Default for AuditConfig {
             ppt_ramp_tolerance_fraction: 0.5,
             rest_min_s: 30.0,
             plateau_cv_max: 0.15,
+        }
+    }
+}
+
+/// The synthetic datasets of `palpa simulate` (DESIGN §6): physiological ranges, each drawn
+/// uniformly per recording, site or event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimulationConfig {
+    /// sEMG rates, one drawn per recording (≥ 1 kHz for the 450 Hz corner, DOMAIN §5).
+    pub emg_fs_hz: Vec<f64>,
+    /// Force rates for EDF recordings, one drawn per recording (force is slower than sEMG).
+    pub force_fs_hz: Vec<f64>,
+    /// Resting sEMG RMS (DESIGN §6: 2–8 µV).
+    pub rest_rms_uv: [f64; 2],
+    /// Site PPT over healthy muscle (Bordachar 2019: UT 423, infraspinatus 621 kPa, DOMAIN §3).
+    pub ppt_kpa: [f64; 2],
+    /// PPT lowered at trigger points (Geri 2022: −105 kPa, DOMAIN §3).
+    pub trigger_point_ppt_drop_kpa: f64,
+    /// Fraction of sites with a taut band (palpa choice).
+    pub taut_band_probability: f64,
+    /// Fraction of taut bands holding a trigger point that twitches (palpa choice).
+    pub trigger_point_probability: f64,
+    /// Chance that a snap over a trigger point evokes an LTR (Ga 2007: 98% with needling;
+    /// palpation lower, DOMAIN §1; palpa choice).
+    pub ltr_probability: f64,
+    /// Of the LTRs, the share visible in sEMG (Lim 2004: rarely, DOMAIN §1; palpa choice).
+    pub ltr_emg_probability: f64,
+    /// Of the LTRs, the share felt in the force (palpa choice: force is the primary witness).
+    pub ltr_force_probability: f64,
+    /// LTR onset after the snap's drop (DESIGN §3.4 window 5–150 ms; palpa choice inside it).
+    pub ltr_latency_ms: [f64; 2],
+    /// LTR sEMG burst RMS (palpa choice; no primary numbers, DOMAIN §1).
+    pub ltr_burst_uv: [f64; 2],
+    /// LTR sEMG burst duration (vendor claim 150–500 ms is low quality, DOMAIN §1; palpa choice).
+    pub ltr_burst_ms: [f64; 2],
+    /// Force-twitch amplitude (palpa choice).
+    pub twitch_n: [f64; 2],
+    /// Force-twitch time constant of `t·exp(−t/τ)` (palpa choice; width ≈ 2.5 τ).
+    pub twitch_tau_ms: [f64; 2],
+    /// R-wave amplitude of ECG crosstalk in neck and shoulder muscles (palpa choice).
+    pub ecg_r_uv: [f64; 2],
+    /// Heart rate (resting adults).
+    pub heart_bpm: [f64; 2],
+    /// Mains interference amplitude (palpa choice).
+    pub mains_uv: [f64; 2],
+    /// Baseline wander amplitude at 0.1–0.5 Hz (palpa choice).
+    pub wander_uv: [f64; 2],
+    /// Force sensor noise, standard deviation (palpa choice).
+    pub force_noise_n: f64,
+    /// Force sensor zero offset (palpa choice).
+    pub force_offset_n: [f64; 2],
+    /// Algometer ramp of a good examiner (1 kg/cm²/s, DOMAIN §3).
+    pub ppt_ramp_kpa_per_s: f64,
+    /// Ramp of a poor examiner, as multiples of the protocol's (palpa choice: above +50%).
+    pub poor_ramp_multiple: [f64; 2],
+    /// Snap peak force (palpa choice; above the 4 N of DESIGN §3.3).
+    pub snap_peak_n: [f64; 2],
+    /// Snaps per recording.
+    pub snaps: usize,
+    /// PPT trials per recording (3 trials, DOMAIN §3).
+    pub ppt_trials: usize,
+    /// Fraction of recordings whose PPT trials carry a `ppt` event (palpa choice).
+    pub ppt_event_probability: f64,
+    /// Hold of a good therapist (30–90 s, Hou 2002, DOMAIN §4).
+    pub good_hold_s: [f64; 2],
+    /// Short hold of a poor therapist (palpa choice: below 30 s).
+    pub short_hold_s: [f64; 2],
+    /// Long hold of a poor therapist (palpa choice: above 90 s; DESIGN §6 holds to 120 s).
+    pub long_hold_s: [f64; 2],
+    /// Plateau of a good therapist as a fraction of the site PPT (Hou 2002 P1–P2, DOMAIN §4).
+    pub good_plateau_pct_ppt: [f64; 2],
+    /// Plateau of a poor therapist pressing past PPT, provoking a withdrawal (palpa choice).
+    pub over_plateau_pct_ppt: [f64; 2],
+    /// Physiological tremor on a plateau, fraction of the level at 8–12 Hz (palpa choice).
+    pub tremor_fraction: f64,
+    /// Slow drift over a hold, fraction of the level (palpa choice; within ±20%).
+    pub drift_fraction: f64,
+    /// Withdrawal burst RMS, as a multiple of resting RMS (palpa choice; above 20×, DESIGN §3.4).
+    pub withdrawal_rest_multiple: [f64; 2],
+    /// Pressure-evoked sEMG over a taut band during a hold, × resting RMS (palpa choice).
+    pub evoked_rest_multiple: [f64; 2],
+}
+
+impl Default for SimulationConfig {
+    fn default() -> Self {
+        SimulationConfig {
+            emg_fs_hz: vec![1000.0, 2000.0, 2048.0],
+            force_fs_hz: vec![500.0, 1000.0],
+            rest_rms_uv: [2.0, 8.0],
+            ppt_kpa: [300.0, 650.0],
+            trigger_point_ppt_drop_kpa: 105.0,
+            taut_band_probability: 0.6,
+            trigger_point_probability: 0.7,
+            ltr_probability: 0.7,
+            ltr_emg_probability: 0.6,
+            ltr_force_probability: 0.8,
+            ltr_latency_ms: [20.0, 80.0],
+            ltr_burst_uv: [20.0, 50.0],
+            ltr_burst_ms: [40.0, 150.0],
+            twitch_n: [0.5, 1.2],
+            twitch_tau_ms: [20.0, 40.0],
+            ecg_r_uv: [20.0, 60.0],
+            heart_bpm: [55.0, 85.0],
+            mains_uv: [2.0, 10.0],
+            wander_uv: [20.0, 50.0],
+            force_noise_n: 0.02,
+            force_offset_n: [0.2, 1.5],
+            ppt_ramp_kpa_per_s: 98.07,
+            poor_ramp_multiple: [1.7, 2.3],
+            snap_peak_n: [6.0, 12.0],
+            snaps: 6,
+            ppt_trials: 3,
+            ppt_event_probability: 0.75,
+            good_hold_s: [35.0, 85.0],
+            short_hold_s: [12.0, 25.0],
+            long_hold_s: [95.0, 120.0],
+            good_plateau_pct_ppt: [0.6, 0.9],
+            over_plateau_pct_ppt: [1.1, 1.3],
+            tremor_fraction: 0.01,
+            drift_fraction: 0.05,
+            withdrawal_rest_multiple: [30.0, 60.0],
+            evoked_rest_multiple: [2.5, 4.0],
         }
     }
 }
@@ -572,6 +738,59 @@ impl Config {
         }
         v.increasing("taut_band.stiffness_fractions", b.stiffness_fractions);
         v.fraction("taut_band.score_threshold", b.score_threshold);
+        v.positive("taut_band.harmonic_ratio_full", b.harmonic_ratio_full);
+        v.at_least(
+            "taut_band.stiffness_contrast_full",
+            b.stiffness_contrast_full,
+            1.0 + 1e-9,
+        );
+
+        let m = &self.simulate;
+        for (key, range) in [
+            ("simulate.rest_rms_uv", m.rest_rms_uv),
+            ("simulate.ppt_kpa", m.ppt_kpa),
+            ("simulate.ltr_latency_ms", m.ltr_latency_ms),
+            ("simulate.ltr_burst_uv", m.ltr_burst_uv),
+            ("simulate.ltr_burst_ms", m.ltr_burst_ms),
+            ("simulate.twitch_n", m.twitch_n),
+            ("simulate.twitch_tau_ms", m.twitch_tau_ms),
+            ("simulate.heart_bpm", m.heart_bpm),
+            ("simulate.snap_peak_n", m.snap_peak_n),
+            ("simulate.good_hold_s", m.good_hold_s),
+            ("simulate.short_hold_s", m.short_hold_s),
+            ("simulate.long_hold_s", m.long_hold_s),
+            ("simulate.good_plateau_pct_ppt", m.good_plateau_pct_ppt),
+            ("simulate.over_plateau_pct_ppt", m.over_plateau_pct_ppt),
+            ("simulate.poor_ramp_multiple", m.poor_ramp_multiple),
+        ] {
+            v.increasing(key, range);
+            v.positive(key, range[0]);
+        }
+        for (key, p) in [
+            ("simulate.taut_band_probability", m.taut_band_probability),
+            (
+                "simulate.trigger_point_probability",
+                m.trigger_point_probability,
+            ),
+            ("simulate.ltr_probability", m.ltr_probability),
+            ("simulate.ltr_emg_probability", m.ltr_emg_probability),
+            ("simulate.ltr_force_probability", m.ltr_force_probability),
+            ("simulate.ppt_event_probability", m.ppt_event_probability),
+        ] {
+            v.fraction(key, p);
+        }
+        for (key, rates) in [
+            ("simulate.emg_fs_hz", &m.emg_fs_hz),
+            ("simulate.force_fs_hz", &m.force_fs_hz),
+        ] {
+            if rates.is_empty() || rates.iter().any(|&f| !(f >= 100.0 && f.fract() == 0.0)) {
+                v.fail(
+                    key,
+                    format!("= {rates:?} must list whole rates of at least 100 Hz"),
+                );
+            }
+        }
+        v.positive("simulate.ppt_ramp_kpa_per_s", m.ppt_ramp_kpa_per_s);
 
         let a = &self.audit;
         v.increasing("audit.hold_window_s", a.hold_window_s);

@@ -13,10 +13,13 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod evaluate;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod signal;
+pub mod simulate;
+pub mod summary;
 
 use std::path::PathBuf;
 

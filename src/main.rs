@@ -15,8 +15,11 @@ fn main() -> ExitCode {
         }
     };
     let result: anyhow::Result<palpa::Outcome> = match cli.command {
+        Command::Run(a) => palpa::pipeline::run(&a).map_err(Into::into),
         Command::Inspect(a) => palpa::pipeline::inspect(&a).map_err(Into::into),
         Command::Export(a) => palpa::pipeline::export(&a).map_err(Into::into),
+        Command::Simulate(a) => palpa::pipeline::simulate(&a).map_err(Into::into),
+        Command::Evaluate(a) => palpa::pipeline::evaluate(&a).map_err(Into::into),
         Command::Config => {
             print!("{}", palpa::config::Config::default().to_toml());
             Ok(palpa::Outcome::default())

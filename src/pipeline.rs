@@ -15,14 +15,24 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::cli::{ExportArgs, InspectArgs};
+use crate::audit::{audit, Audit, AuditContext};
+use crate::cli::{EvaluateArgs, ExportArgs, InspectArgs, RunArgs, SimulateArgs};
 use crate::config::Config;
+use crate::detect::episodes::{detect_episodes, Episode, Technique};
 use crate::detect::quality::{channel_qc, infer_mains, ChannelQc, QcInput, QcLevel};
+use crate::detect::taut_band::{
+    emg_elevation, harmonic_ratio, score, snap_overs, stiffness_n_per_mm, BandEvidence,
+};
+use crate::detect::twitch::{
+    detect_twitches, quiet_rms, DropMark, EmgView, ForceView, TwitchInput, TwitchReport,
+};
 use crate::ingest::{self, RecordingInfo, Source};
-use crate::model::{time_axis_s, ChannelKind, Recording};
+use crate::model::pressure_kpa;
+use crate::model::{time_axis_s, ChannelKind, Recording, RecordingMeta};
 use crate::signal::filter::FilterError;
 use crate::signal::spectrum::{welch, Psd};
 use crate::signal::{wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, ForceFilters};
+use crate::summary::{self, RecordingSummary};
 use crate::{Error, Outcome};
 
 /// The defaults, overridden by the TOML file if one is given.
@@ -400,15 +410,22 @@ fn unique_stem(stem: String, used: &mut Vec<String>) -> String {
 /// # Errors
 /// [`Error::Output`] naming the file.
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
+    write_atomically(path, |file| ParquetWriter::new(file).finish(df).map(|_| ()))
+}
+
+/// Runs `write` on a temporary file beside `path`, then renames it into place, so an
+/// interrupted run never leaves a half-written file; the temporary is removed on failure.
+///
+/// # Errors
+/// [`Error::Output`] naming the file.
+pub fn write_atomically<E: std::fmt::Display>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), E>,
+) -> Result<(), Error> {
     let tmp = temporary_name(path);
     let result = File::create(&tmp)
         .map_err(|e| output_error(path, e))
-        .and_then(|file| {
-            ParquetWriter::new(file)
-                .finish(df)
-                .map(|_| ())
-                .map_err(|e| output_error(path, e))
-        })
+        .and_then(|mut file| write(&mut file).map_err(|e| output_error(path, e)))
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| output_error(path, e)));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -427,4 +444,427 @@ fn output_error(path: &Path, e: impl std::fmt::Display) -> Error {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
+}
+
+/// `palpa simulate`: a synthetic dataset with its truth (DESIGN §6). Refuses a folder that
+/// already holds files, so a real dataset is never overwritten.
+///
+/// # Errors
+/// A bad config, a non-empty or unwritable output folder.
+pub fn simulate(args: &SimulateArgs) -> Result<Outcome, Error> {
+    let cfg = load_config(args.config.as_deref())?;
+    if let Ok(mut entries) = std::fs::read_dir(&args.out) {
+        if entries.next().is_some() {
+            return Err(Error::Output {
+                path: args.out.clone(),
+                message: "already holds files; simulate writes only into a new or empty folder"
+                    .into(),
+            });
+        }
+    }
+    let opts = crate::simulate::SimulateOptions {
+        seed: args.seed,
+        subjects: args.subjects,
+        format: args.format,
+        rest_rms_uv: args.noise_uv,
+        ecg: !args.no_ecg,
+        mains: !args.no_mains,
+    };
+    let done = crate::simulate::write_dataset(&args.out, &opts, &cfg)?;
+    eprintln!(
+        "palpa: wrote {done} recordings of {} subjects to {}",
+        args.subjects,
+        args.out.display()
+    );
+    Ok(Outcome { done, failed: 0 })
+}
+
+/// What palpa found in one recording: plain values for the tables, no samples.
+#[derive(Clone, Debug)]
+pub struct RecordingResult {
+    /// Channel QC and spectra, one per channel in recording order.
+    pub channels: Vec<ChannelResult>,
+    /// Contact episodes with their evidence and audit.
+    pub episodes: Vec<EpisodeResult>,
+    /// LTRs.
+    pub twitches: TwitchReport,
+    /// The palpated EMG channel's name, when one was identified.
+    pub palpated_channel: Option<String>,
+}
+
+/// One channel's figures.
+#[derive(Clone, Debug)]
+pub struct ChannelResult {
+    /// QC figures and verdict.
+    pub qc: ChannelQc,
+    /// RMS of the band-passed EMG over quiet, contact-free samples.
+    pub rest_rms_uv: Option<f64>,
+    /// Mean frequency.
+    pub mnf_hz: Option<f64>,
+    /// Median frequency.
+    pub mdf_hz: Option<f64>,
+}
+
+/// One episode with everything measured on it.
+#[derive(Clone, Debug)]
+pub struct EpisodeResult {
+    /// Segmentation and technique.
+    pub episode: Episode,
+    /// Taut-band evidence.
+    pub evidence: BandEvidence,
+    /// Score and verdict, when mechanical evidence applies.
+    pub taut_band: Option<(f64, bool)>,
+    /// MDF of the palpated EMG over a hold's first and last `hold_edge_s`.
+    pub mdf_edges_hz: [Option<f64>; 2],
+    /// A withdrawal during contact.
+    pub withdrawal: bool,
+    /// Audit of holds and PPT trials.
+    pub audit: Option<Audit>,
+}
+
+/// Every detection stage on one conditioned recording (DESIGN §3.3–§3.7): episodes from the
+/// force, taut-band evidence, twitches and withdrawals, the audit. A recording without force
+/// gets EMG figures only; one without EMG gets episodes, the audit and force twitches.
+pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> RecordingResult {
+    let force = rec
+        .channels
+        .iter()
+        .zip(&signals.channels)
+        .find_map(|(ch, s)| match &s.conditioned {
+            Conditioned::Force(f) => Some((ch, f)),
+            _ => None,
+        });
+    let emg_of = |i: usize| match &signals.channels[i].conditioned {
+        Conditioned::Emg(e) => Some(e),
+        _ => None,
+    };
+    let palpated = palpated_emg(rec, signals);
+    let contralateral = palpated.and_then(|p| {
+        let (muscle, side) = (&rec.channels[p].muscle, rec.channels[p].side);
+        (0..rec.channels.len()).find(|&i| {
+            i != p
+                && emg_of(i).is_some()
+                && rec.channels[i].muscle == *muscle
+                && muscle.is_some()
+                && side.is_some()
+                && rec.channels[i].side.is_some()
+                && rec.channels[i].side != side
+        })
+    });
+
+    let episodes: Vec<Episode> = force.map_or_else(Vec::new, |(ch, f)| {
+        detect_episodes(f.lowpass.view(), ch.fs_hz, &rec.annotations, &cfg.episodes)
+    });
+
+    // Mechanical taut-band evidence, and where each snap's drop ends.
+    let mut evidence: Vec<BandEvidence> = vec![BandEvidence::default(); episodes.len()];
+    let mut drops = Vec::new();
+    if let Some((ch, f)) = force {
+        let fs = ch.fs_hz;
+        let span = |e: &Episode| {
+            [
+                (e.start_s * fs).round() as usize,
+                (e.end_s * fs).round() as usize + 1,
+            ]
+        };
+        for (i, e) in episodes.iter().enumerate() {
+            if matches!(e.technique, Technique::Snap | Technique::Strum) {
+                evidence[i].snap_overs = snap_overs(
+                    f.debiased.view(),
+                    fs,
+                    span(e),
+                    cfg.episodes.contact_off_n,
+                    &cfg.taut_band,
+                );
+            }
+            if e.technique == Technique::Strum {
+                let [a, z] = span(e);
+                evidence[i].harmonic_ratio = harmonic_ratio(
+                    f.debiased.slice(ndarray::s![a..z.min(f.debiased.len())]),
+                    fs,
+                    &cfg.episodes,
+                    &cfg.taut_band,
+                );
+            }
+            if e.technique == Technique::Snap {
+                let mark = match evidence[i].snap_overs.first() {
+                    Some(d) => DropMark {
+                        episode: i,
+                        after_s: d.end_s,
+                        abrupt: true,
+                    },
+                    None => DropMark {
+                        episode: i,
+                        after_s: e.end_s,
+                        abrupt: false,
+                    },
+                };
+                drops.push(mark);
+            }
+        }
+        if let Some(d) = rec
+            .channels
+            .iter()
+            .find(|c| c.kind == ChannelKind::Displacement && c.fs_hz == fs)
+        {
+            for (i, e) in episodes.iter().enumerate() {
+                let [a, z] = span(e);
+                let z = z.min(d.samples.len()).min(f.debiased.len());
+                if a < z {
+                    evidence[i].stiffness_n_per_mm = stiffness_n_per_mm(
+                        f.debiased.slice(ndarray::s![a..z]),
+                        d.samples.slice(ndarray::s![a..z]),
+                        &cfg.taut_band,
+                    );
+                }
+            }
+        }
+    }
+
+    let emg_view = |i: usize| {
+        emg_of(i).map(|e| EmgView {
+            filtered: e.filtered.view(),
+            fs_hz: rec.channels[i].fs_hz,
+        })
+    };
+    let twitches = detect_twitches(
+        TwitchInput {
+            emg: palpated.and_then(emg_view),
+            contralateral: contralateral.and_then(emg_view),
+            force: force.map(|(ch, f)| ForceView {
+                debiased: f.debiased.view(),
+                fs_hz: ch.fs_hz,
+            }),
+            episodes: &episodes,
+            drops: &drops,
+        },
+        &cfg.twitch,
+    );
+
+    // Pressure-evoked EMG and the MDF shift of holds, on the palpated channel.
+    let mut mdf_edges = vec![[None, None]; episodes.len()];
+    if let Some(p) = palpated {
+        if let Some(e) = emg_of(p) {
+            let fs = rec.channels[p].fs_hz;
+            let at = |t: f64| ((t * fs).round().max(0.0) as usize).min(e.filtered.len());
+            for (i, ep) in episodes.iter().enumerate() {
+                evidence[i].emg_elevation = emg_elevation(
+                    e.envelope.view(),
+                    fs,
+                    [at(ep.start_s), at(ep.end_s)],
+                    &cfg.taut_band,
+                );
+                if ep.technique == Technique::Hold {
+                    let edge = cfg.spectrum.hold_edge_s;
+                    let mdf = |a: f64, z: f64| {
+                        welch(
+                            e.filtered.slice(ndarray::s![at(a)..at(z)]),
+                            fs,
+                            &cfg.spectrum,
+                        )
+                        .ok()
+                        .and_then(|psd| psd.mdf_hz(cfg.spectrum.band_hz))
+                    };
+                    if ep.end_s - ep.start_s >= 2.0 * edge {
+                        mdf_edges[i] = [
+                            mdf(ep.start_s, ep.start_s + edge),
+                            mdf(ep.end_s - edge, ep.end_s),
+                        ];
+                    }
+                }
+            }
+        }
+    }
+
+    let ppts: Vec<f64> = episodes.iter().filter_map(|e| e.ppt_n).collect();
+    let probe_area_cm2 = rec.meta.probe_area_cm2;
+    let ctx = AuditContext {
+        probe_area_cm2,
+        session_ppt_kpa: (!ppts.is_empty())
+            .then(|| pressure_kpa(ppts.iter().sum::<f64>() / ppts.len() as f64, probe_area_cm2)),
+    };
+    let audits = audit(&episodes, &twitches.withdrawals, ctx, &cfg.audit);
+
+    let channels = signals
+        .channels
+        .iter()
+        .zip(&rec.channels)
+        .map(|(s, ch)| ChannelResult {
+            qc: s.qc.clone(),
+            rest_rms_uv: match &s.conditioned {
+                Conditioned::Emg(e) => quiet_rms(
+                    e.filtered.view(),
+                    ch.fs_hz,
+                    &episodes,
+                    cfg.twitch.quiet_margin_s,
+                ),
+                _ => None,
+            },
+            mnf_hz: s.mnf_hz,
+            mdf_hz: s.mdf_hz,
+        })
+        .collect();
+    let episodes = episodes
+        .into_iter()
+        .zip(evidence)
+        .zip(audits)
+        .zip(mdf_edges)
+        .enumerate()
+        .map(
+            |(i, (((episode, evidence), audit), mdf_edges_hz))| EpisodeResult {
+                taut_band: score(episode.technique, &evidence, &cfg.taut_band),
+                withdrawal: twitches.withdrawals.get(i).copied().unwrap_or(false),
+                episode,
+                evidence,
+                mdf_edges_hz,
+                audit,
+            },
+        )
+        .collect();
+    RecordingResult {
+        channels,
+        episodes,
+        palpated_channel: palpated.map(|p| rec.channels[p].name.clone()),
+        twitches,
+    }
+}
+
+/// The palpated muscle's EMG channel: the one whose muscle (and side, when known) matches
+/// the recording's palpated muscle, else the only analysable EMG channel.
+fn palpated_emg(rec: &Recording, signals: &RecordingSignals) -> Option<usize> {
+    let usable: Vec<usize> = (0..rec.channels.len())
+        .filter(|&i| matches!(signals.channels[i].conditioned, Conditioned::Emg(_)))
+        .collect();
+    let muscle = rec.meta.palpated_muscle.as_ref();
+    let side = rec.meta.palpated_side;
+    let matching = |check_side: bool| {
+        usable.iter().copied().find(|&i| {
+            let ch = &rec.channels[i];
+            muscle.is_some()
+                && ch.muscle.as_ref() == muscle
+                && (!check_side || side.is_none() || ch.side == side)
+        })
+    };
+    matching(true)
+        .or_else(|| matching(false))
+        .or_else(|| (usable.len() == 1).then(|| usable[0]))
+}
+
+/// `palpa run`: every recording of a dataset through every stage, recordings in parallel,
+/// then the tables (DESIGN §4). A recording that fails becomes a `failed` row; the others
+/// are written.
+///
+/// # Errors
+/// A bad config, an unreadable dataset folder, an output folder inside the dataset or one
+/// that cannot be written.
+pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
+    let cfg = load_config(args.config.as_deref())?;
+    let dataset = args
+        .dataset
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("datasets/demo"));
+    let name = dataset
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "dataset".into());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&name));
+    let sources = ingest::discover(&dataset)?;
+    std::fs::create_dir_all(&out)
+        .map_err(|e| output_error(&out, format!("cannot create the output folder: {e}")))?;
+    if let (Ok(o), Ok(d)) = (out.canonicalize(), dataset.canonicalize()) {
+        if o.starts_with(&d) {
+            return Err(output_error(
+                &out,
+                "is inside the input dataset; palpa never writes there",
+            ));
+        }
+    }
+
+    let rows: Vec<RecordingSummary> = sources
+        .par_iter()
+        .map(|source| process(source, &dataset, &cfg))
+        .collect();
+    let failed = rows.iter().filter(|r| r.result.is_err()).count();
+    for r in rows.iter().filter(|r| r.result.is_err()) {
+        eprintln!(
+            "palpa: {}: {}",
+            r.path,
+            r.result.as_ref().err().map_or("", String::as_str)
+        );
+    }
+
+    for (table, build) in summary::TABLES {
+        let mut df = build(&rows).map_err(|e| output_error(&out.join(table), e))?;
+        summary::write_table(&out, table, &mut df, args.format)?;
+    }
+    let run_json = json!({
+        "palpa_version": env!("CARGO_PKG_VERSION"),
+        "dataset": dataset.canonicalize().unwrap_or(dataset.clone()),
+        "config": cfg,
+        "recordings": rows.len(),
+        "failures": rows.iter().filter_map(|r| r.result.as_ref().err().map(|e| json!({"recording": r.id, "error": e}))).collect::<Vec<_>>(),
+    });
+    write_atomically(&out.join("run.json"), |file| {
+        use std::io::Write as _;
+        writeln!(file, "{run_json:#}")
+    })?;
+    Ok(Outcome {
+        done: rows.len() - failed,
+        failed,
+    })
+}
+
+/// One recording: load, condition, analyse; any failure becomes the row's error.
+fn process(source: &Source, dataset: &Path, cfg: &Config) -> RecordingSummary {
+    let path = source
+        .path
+        .strip_prefix(dataset)
+        .unwrap_or(&source.path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let mut summary = RecordingSummary {
+        id: source.id.clone(),
+        path,
+        meta: RecordingMeta {
+            subject: source.entities.subject.clone(),
+            session: source.entities.session.clone(),
+            task: source.entities.task.clone(),
+            run: source.entities.run.clone(),
+            ..RecordingMeta::default()
+        },
+        info: None,
+        result: Err(String::new()),
+    };
+    match ingest::load(source, cfg) {
+        Ok(rec) => {
+            let signals = condition(&rec, cfg);
+            summary.result = Ok(analyse(&rec, &signals, cfg));
+            summary.info = Some(ingest::info_of(&rec));
+            summary.meta = rec.meta;
+        }
+        Err(e) => summary.result = Err(e.to_string()),
+    }
+    summary
+}
+
+/// `palpa evaluate`: a run's detections against ground truth, printed as a table or JSON.
+///
+/// # Errors
+/// A missing table or truth file, or a column missing from one.
+pub fn evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
+    let truth = match &args.truth {
+        Some(t) => t.clone(),
+        None => crate::evaluate::truth_of_run(&args.out)?,
+    };
+    let scores = crate::evaluate::evaluate(&args.out, &truth)?;
+    if args.json {
+        println!("{}", json!(scores));
+    } else {
+        print!("{}", crate::evaluate::render(&scores));
+    }
+    Ok(Outcome { done: 1, failed: 0 })
 }

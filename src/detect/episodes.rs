@@ -5,7 +5,9 @@
 //! (on above `contact_on_n`, off below `contact_off_n`), short gaps merged, short contacts
 //! dropped. Each episode then gets one class, tested in this order:
 //! - **ppt**: it holds a `ppt` event (PPT = force at the event), or it is a near-linear ramp
-//!   (R² over 20–100% of the peak) ending in a release within `ppt_release_max_s` (PPT = peak);
+//!   (R² over 20–100% of the peak) of at least `ppt_ramp_min_s` ending in a release within
+//!   `ppt_release_max_s` (PPT = peak). Tested before snap: an algometer pushed fast by a
+//!   poor examiner to a low PPT can be over within 1.5 s, but its rise is a ramp, not a flick;
 //! - **snap**: shorter than `snap_max_s` with a peak of at least `snap_min_peak_n`;
 //! - **strum**: a dominant frequency in the strumming band (FFT of the detrended force),
 //!   modulation depth ≥ `strum_min_depth_fraction`, at least `strum_min_cycles` cycles;
@@ -169,6 +171,10 @@ fn classify(
         episode.technique = Technique::Ppt;
         episode.ppt_n = Some(f[i]);
         episode.ppt_ramp_n_per_s = ramp.map(|(slope, _)| slope);
+    } else if let Some((slope, true)) = ramp {
+        episode.technique = Technique::Ppt;
+        episode.ppt_n = Some(peak_n);
+        episode.ppt_ramp_n_per_s = Some(slope);
     } else if (end - start) as f64 / fs_hz < cfg.snap_max_s && peak_n >= cfg.snap_min_peak_n {
         episode.technique = Technique::Snap;
     } else if is_strum(seg, fs_hz, cfg) {
@@ -176,16 +182,13 @@ fn classify(
     } else if let Some(plateau) = plateau(seg, fs_hz, cfg) {
         episode.technique = Technique::Hold;
         episode.plateau = Some(plateau);
-    } else if let Some((slope, true)) = ramp {
-        episode.technique = Technique::Ppt;
-        episode.ppt_n = Some(peak_n);
-        episode.ppt_ramp_n_per_s = Some(slope);
     }
     episode
 }
 
 /// Least-squares slope over the rise from `ppt_ramp_fractions[0]` of the peak to the peak,
-/// and whether it is a PPT ramp: R² ≥ `ppt_ramp_r2_min` and contact released within
+/// and whether it is a PPT ramp: R² ≥ `ppt_ramp_r2_min`, a rise of at least
+/// `ppt_ramp_min_s` (a flick's rise is far shorter), and contact released within
 /// `ppt_release_max_s` of the peak.
 fn ppt_ramp(
     seg: ArrayView1<f64>,
@@ -215,7 +218,11 @@ fn ppt_ramp(
     let slope = sxy / sxx;
     let r2 = sxy * sxy / (sxx * syy);
     let released = (seg.len() - 1 - peak_at) as f64 / fs_hz <= cfg.ppt_release_max_s;
-    Some((slope, r2 >= cfg.ppt_ramp_r2_min && slope > 0.0 && released))
+    let long_enough = n as f64 / fs_hz >= cfg.ppt_ramp_min_s;
+    Some((
+        slope,
+        r2 >= cfg.ppt_ramp_r2_min && slope > 0.0 && released && long_enough,
+    ))
 }
 
 /// A hold, if the force stays within ±tolerance of its level (the median of the upper half

@@ -191,14 +191,13 @@ fn unknown_unit(
 }
 
 fn kind_of(tsv_type: Option<&str>, words: &str, quantity: Option<&Quantity>) -> ChannelKind {
-    if let Some(t) = tsv_type {
-        return match t.to_ascii_uppercase().as_str() {
-            "EMG" => ChannelKind::Emg,
-            "FORCE" | "PRESSURE" => ChannelKind::Force,
-            "DISP" | "DISPLACEMENT" => ChannelKind::Displacement,
-            "TRIG" | "TRIGGER" => ChannelKind::Trigger,
-            _ => ChannelKind::Other,
-        };
+    // BIDS has no force type, so `MISC` (or any other type) leaves the unit and name to tell.
+    match tsv_type.map(str::to_ascii_uppercase).as_deref() {
+        Some("EMG") => return ChannelKind::Emg,
+        Some("FORCE" | "PRESSURE") => return ChannelKind::Force,
+        Some("DISP" | "DISPLACEMENT") => return ChannelKind::Displacement,
+        Some("TRIG" | "TRIGGER") => return ChannelKind::Trigger,
+        _ => {}
     }
     let has = |w: &str| words.split(' ').any(|x| x.starts_with(w));
     if has("emg") {

@@ -48,6 +48,34 @@ pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     Array1::from(out)
 }
 
+/// Centred moving mean over `window` samples, cut short at the ends as [`moving_rms`]; for
+/// smoothing detection statistics such as the TKEO, which may be negative.
+pub fn moving_mean(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
+    let n = x.len();
+    let w = window.max(1);
+    let half = w / 2;
+    let mut out = sample_buffer(n);
+    let mut sum = 0.0;
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for (i, o) in out.iter_mut().enumerate() {
+        let new_lo = i.saturating_sub(half);
+        let new_hi = (i + w - half).min(n);
+        while hi < new_hi {
+            sum += x[hi];
+            hi += 1;
+        }
+        while lo < new_lo {
+            sum -= x[lo];
+            lo += 1;
+        }
+        if i % RESYNC_SAMPLES == 0 {
+            sum = x.slice(ndarray::s![lo..hi]).sum();
+        }
+        *o = sum / (hi - lo) as f64;
+    }
+    Array1::from(out)
+}
+
 /// Teager–Kaiser energy, `ψ[n] = x[n]² − x[n−1]·x[n+1]` (Solnik 2008, DOMAIN §5). The two end
 /// samples, which lack a neighbour, are 0.
 pub fn tkeo(x: ArrayView1<f64>) -> Array1<f64> {

@@ -1,0 +1,479 @@
+//! Scoring a run's detections against simulated ground truth (DESIGN §6).
+//!
+//! Episodes are matched one to one within a recording by reciprocal overlap: the shared time
+//! is at least half of each episode's duration. LTRs are matched one to one by onset within
+//! ±50 ms, closest pairs first. Matched pairs then give the measurement errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::signal::median;
+use crate::Error;
+
+/// LTR onsets match within this (DESIGN §6).
+pub const ONSET_TOLERANCE_S: f64 = 0.050;
+/// Episodes match at this reciprocal overlap (DESIGN §6).
+pub const MIN_OVERLAP_FRACTION: f64 = 0.5;
+
+/// Precision, recall and F1 of one kind of detection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Detection {
+    /// Truth items.
+    pub truth: usize,
+    /// Detected items.
+    pub detected: usize,
+    /// Matched pairs.
+    pub matched: usize,
+    /// matched / detected.
+    pub precision: Option<f64>,
+    /// matched / truth.
+    pub recall: Option<f64>,
+    /// Harmonic mean of the two.
+    pub f1: Option<f64>,
+}
+
+impl Detection {
+    fn new(truth: usize, detected: usize, matched: usize) -> Detection {
+        let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+        let (precision, recall) = (ratio(matched, detected), ratio(matched, truth));
+        let f1 = match (precision, recall) {
+            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        Detection {
+            truth,
+            detected,
+            matched,
+            precision,
+            recall,
+            f1,
+        }
+    }
+}
+
+/// Every figure `palpa evaluate` prints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Scores {
+    /// Contact episodes.
+    pub episodes: Detection,
+    /// Matched episodes whose technique is right, as a fraction.
+    pub technique_accuracy: Option<f64>,
+    /// Median |PPT error| / PPT over matched PPT trials.
+    pub ppt_relative_error_median: Option<f64>,
+    /// Median |hold_s error| over matched holds, s.
+    pub hold_s_abs_error_median: Option<f64>,
+    /// Median |plateau error| / plateau over matched holds.
+    pub plateau_relative_error_median: Option<f64>,
+    /// Taut bands among matched snap and strum episodes.
+    pub taut_band: Detection,
+    /// Withdrawals among matched holds.
+    pub withdrawal: Detection,
+    /// Matched holds whose withdrawal flag is right, as a fraction.
+    pub withdrawal_accuracy: Option<f64>,
+    /// LTRs.
+    pub ltr: Detection,
+    /// Median |onset error| of matched LTRs, ms.
+    pub ltr_onset_error_median_ms: Option<f64>,
+    /// LTR recall by true modality.
+    pub ltr_recall_by_modality: BTreeMap<String, Option<f64>>,
+}
+
+/// An episode as both tables give it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpisodeRow {
+    /// Recording id.
+    pub recording: String,
+    /// Start.
+    pub start_s: f64,
+    /// End.
+    pub end_s: f64,
+    /// Technique word.
+    pub technique: String,
+    /// Taut band (null counts as no).
+    pub taut_band: bool,
+    /// PPT.
+    pub ppt_kpa: Option<f64>,
+    /// Plateau.
+    pub plateau_n: Option<f64>,
+    /// Hold.
+    pub hold_s: Option<f64>,
+    /// Withdrawal.
+    pub withdrawal: bool,
+}
+
+/// An LTR as both tables give it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TwitchRow {
+    /// Recording id.
+    pub recording: String,
+    /// Onset.
+    pub onset_s: f64,
+    /// `emg+force`, `emg` or `force`.
+    pub modality: String,
+}
+
+/// Scores detections against truth.
+pub fn score(
+    truth_episodes: &[EpisodeRow],
+    detected_episodes: &[EpisodeRow],
+    truth_twitches: &[TwitchRow],
+    detected_twitches: &[TwitchRow],
+) -> Scores {
+    let pairs = match_episodes(truth_episodes, detected_episodes);
+    let mut s = Scores {
+        episodes: Detection::new(truth_episodes.len(), detected_episodes.len(), pairs.len()),
+        ..Scores::default()
+    };
+    let matched = |f: &dyn Fn(&EpisodeRow) -> bool| -> Vec<(&EpisodeRow, &EpisodeRow)> {
+        pairs
+            .iter()
+            .map(|&(t, d)| (&truth_episodes[t], &detected_episodes[d]))
+            .filter(|(t, _)| f(t))
+            .collect()
+    };
+    let fraction = |n: usize, of: usize| (of > 0).then(|| n as f64 / of as f64);
+    let all = matched(&|_| true);
+    s.technique_accuracy = fraction(
+        all.iter()
+            .filter(|(t, d)| t.technique == d.technique)
+            .count(),
+        all.len(),
+    );
+    let errors = |pairs: &[(&EpisodeRow, &EpisodeRow)],
+                  f: &dyn Fn(&EpisodeRow, &EpisodeRow) -> Option<f64>| {
+        let mut e: Vec<f64> = pairs.iter().filter_map(|(t, d)| f(t, d)).collect();
+        median(&mut e)
+    };
+    let relative = |t: Option<f64>, d: Option<f64>| match (t, d) {
+        (Some(t), Some(d)) if t != 0.0 => Some(((d - t) / t).abs()),
+        _ => None,
+    };
+    let ppt = matched(&|t| t.technique == "ppt");
+    s.ppt_relative_error_median = errors(&ppt, &|t, d| relative(t.ppt_kpa, d.ppt_kpa));
+    let holds = matched(&|t| t.technique == "hold");
+    s.hold_s_abs_error_median = errors(&holds, &|t, d| Some((d.hold_s? - t.hold_s?).abs()));
+    s.plateau_relative_error_median = errors(&holds, &|t, d| relative(t.plateau_n, d.plateau_n));
+
+    let binary = |pairs: &[(&EpisodeRow, &EpisodeRow)], f: fn(&EpisodeRow) -> bool| {
+        Detection::new(
+            pairs.iter().filter(|(t, _)| f(t)).count(),
+            pairs.iter().filter(|(_, d)| f(d)).count(),
+            pairs.iter().filter(|(t, d)| f(t) && f(d)).count(),
+        )
+    };
+    let snaps = matched(&|t| t.technique == "snap" || t.technique == "strum");
+    s.taut_band = binary(&snaps, |e| e.taut_band);
+    s.withdrawal = binary(&holds, |e| e.withdrawal);
+    s.withdrawal_accuracy = fraction(
+        holds
+            .iter()
+            .filter(|(t, d)| t.withdrawal == d.withdrawal)
+            .count(),
+        holds.len(),
+    );
+
+    let ltr_pairs = match_twitches(truth_twitches, detected_twitches);
+    s.ltr = Detection::new(
+        truth_twitches.len(),
+        detected_twitches.len(),
+        ltr_pairs.len(),
+    );
+    let mut onset_ms: Vec<f64> = ltr_pairs
+        .iter()
+        .map(|&(t, d)| (detected_twitches[d].onset_s - truth_twitches[t].onset_s).abs() * 1e3)
+        .collect();
+    s.ltr_onset_error_median_ms = median(&mut onset_ms);
+    for modality in ["emg+force", "emg", "force"] {
+        let of = truth_twitches
+            .iter()
+            .filter(|t| t.modality == modality)
+            .count();
+        let found = ltr_pairs
+            .iter()
+            .filter(|&&(t, _)| truth_twitches[t].modality == modality)
+            .count();
+        s.ltr_recall_by_modality
+            .insert(modality.to_string(), fraction(found, of));
+    }
+    s
+}
+
+/// One-to-one pairs (truth index, detected index) by reciprocal overlap, largest first.
+fn match_episodes(truth: &[EpisodeRow], detected: &[EpisodeRow]) -> Vec<(usize, usize)> {
+    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, t) in truth.iter().enumerate() {
+        for (j, d) in detected.iter().enumerate() {
+            if t.recording != d.recording {
+                continue;
+            }
+            let shared = t.end_s.min(d.end_s) - t.start_s.max(d.start_s);
+            let longer = (t.end_s - t.start_s).max(d.end_s - d.start_s);
+            if longer > 0.0 && shared / longer >= MIN_OVERLAP_FRACTION {
+                candidates.push((shared / longer, i, j));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    greedy(candidates, truth.len(), detected.len())
+}
+
+/// One-to-one pairs by onset within ±50 ms, closest first.
+fn match_twitches(truth: &[TwitchRow], detected: &[TwitchRow]) -> Vec<(usize, usize)> {
+    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, t) in truth.iter().enumerate() {
+        for (j, d) in detected.iter().enumerate() {
+            let dt = (t.onset_s - d.onset_s).abs();
+            if t.recording == d.recording && dt <= ONSET_TOLERANCE_S {
+                candidates.push((-dt, i, j));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    greedy(candidates, truth.len(), detected.len())
+}
+
+fn greedy(
+    candidates: Vec<(f64, usize, usize)>,
+    n_truth: usize,
+    n_detected: usize,
+) -> Vec<(usize, usize)> {
+    let (mut t_used, mut d_used) = (vec![false; n_truth], vec![false; n_detected]);
+    let mut pairs = Vec::new();
+    for (_, i, j) in candidates {
+        if !t_used[i] && !d_used[j] {
+            t_used[i] = true;
+            d_used[j] = true;
+            pairs.push((i, j));
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
+/// Reads `<dir>/<name>.parquet`, else `<dir>/<name>.csv`.
+fn read_table(dir: &Path, name: &str) -> Result<DataFrame, Error> {
+    let parquet = dir.join(format!("{name}.parquet"));
+    let csv = dir.join(format!("{name}.csv"));
+    let err = |path: &Path, e: &dyn std::fmt::Display| Error::Output {
+        path: path.to_path_buf(),
+        message: format!("cannot read this table: {e}"),
+    };
+    if parquet.exists() {
+        let file = std::fs::File::open(&parquet).map_err(|e| err(&parquet, &e))?;
+        ParquetReader::new(file)
+            .finish()
+            .map_err(|e| err(&parquet, &e))
+    } else if csv.exists() {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .try_into_reader_with_file_path(Some(csv.clone()))
+            .and_then(|r| r.finish())
+            .map_err(|e| err(&csv, &e))
+    } else {
+        Err(Error::Output {
+            path: parquet,
+            message: format!("not found (nor {name}.csv)"),
+        })
+    }
+}
+
+fn floats(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<Option<f64>>, Error> {
+    let bad = |e: PolarsError| Error::Output {
+        path: at.to_path_buf(),
+        message: format!("column `{name}`: {e}"),
+    };
+    let c = df
+        .column(name)
+        .map_err(bad)?
+        .cast(&DataType::Float64)
+        .map_err(bad)?;
+    Ok(c.f64().map_err(bad)?.iter().collect())
+}
+
+fn texts(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<String>, Error> {
+    let bad = |e: PolarsError| Error::Output {
+        path: at.to_path_buf(),
+        message: format!("column `{name}`: {e}"),
+    };
+    let c = df
+        .column(name)
+        .map_err(bad)?
+        .cast(&DataType::String)
+        .map_err(bad)?;
+    Ok(c.str()
+        .map_err(bad)?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+fn flags(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<bool>, Error> {
+    Ok(texts(df, name, at)?
+        .into_iter()
+        .map(|v| v.eq_ignore_ascii_case("true"))
+        .collect())
+}
+
+fn episode_rows(df: &DataFrame, at: &Path) -> Result<Vec<EpisodeRow>, Error> {
+    let recording = texts(df, "recording", at)?;
+    let [start, end, ppt, plateau, hold] =
+        ["start_s", "end_s", "ppt_kpa", "plateau_n", "hold_s"].map(|c| floats(df, c, at));
+    let (start, end, ppt, plateau, hold) = (start?, end?, ppt?, plateau?, hold?);
+    let technique = texts(df, "technique", at)?;
+    let taut_band = flags(df, "taut_band", at)?;
+    let withdrawal = flags(df, "withdrawal", at)?;
+    Ok((0..df.height())
+        .map(|i| EpisodeRow {
+            recording: recording[i].clone(),
+            start_s: start[i].unwrap_or(f64::NAN),
+            end_s: end[i].unwrap_or(f64::NAN),
+            technique: technique[i].clone(),
+            taut_band: taut_band[i],
+            ppt_kpa: ppt[i],
+            plateau_n: plateau[i],
+            hold_s: hold[i],
+            withdrawal: withdrawal[i],
+        })
+        .collect())
+}
+
+fn twitch_rows(df: &DataFrame, at: &Path) -> Result<Vec<TwitchRow>, Error> {
+    let recording = texts(df, "recording", at)?;
+    let onset = floats(df, "onset_s", at)?;
+    let modality = texts(df, "modality", at)?;
+    Ok((0..df.height())
+        .map(|i| TwitchRow {
+            recording: recording[i].clone(),
+            onset_s: onset[i].unwrap_or(f64::NAN),
+            modality: modality[i].clone(),
+        })
+        .collect())
+}
+
+/// Reads a run's tables and the truth, and scores them.
+///
+/// # Errors
+/// A missing or unreadable table, or a missing column.
+pub fn evaluate(out: &Path, truth: &Path) -> Result<Scores, Error> {
+    let detected_episodes = episode_rows(&read_table(out, "episodes")?, out)?;
+    let detected_twitches = twitch_rows(&read_table(out, "twitches")?, out)?;
+    let truth_episodes = episode_rows(&read_table(truth, "episodes")?, truth)?;
+    let truth_twitches = twitch_rows(&read_table(truth, "twitches")?, truth)?;
+    Ok(score(
+        &truth_episodes,
+        &detected_episodes,
+        &truth_twitches,
+        &detected_twitches,
+    ))
+}
+
+/// The truth folder of the dataset a run names in its `run.json`.
+///
+/// # Errors
+/// No `run.json`, or one without a `dataset`.
+pub fn truth_of_run(out: &Path) -> Result<PathBuf, Error> {
+    let path = out.join("run.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Output {
+        path: path.clone(),
+        message: format!("cannot read it to find the dataset ({e}); pass --truth"),
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Output {
+        path: path.clone(),
+        message: format!("not JSON: {e}"),
+    })?;
+    json.get("dataset")
+        .and_then(|d| d.as_str())
+        .map(|d| Path::new(d).join("derivatives").join("truth"))
+        .ok_or(Error::Output {
+            path,
+            message: "has no `dataset` string; pass --truth".into(),
+        })
+}
+
+/// The scores as a plain-text table.
+pub fn render(s: &Scores) -> String {
+    let opt = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
+    let det = |name: &str, d: &Detection| {
+        format!(
+            "{name:<12} {:>6} {:>8} {:>7} {:>9} {:>6} {:>6}\n",
+            d.truth,
+            d.detected,
+            d.matched,
+            opt(d.precision, 3),
+            opt(d.recall, 3),
+            opt(d.f1, 3)
+        )
+    };
+    let mut text = String::from("kind          truth detected matched precision recall     F1\n");
+    text += &det("episodes", &s.episodes);
+    text += &det("taut band", &s.taut_band);
+    text += &det("withdrawal", &s.withdrawal);
+    text += &det("LTR", &s.ltr);
+    text += &format!(
+        "\ntechnique accuracy          {}\nPPT relative error, median  {}\nhold_s error, median        {} s\nplateau relative error, med {}\nwithdrawal accuracy         {}\nLTR onset error, median     {} ms\n",
+        opt(s.technique_accuracy, 3),
+        opt(s.ppt_relative_error_median, 4),
+        opt(s.hold_s_abs_error_median, 3),
+        opt(s.plateau_relative_error_median, 4),
+        opt(s.withdrawal_accuracy, 3),
+        opt(s.ltr_onset_error_median_ms, 1),
+    );
+    for (m, r) in &s.ltr_recall_by_modality {
+        text += &format!("LTR recall, {m:<16}{}\n", opt(*r, 3));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(rec: &str, a: f64, z: f64, technique: &str) -> EpisodeRow {
+        EpisodeRow {
+            recording: rec.into(),
+            start_s: a,
+            end_s: z,
+            technique: technique.into(),
+            taut_band: false,
+            ppt_kpa: None,
+            plateau_n: None,
+            hold_s: None,
+            withdrawal: false,
+        }
+    }
+
+    #[test]
+    fn episodes_match_by_reciprocal_overlap_within_a_recording() {
+        let truth = [ep("a", 0.0, 10.0, "hold"), ep("a", 20.0, 21.0, "snap")];
+        let detected = [
+            ep("a", 1.0, 10.5, "hold"),  // overlap 9 / 10 → match
+            ep("a", 20.0, 23.0, "snap"), // overlap 1 / 3 → no
+            ep("b", 0.0, 10.0, "hold"),  // other recording → no
+        ];
+        let s = score(&truth, &detected, &[], &[]);
+        assert_eq!(s.episodes.matched, 1);
+        assert_eq!(s.technique_accuracy, Some(1.0));
+        assert!(
+            (s.episodes.f1.unwrap() - 2.0 * (1.0 / 3.0) * 0.5 / (1.0 / 3.0 + 0.5)).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn twitches_match_one_to_one_within_50_ms() {
+        let tw = |rec: &str, t: f64| TwitchRow {
+            recording: rec.into(),
+            onset_s: t,
+            modality: "force".into(),
+        };
+        let truth = [tw("a", 1.000), tw("a", 1.030)];
+        let detected = [tw("a", 1.010), tw("a", 1.200)];
+        let s = score(&[], &[], &truth, &detected);
+        assert_eq!(s.ltr.matched, 1);
+        assert_eq!(s.ltr_onset_error_median_ms.map(|v| v.round()), Some(10.0));
+        assert_eq!(s.ltr.precision, Some(0.5));
+    }
+}
