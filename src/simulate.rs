@@ -262,6 +262,7 @@ pub fn write_dataset(out: &Path, opts: &SimulateOptions, cfg: &Config) -> Result
         &out.join("dataset_description.json"),
         &format!("{:#}\n", description),
     )?;
+    write_text(&out.join("README.md"), &readme(opts))?;
     let mut participants = String::from("participant_id\ttherapist\n");
     for r in recordings.iter().filter(|r| r.run == 1) {
         let _ = writeln!(participants, "sub-{}\t{}", r.subject, r.therapist);
@@ -275,6 +276,43 @@ pub fn write_dataset(out: &Path, opts: &SimulateOptions, cfg: &Config) -> Result
     }
     write_truth(&out.join("derivatives").join("truth"), &recordings)?;
     Ok(recordings.len())
+}
+
+/// The dataset's own description: synthetic, how it was made, where the truth is.
+fn readme(opts: &SimulateOptions) -> String {
+    let mut command = format!(
+        "palpa simulate --seed {} --subjects {}",
+        opts.seed, opts.subjects
+    );
+    if opts.format != RecordingFormat::Edf {
+        let _ = write!(command, " --format {:?}", opts.format);
+        command = command.to_lowercase();
+    }
+    if let Some(n) = opts.rest_rms_uv {
+        let _ = write!(command, " --noise-uv {n}");
+    }
+    if !opts.ecg {
+        command += " --no-ecg";
+    }
+    if !opts.mains {
+        command += " --no-mains";
+    }
+    format!(
+        "# Simulated palpation sessions\n\n\
+         **Synthetic data: no person was recorded.** Made by `{command}` with palpa {version} \
+         and the default configuration (its `[simulate]` section holds every range).\n\n\
+         A BIDS-EMG dataset: {subjects} subjects, two recordings each (one muscle per recording: \
+         three PPT trials, six snaps, a strum and a hold), EDF+ with `_emg.json`, \
+         `_channels.tsv` and `_events.tsv` sidecars. sEMG of the palpated muscle and its \
+         contralateral twin; force in N or kgf at a slower rate. Therapists alternate between \
+         good technique and poor (fast ramps, short or long holds, pressure past PPT that \
+         provokes a withdrawal). Sites with and without taut bands and trigger points.\n\n\
+         Ground truth: `derivatives/truth/episodes.csv` and `derivatives/truth/twitches.csv`; \
+         `palpa run` then `palpa evaluate` scores palpa against it. The simulator is described \
+         in `src/simulate.rs`.\n",
+        version = env!("CARGO_PKG_VERSION"),
+        subjects = opts.subjects,
+    )
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), Error> {
