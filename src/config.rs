@@ -283,15 +283,34 @@ pub struct TwitchConfig {
     pub force_peak_mad: f64,
     /// Force-twitch width range (DESIGN §3.4).
     pub force_width_ms: [f64; 2],
+    /// Post-drop level: this quantile of the force after the drop, low so the twitch does
+    /// not lift it (palpa choice).
+    pub force_level_quantile: f64,
+    /// The post-drop segment ends where the force falls below this fraction of its level at
+    /// the drop's end: the release has begun (palpa choice).
+    pub force_release_fraction: f64,
+    /// Smoothing of the unfiltered force for the twitch's peak and edges (palpa choice:
+    /// short against a 40 ms twitch).
+    pub force_smooth_ms: f64,
+    /// A twitch starts where it rises this fraction of its height above the trough before
+    /// it (palpa choice).
+    pub force_onset_fraction: f64,
     /// LTR onset window after a snap's drop (DESIGN §3.4).
     pub latency_ms: [f64; 2],
     /// Quiet windows for the threshold baseline keep this far from any contact (palpa choice).
     pub quiet_margin_s: f64,
     /// Heart-rate range accepted as an ECG rhythm (DESIGN §3.4).
     pub ecg_bpm: [f64; 2],
-    /// An R-peak candidate rises above median + this × 1.4826·MAD of the 40 ms energy
-    /// (palpa choice).
+    /// Window of the signal energy in which R peaks are found (a QRS lasts 80–120 ms;
+    /// palpa choice).
+    pub ecg_energy_ms: f64,
+    /// An R-peak candidate rises above median + this × 1.4826·MAD of that energy over
+    /// contact-free samples (palpa choice).
     pub ecg_peak_h_mad: f64,
+    /// Least time between R peaks (allows up to 240 bpm; palpa choice).
+    pub ecg_refractory_ms: f64,
+    /// Fewest quiet R–R intervals (and beats) that can show a rhythm (palpa choice).
+    pub ecg_min_beats: usize,
     /// A rhythm: at least this fraction of R–R intervals within ±20% of their median
     /// (palpa choice: "consistent", DESIGN §3.4).
     pub ecg_regular_fraction: f64,
@@ -326,10 +345,17 @@ impl Default for TwitchConfig {
             burst_duration_ms: [20.0, 500.0],
             force_peak_mad: 4.0,
             force_width_ms: [40.0, 400.0],
+            force_level_quantile: 0.2,
+            force_release_fraction: 0.8,
+            force_smooth_ms: 6.0,
+            force_onset_fraction: 0.1,
             latency_ms: [5.0, 150.0],
             quiet_margin_s: 0.5,
             ecg_bpm: [40.0, 180.0],
+            ecg_energy_ms: 40.0,
             ecg_peak_h_mad: 6.0,
+            ecg_refractory_ms: 250.0,
+            ecg_min_beats: 5,
             ecg_regular_fraction: 0.6,
             ecg_template_min_r: 0.5,
             ecg_window_ms: [-60.0, 90.0],
@@ -347,6 +373,9 @@ impl Default for TwitchConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TautBandConfig {
+    /// Smoothing of the unfiltered force before drops are measured: keeps a 10 ms slip,
+    /// averages sensor noise (palpa choice).
+    pub drop_smooth_ms: f64,
     /// A snap-over drops at least this fraction of the local peak … (DESIGN §3.5)
     pub drop_min_fraction: f64,
     /// … within this time (DESIGN §3.5); over normal muscle the roll-off takes ≥ 100 ms.
@@ -381,6 +410,7 @@ pub struct TautBandConfig {
 impl Default for TautBandConfig {
     fn default() -> Self {
         TautBandConfig {
+            drop_smooth_ms: 4.0,
             drop_min_fraction: 0.25,
             drop_max_ms: 40.0,
             harmonics: [2, 5],
@@ -498,7 +528,7 @@ pub struct SimulationConfig {
     pub ppt_event_probability: f64,
     /// Hold of a good therapist (30–90 s, Hou 2002, DOMAIN §4).
     pub good_hold_s: [f64; 2],
-    /// Short hold of a poor therapist (palpa choice: below 30 s).
+    /// Short hold of a poor therapist (below the 30 s target; issue [3/7]: holds of 20–120 s).
     pub short_hold_s: [f64; 2],
     /// Long hold of a poor therapist (palpa choice: above 90 s; DESIGN §6 holds to 120 s).
     pub long_hold_s: [f64; 2],
@@ -547,7 +577,7 @@ impl Default for SimulationConfig {
             ppt_trials: 3,
             ppt_event_probability: 0.75,
             good_hold_s: [35.0, 85.0],
-            short_hold_s: [12.0, 25.0],
+            short_hold_s: [20.0, 27.0],
             long_hold_s: [95.0, 120.0],
             good_plateau_pct_ppt: [0.6, 0.9],
             over_plateau_pct_ppt: [1.1, 1.3],
@@ -726,10 +756,33 @@ impl Config {
         v.increasing("twitch.force_width_ms", t.force_width_ms);
         v.increasing("twitch.latency_ms", t.latency_ms);
         v.increasing("twitch.ecg_bpm", t.ecg_bpm);
+        for (key, x) in [
+            ("twitch.onset_peak_fraction", t.onset_peak_fraction),
+            ("twitch.force_level_quantile", t.force_level_quantile),
+            ("twitch.force_release_fraction", t.force_release_fraction),
+            ("twitch.force_onset_fraction", t.force_onset_fraction),
+            ("twitch.ecg_regular_fraction", t.ecg_regular_fraction),
+        ] {
+            v.fraction(key, x);
+        }
+        for (key, x) in [
+            ("twitch.quiet_around_ms", t.quiet_around_ms),
+            (
+                "twitch.quiet_around_rest_multiple",
+                t.quiet_around_rest_multiple,
+            ),
+            ("twitch.force_smooth_ms", t.force_smooth_ms),
+            ("twitch.ecg_energy_ms", t.ecg_energy_ms),
+            ("twitch.ecg_refractory_ms", t.ecg_refractory_ms),
+        ] {
+            v.positive(key, x);
+        }
+        v.increasing("twitch.ecg_window_ms", t.ecg_window_ms);
 
         let b = &self.taut_band;
         v.fraction("taut_band.drop_min_fraction", b.drop_min_fraction);
         v.positive("taut_band.drop_max_ms", b.drop_max_ms);
+        v.positive("taut_band.drop_smooth_ms", b.drop_smooth_ms);
         if b.harmonics[0] < 2 || b.harmonics[0] > b.harmonics[1] {
             v.fail(
                 "taut_band.harmonics",

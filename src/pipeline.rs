@@ -637,6 +637,7 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
             }),
             episodes: &episodes,
             drops: &drops,
+            envelope_window_ms: cfg.emg.envelope_window_ms,
         },
         &cfg.twitch,
     );
@@ -773,16 +774,16 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&name));
     let sources = ingest::discover(&dataset)?;
-    std::fs::create_dir_all(&out)
-        .map_err(|e| output_error(&out, format!("cannot create the output folder: {e}")))?;
-    if let (Ok(o), Ok(d)) = (out.canonicalize(), dataset.canonicalize()) {
-        if o.starts_with(&d) {
+    if let Ok(d) = dataset.canonicalize() {
+        if resolved(&out).starts_with(&d) {
             return Err(output_error(
                 &out,
                 "is inside the input dataset; palpa never writes there",
             ));
         }
     }
+    std::fs::create_dir_all(&out)
+        .map_err(|e| output_error(&out, format!("cannot create the output folder: {e}")))?;
 
     let rows: Vec<RecordingSummary> = sources
         .par_iter()
@@ -816,6 +817,30 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         done: rows.len() - failed,
         failed,
     })
+}
+
+/// `path` made absolute through its nearest existing ancestor, so a folder not yet created
+/// can be compared with another.
+fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let base = if existing.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &existing
+    };
+    let mut out = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
 }
 
 /// One recording: load, condition, analyse; any failure becomes the row's error.

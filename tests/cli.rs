@@ -149,3 +149,85 @@ fn inspect_qc_reports_quality_per_channel() {
     assert_eq!(unused["qc"]["qc"], "bad");
     assert_eq!(unused["qc"]["flat_fraction"], 1.0);
 }
+
+#[test]
+fn simulate_run_evaluate_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    palpa()
+        .args(["simulate", "--seed", "5", "--subjects", "1", "-o"])
+        .arg(&data)
+        .assert()
+        .success();
+    // A second simulation into the same folder is refused: nothing is overwritten.
+    palpa().args(["simulate", "-o"]).arg(&data).assert().code(1);
+    palpa()
+        .arg("run")
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    for table in ["recordings", "channels", "episodes", "twitches"] {
+        assert!(out.join(format!("{table}.parquet")).is_file(), "{table}");
+    }
+    let text = palpa()
+        .arg("evaluate")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("episodes") && text.contains("LTR onset error"),
+        "{text}"
+    );
+    // Output inside the input dataset is refused before any work.
+    palpa()
+        .arg("run")
+        .arg(&data)
+        .arg("-o")
+        .arg(data.join("derivatives/palpa"))
+        .assert()
+        .code(1);
+    assert!(!data.join("derivatives/palpa").exists());
+}
+
+#[test]
+fn a_failing_recording_is_a_failed_row_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    palpa()
+        .args(["simulate", "--seed", "5", "--subjects", "1", "-o"])
+        .arg(&data)
+        .assert()
+        .success();
+    let bad = data.join("sub-01/emg/sub-01_task-palpation_run-2_emg.edf");
+    let bytes = std::fs::read(&bad).unwrap();
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let out = dir.path().join("out");
+    palpa()
+        .args(["run", "--format", "csv"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let recordings = std::fs::read_to_string(out.join("recordings.csv")).unwrap();
+    let lines: Vec<&str> = recordings.lines().collect();
+    assert_eq!(lines.len(), 3, "{recordings}");
+    assert!(lines[1].contains(",ok,"), "{}", lines[1]);
+    assert!(
+        lines[2].contains(",failed,") && lines[2].contains("run-2_emg.edf"),
+        "{}",
+        lines[2]
+    );
+    let episodes = std::fs::read_to_string(out.join("episodes.csv")).unwrap();
+    assert!(
+        episodes.lines().count() > 5,
+        "the good recording is fully processed"
+    );
+}

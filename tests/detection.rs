@@ -71,7 +71,11 @@ fn the_demo_dataset_is_exactly_what_its_readme_command_makes() {
     assert_eq!(committed, made);
     for f in &committed {
         let same = std::fs::read(demo.join(f)).unwrap() == std::fs::read(fresh.join(f)).unwrap();
-        assert!(same, "datasets/demo/{} differs from a fresh simulation", f.display());
+        assert!(
+            same,
+            "datasets/demo/{} differs from a fresh simulation",
+            f.display()
+        );
     }
     let bytes: u64 = committed
         .iter()
@@ -146,7 +150,11 @@ fn without_force_the_emg_still_gets_qc_and_spectra_and_no_episodes() {
     let channels = table(&out, "channels");
     assert_eq!(channels.height(), 2);
     let mdf = channels.column("mdf_hz").unwrap().f64().unwrap().clone();
-    assert!(mdf.iter().all(|v| v.is_some_and(|hz| (30.0..300.0).contains(&hz))), "{mdf:?}");
+    assert!(
+        mdf.iter()
+            .all(|v| v.is_some_and(|hz| (30.0..300.0).contains(&hz))),
+        "{mdf:?}"
+    );
 }
 
 #[test]
@@ -157,7 +165,11 @@ fn without_emg_the_force_still_gets_episodes_audit_and_force_twitches() {
     let out = tmp.path().join("out");
     assert_eq!(run(&data, &out).failed, 0);
     let episodes = table(&out, "episodes");
-    assert_eq!(episodes.height(), 11, "3 PPT trials, 6 snaps, a strum and a hold");
+    assert_eq!(
+        episodes.height(),
+        11,
+        "3 PPT trials, 6 snaps, a strum and a hold"
+    );
     let audited = episodes.column("audit").unwrap().null_count();
     assert_eq!(audited, 11 - 4, "the 3 trials and the hold are audited");
     // The site holds a trigger point: four of its LTRs are felt in the force.

@@ -17,10 +17,6 @@ use crate::detect::episodes::Technique;
 use crate::signal::envelope::moving_mean;
 use crate::signal::to_samples;
 
-/// Smoothing of the unfiltered force before drops are measured: short enough to keep a 10 ms
-/// slip, long enough to average sensor noise (palpa choice).
-const DROP_SMOOTH_MS: f64 = 4.0;
-
 /// One abrupt drop of the force.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SnapOver {
@@ -50,7 +46,7 @@ pub fn snap_overs(
     }
     let f = moving_mean(
         force_n.slice(s![from..to]),
-        to_samples(DROP_SMOOTH_MS / 1e3, fs_hz).max(1),
+        to_samples(cfg.drop_smooth_ms / 1e3, fs_hz).max(1),
     );
     let w = to_samples(cfg.drop_max_ms / 1e3, fs_hz).max(1);
     let n = f.len();

@@ -32,13 +32,6 @@ use crate::signal::{median, to_samples};
 
 /// Conversion from MAD to the standard deviation of a normal distribution.
 const MAD_TO_SD: f64 = 1.4826;
-/// Window of the RMS envelope used for amplitudes (DESIGN §3.2's 50 ms).
-const ENVELOPE_MS: f64 = 50.0;
-/// Window of the energy in which R peaks are looked for (a QRS lasts 80–120 ms).
-const QRS_ENERGY_MS: f64 = 40.0;
-/// Refractory period between R peaks (above 180 bpm's 333 ms would forbid tachycardia;
-/// 250 ms allows the 40–180 bpm range with room).
-const QRS_REFRACTORY_MS: f64 = 250.0;
 
 /// A band-passed sEMG channel (µV).
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +77,8 @@ pub struct TwitchInput<'a> {
     pub episodes: &'a [Episode],
     /// One mark per snap drop.
     pub drops: &'a [DropMark],
+    /// The conditioning's RMS envelope window, for amplitudes and the resting level.
+    pub envelope_window_ms: f64,
 }
 
 /// Which signal saw an LTR.
@@ -166,10 +161,11 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
     };
     let mut emg_ltrs: Vec<(usize, Burst, f64, f64)> = Vec::new(); // (episode, burst, peak, snr)
     if let Some(emg) = input.emg {
-        let palpated = analyse_channel(emg, input.episodes, cfg);
+        let envelope_ms = input.envelope_window_ms;
+        let palpated = analyse_channel(emg, input.episodes, envelope_ms, cfg);
         let contra = input
             .contralateral
-            .map(|c| analyse_channel(c, input.episodes, cfg));
+            .map(|c| analyse_channel(c, input.episodes, envelope_ms, cfg));
         report.ecg_bpm = palpated.ecg_bpm;
         report.rest_rms_uv = Some(palpated.rest_rms);
         let fs = emg.fs_hz;
@@ -369,14 +365,19 @@ struct ChannelAnalysis {
     ecg_bpm: Option<f64>,
 }
 
-fn analyse_channel(emg: EmgView<'_>, episodes: &[Episode], cfg: &TwitchConfig) -> ChannelAnalysis {
+fn analyse_channel(
+    emg: EmgView<'_>,
+    episodes: &[Episode],
+    envelope_ms: f64,
+    cfg: &TwitchConfig,
+) -> ChannelAnalysis {
     let fs = emg.fs_hz;
     let (cleaned, ecg_bpm) = match find_ecg(emg.filtered, fs, episodes, cfg) {
         Some(ecg) => (subtract_template(emg.filtered, &ecg), Some(ecg.bpm)),
         None => (emg.filtered.to_owned(), None),
     };
     let rest_rms = quiet_rms(cleaned.view(), fs, episodes, cfg.quiet_margin_s).unwrap_or(0.0);
-    let envelope = moving_rms(cleaned.view(), to_samples(ENVELOPE_MS / 1e3, fs));
+    let envelope = moving_rms(cleaned.view(), to_samples(envelope_ms / 1e3, fs));
     let rest_envelope = median(&mut quiet_values(
         envelope.view(),
         fs,
@@ -560,14 +561,14 @@ struct Ecg {
 fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfig) -> Option<Ecg> {
     let energy = moving_mean(
         x.mapv(|v| v * v).view(),
-        to_samples(QRS_ENERGY_MS / 1e3, fs),
+        to_samples(cfg.ecg_energy_ms / 1e3, fs),
     );
     let quiet = quiet_mask(x.len(), fs, episodes, cfg.quiet_margin_s);
     let threshold = robust_threshold(
         &mut quiet_values(energy.view(), fs, episodes, cfg.quiet_margin_s),
         cfg.ecg_peak_h_mad,
     )?;
-    let refractory = to_samples(QRS_REFRACTORY_MS / 1e3, fs);
+    let refractory = to_samples(cfg.ecg_refractory_ms / 1e3, fs);
     let mut peaks: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < energy.len() {
@@ -584,7 +585,7 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfi
         .filter(|w| quiet[w[0]] && quiet[w[1]])
         .map(|w| (w[1] - w[0]) as f64 / fs)
         .collect();
-    if rr.len() < 5 {
+    if rr.len() < cfg.ecg_min_beats {
         return None;
     }
     let rr_median = median(&mut rr.clone())?;
@@ -606,7 +607,7 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfi
         .copied()
         .filter(|&p| fits(p) && quiet[p])
         .collect();
-    if quiet_beats.len() < 5 {
+    if quiet_beats.len() < cfg.ecg_min_beats {
         return None;
     }
     let len = before + after + 1;
@@ -623,7 +624,7 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfi
     // Energy peaks of a noisy signal are off by a few samples, and a steep QRS leaves a
     // residue for each sample of misalignment: re-align every beat on the first template
     // (best correlation within half the energy window), then average again.
-    let shift = to_samples(QRS_ENERGY_MS / 2e3, fs);
+    let shift = to_samples(cfg.ecg_energy_ms / 2e3, fs);
     let align = |p: usize, template: &[f64]| {
         (p.saturating_sub(shift)..=p + shift)
             .filter(|&q| fits(q))
@@ -726,7 +727,7 @@ fn force_twitch(
     // the end of the drop.
     let settled = f.debiased[((after_s * fs).round() as usize).min(f.debiased.len() - 1)];
     let to = (from..to)
-        .find(|&i| f.debiased[i] < 0.8 * settled)
+        .find(|&i| f.debiased[i] < cfg.force_release_fraction * settled)
         .unwrap_or(to);
     if to < from + 8 {
         return None;
@@ -734,12 +735,12 @@ fn force_twitch(
     let seg = f.debiased.slice(s![from..to]);
     let mut sorted = seg.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
-    let level = sorted[(0.2 * (sorted.len() - 1) as f64).round() as usize];
+    let level = sorted[(cfg.force_level_quantile * (sorted.len() - 1) as f64).round() as usize];
     let mut diffs: Vec<f64> = seg.windows(2).into_iter().map(|w| w[1] - w[0]).collect();
     let med = median(&mut diffs.clone())?;
     diffs.iter_mut().for_each(|d| *d = (*d - med).abs());
     let noise = median(&mut diffs)?.max(f64::MIN_POSITIVE);
-    let smooth = moving_mean(seg, to_samples(0.006, fs).max(1));
+    let smooth = moving_mean(seg, to_samples(cfg.force_smooth_ms / 1e3, fs).max(1));
     let (peak_at, peak) = smooth
         .iter()
         .enumerate()
@@ -756,7 +757,7 @@ fn force_twitch(
     if !(cfg.force_width_ms[0]..=cfg.force_width_ms[1]).contains(&width_ms) {
         return None;
     }
-    let floor = (0.1 * peak).max(2.0 * MAD_TO_SD * noise);
+    let floor = (cfg.force_onset_fraction * peak).max(2.0 * MAD_TO_SD * noise);
     // The rise starts from the trough before the peak (where the drop's own tail ends, or
     // the post-drop level): the onset is the last sample within `floor` of it.
     let trough = (0..=peak_at)
@@ -837,6 +838,7 @@ mod tests {
             force: None,
             episodes,
             drops: &[],
+            envelope_window_ms: 50.0,
         }
     }
 
