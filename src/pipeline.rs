@@ -21,16 +21,16 @@ use crate::config::Config;
 use crate::detect::episodes::{detect_episodes, Episode, Technique};
 use crate::detect::quality::{channel_qc, infer_mains, ChannelQc, QcInput, QcLevel};
 use crate::detect::taut_band::{
-    emg_elevation, harmonic_ratio, score, snap_overs, stiffness_n_per_mm, BandEvidence,
+    add_emg_evidence, force_evidence, score, BandEvidence, ForceEvidenceInput,
 };
 use crate::detect::twitch::{
-    detect_twitches, quiet_rms, DropMark, EmgView, ForceView, TwitchInput, TwitchReport,
+    detect_twitches, drop_marks, quiet_rms, EmgView, ForceView, TwitchInput, TwitchReport,
 };
 use crate::ingest::{self, RecordingInfo, Source};
 use crate::model::pressure_kpa;
 use crate::model::{time_axis_s, ChannelKind, Recording, RecordingMeta};
 use crate::signal::filter::FilterError;
-use crate::signal::spectrum::{welch, Psd};
+use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
 use crate::signal::{wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, ForceFilters};
 use crate::summary::{self, RecordingSummary};
 use crate::{Error, Outcome};
@@ -556,70 +556,26 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
         detect_episodes(f.lowpass.view(), ch.fs_hz, &rec.annotations, &cfg.episodes)
     });
 
-    // Mechanical taut-band evidence, and where each snap's drop ends.
-    let mut evidence: Vec<BandEvidence> = vec![BandEvidence::default(); episodes.len()];
-    let mut drops = Vec::new();
-    if let Some((ch, f)) = force {
-        let fs = ch.fs_hz;
-        let span = |e: &Episode| {
-            [
-                (e.start_s * fs).round() as usize,
-                (e.end_s * fs).round() as usize + 1,
-            ]
-        };
-        for (i, e) in episodes.iter().enumerate() {
-            if matches!(e.technique, Technique::Snap | Technique::Strum) {
-                evidence[i].snap_overs = snap_overs(
-                    f.debiased.view(),
-                    fs,
-                    span(e),
-                    cfg.episodes.contact_off_n,
-                    &cfg.taut_band,
-                );
-            }
-            if e.technique == Technique::Strum {
-                let [a, z] = span(e);
-                evidence[i].harmonic_ratio = harmonic_ratio(
-                    f.debiased.slice(ndarray::s![a..z.min(f.debiased.len())]),
-                    fs,
-                    &cfg.episodes,
-                    &cfg.taut_band,
-                );
-            }
-            if e.technique == Technique::Snap {
-                let mark = match evidence[i].snap_overs.first() {
-                    Some(d) => DropMark {
-                        episode: i,
-                        after_s: d.end_s,
-                        abrupt: true,
-                    },
-                    None => DropMark {
-                        episode: i,
-                        after_s: e.end_s,
-                        abrupt: false,
-                    },
-                };
-                drops.push(mark);
-            }
-        }
-        if let Some(d) = rec
-            .channels
+    let displacement = |fs: f64| {
+        rec.channels
             .iter()
             .find(|c| c.kind == ChannelKind::Displacement && c.fs_hz == fs)
-        {
-            for (i, e) in episodes.iter().enumerate() {
-                let [a, z] = span(e);
-                let z = z.min(d.samples.len()).min(f.debiased.len());
-                if a < z {
-                    evidence[i].stiffness_n_per_mm = stiffness_n_per_mm(
-                        f.debiased.slice(ndarray::s![a..z]),
-                        d.samples.slice(ndarray::s![a..z]),
-                        &cfg.taut_band,
-                    );
-                }
-            }
-        }
-    }
+            .map(|c| c.samples.view())
+    };
+    let mut evidence = match force {
+        Some((ch, f)) => force_evidence(
+            ForceEvidenceInput {
+                force_n: f.debiased.view(),
+                fs_hz: ch.fs_hz,
+                displacement_mm: displacement(ch.fs_hz),
+                episodes: &episodes,
+            },
+            &cfg.episodes,
+            &cfg.taut_band,
+        ),
+        None => vec![BandEvidence::default(); episodes.len()],
+    };
+    let drops = drop_marks(&episodes, &evidence);
 
     let emg_view = |i: usize| {
         emg_of(i).map(|e| EmgView {
@@ -644,35 +600,12 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
 
     // Pressure-evoked EMG and the MDF shift of holds, on the palpated channel.
     let mut mdf_edges = vec![[None, None]; episodes.len()];
-    if let Some(p) = palpated {
-        if let Some(e) = emg_of(p) {
-            let fs = rec.channels[p].fs_hz;
-            let at = |t: f64| ((t * fs).round().max(0.0) as usize).min(e.filtered.len());
-            for (i, ep) in episodes.iter().enumerate() {
-                evidence[i].emg_elevation = emg_elevation(
-                    e.envelope.view(),
-                    fs,
-                    [at(ep.start_s), at(ep.end_s)],
-                    &cfg.taut_band,
-                );
-                if ep.technique == Technique::Hold {
-                    let edge = cfg.spectrum.hold_edge_s;
-                    let mdf = |a: f64, z: f64| {
-                        welch(
-                            e.filtered.slice(ndarray::s![at(a)..at(z)]),
-                            fs,
-                            &cfg.spectrum,
-                        )
-                        .ok()
-                        .and_then(|psd| psd.mdf_hz(cfg.spectrum.band_hz))
-                    };
-                    if ep.end_s - ep.start_s >= 2.0 * edge {
-                        mdf_edges[i] = [
-                            mdf(ep.start_s, ep.start_s + edge),
-                            mdf(ep.end_s - edge, ep.end_s),
-                        ];
-                    }
-                }
+    if let Some((e, fs)) = palpated.and_then(|p| Some((emg_of(p)?, rec.channels[p].fs_hz))) {
+        add_emg_evidence(&mut evidence, e.envelope.view(), fs, &episodes, &cfg.taut_band);
+        for (i, ep) in episodes.iter().enumerate() {
+            if ep.technique == Technique::Hold {
+                mdf_edges[i] =
+                    edge_mdf_hz(e.filtered.view(), fs, [ep.start_s, ep.end_s], &cfg.spectrum);
             }
         }
     }

@@ -178,3 +178,19 @@ fn without_emg_the_force_still_gets_episodes_audit_and_force_twitches() {
     let modality = twitches.column("modality").unwrap().str().unwrap().clone();
     assert!(modality.iter().all(|m| m == Some("force")), "{modality:?}");
 }
+
+#[test]
+fn the_same_input_gives_byte_identical_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    simulate(&data, 31, 1, RecordingFormat::Edf);
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run(&data, &a);
+    run(&data, &b);
+    for table in ["recordings", "channels", "episodes", "twitches"] {
+        let name = format!("{table}.csv");
+        let first = std::fs::read(a.join(&name)).unwrap();
+        assert!(first.len() > 100, "{name} is nearly empty");
+        assert_eq!(first, std::fs::read(b.join(&name)).unwrap(), "{name}");
+    }
+}

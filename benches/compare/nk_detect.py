@@ -105,10 +105,12 @@ def main():
             truth.setdefault(row["recording"], []).append(float(row["onset_s"]))
             if "emg" in row["modality"]:
                 truth_emg.setdefault(row["recording"], []).append(float(row["onset_s"]))
-    palpa = {}
+    palpa, palpa_emg = {}, {}
     with open(palpa_out / "twitches.csv") as f:
         for row in csv.DictReader(f):
             palpa.setdefault(row["recording"], []).append(float(row["onset_s"]))
+            if "emg" in row["modality"]:
+                palpa_emg.setdefault(row["recording"], []).append(float(row["onset_s"]))
     neurokit = {}
     for edf in sorted(dataset.glob("sub-*/**/*_emg.edf")):
         rec = str(edf.relative_to(dataset))[: -len(".edf")]
@@ -121,9 +123,9 @@ def main():
     print(f"{'detector':<22} {'truth':>6} {'detected':>8} {'matched':>7} {'precision':>9} {'recall':>6} {'F1':>6} {'onset ms':>9}")
     scores("palpa", truth, palpa)
     scores("NeuroKit2", truth, neurokit)
-    print("against the LTRs visible in sEMG only (modality emg or emg+force):")
-    scores("palpa (EMG-visible)", truth_emg, palpa)
-    scores("NeuroKit2 (EMG-vis.)", truth_emg, neurokit)
+    print("sEMG alone: LTRs visible in sEMG (emg, emg+force) against palpa's sEMG-witnessed ones:")
+    scores("palpa (sEMG)", truth_emg, palpa_emg)
+    scores("NeuroKit2 (sEMG)", truth_emg, neurokit)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ use ndarray::{s, ArrayView1};
 use realfft::RealFftPlanner;
 
 use crate::config::{EpisodeConfig, TautBandConfig};
-use crate::detect::episodes::Technique;
+use crate::detect::episodes::{Episode, Technique};
 use crate::signal::envelope::moving_mean;
 use crate::signal::to_samples;
 
@@ -220,6 +220,68 @@ pub struct BandEvidence {
     pub stiffness_contrast: Option<f64>,
     /// Ratio of contact to rest EMG, and whether it was sustained.
     pub emg_elevation: Option<(f64, bool)>,
+}
+
+/// The force of a recording and what is needed to read it per episode.
+#[derive(Clone, Copy, Debug)]
+pub struct ForceEvidenceInput<'a> {
+    /// Debiased, unfiltered force.
+    pub force_n: ArrayView1<'a, f64>,
+    /// Its rate.
+    pub fs_hz: f64,
+    /// Indentation at the same rate, when recorded.
+    pub displacement_mm: Option<ArrayView1<'a, f64>>,
+    /// Contact episodes.
+    pub episodes: &'a [Episode],
+}
+
+/// The mechanical evidence of every episode: snap-overs in snaps and strums, the harmonic
+/// ratio of strums, and stiffness wherever displacement was recorded.
+pub fn force_evidence(
+    input: ForceEvidenceInput<'_>,
+    episodes_cfg: &EpisodeConfig,
+    cfg: &TautBandConfig,
+) -> Vec<BandEvidence> {
+    let (f, fs) = (input.force_n, input.fs_hz);
+    input
+        .episodes
+        .iter()
+        .map(|e| {
+            let a = ((e.start_s * fs).round() as usize).min(f.len());
+            let z = ((e.end_s * fs).round() as usize + 1).min(f.len()).max(a);
+            let mut evidence = BandEvidence::default();
+            if matches!(e.technique, Technique::Snap | Technique::Strum) {
+                evidence.snap_overs = snap_overs(f, fs, [a, z], episodes_cfg.contact_off_n, cfg);
+            }
+            if e.technique == Technique::Strum {
+                evidence.harmonic_ratio =
+                    harmonic_ratio(f.slice(s![a..z]), fs, episodes_cfg, cfg);
+            }
+            if let Some(d) = input.displacement_mm {
+                let z = z.min(d.len());
+                if a < z {
+                    evidence.stiffness_n_per_mm =
+                        stiffness_n_per_mm(f.slice(s![a..z]), d.slice(s![a..z]), cfg);
+                }
+            }
+            evidence
+        })
+        .collect()
+}
+
+/// Adds the pressure-evoked EMG of the palpated muscle (its RMS envelope, µV) to each
+/// episode's evidence.
+pub fn add_emg_evidence(
+    evidence: &mut [BandEvidence],
+    envelope_uv: ArrayView1<f64>,
+    fs_hz: f64,
+    episodes: &[Episode],
+    cfg: &TautBandConfig,
+) {
+    let at = |t: f64| ((t * fs_hz).round().max(0.0) as usize).min(envelope_uv.len());
+    for (e, ep) in evidence.iter_mut().zip(episodes) {
+        e.emg_elevation = emg_elevation(envelope_uv, fs_hz, [at(ep.start_s), at(ep.end_s)], cfg);
+    }
 }
 
 /// `taut_band_score` and `taut_band` (DESIGN §3.5); `None` when no mechanical evidence

@@ -27,6 +27,7 @@ use realfft::RealFftPlanner;
 
 use crate::config::TwitchConfig;
 use crate::detect::episodes::{Episode, Technique};
+use crate::detect::taut_band::BandEvidence;
 use crate::signal::envelope::{moving_mean, moving_rms, tkeo};
 use crate::signal::{median, to_samples};
 
@@ -62,6 +63,29 @@ pub struct DropMark {
     /// Whether the drop is an abrupt snap-over (the force settles after it, so a twitch
     /// can be measured on it).
     pub abrupt: bool,
+}
+
+/// Where each snap's LTR window opens: the end of its first snap-over drop, else (a smooth
+/// roll-off) the end of contact.
+pub fn drop_marks(episodes: &[Episode], evidence: &[BandEvidence]) -> Vec<DropMark> {
+    episodes
+        .iter()
+        .zip(evidence)
+        .enumerate()
+        .filter(|(_, (e, _))| e.technique == Technique::Snap)
+        .map(|(i, (e, ev))| match ev.snap_overs.first() {
+            Some(d) => DropMark {
+                episode: i,
+                after_s: d.end_s,
+                abrupt: true,
+            },
+            None => DropMark {
+                episode: i,
+                after_s: e.end_s,
+                abrupt: false,
+            },
+        })
+        .collect()
 }
 
 /// What the detector sees of a recording.

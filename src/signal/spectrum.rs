@@ -137,6 +137,28 @@ pub fn welch(x: ArrayView1<f64>, fs_hz: f64, cfg: &SpectrumConfig) -> Result<Psd
     Ok(Welch::plan(fs_hz, cfg, x.len())?.psd(x))
 }
 
+/// MDF over the first and last `hold_edge_s` of `[start_s, end_s]` (DESIGN §3.6: the MDF
+/// shift during a hold); `None` where the span is shorter than two edges or a window cannot
+/// be analysed.
+pub fn edge_mdf_hz(
+    x: ArrayView1<f64>,
+    fs_hz: f64,
+    [start_s, end_s]: [f64; 2],
+    cfg: &SpectrumConfig,
+) -> [Option<f64>; 2] {
+    let edge = cfg.hold_edge_s;
+    if end_s - start_s < 2.0 * edge {
+        return [None, None];
+    }
+    let at = |t: f64| ((t * fs_hz).round().max(0.0) as usize).min(x.len());
+    let mdf = |a: f64, z: f64| {
+        welch(x.slice(ndarray::s![at(a)..at(z)]), fs_hz, cfg)
+            .ok()
+            .and_then(|psd| psd.mdf_hz(cfg.band_hz))
+    };
+    [mdf(start_s, start_s + edge), mdf(end_s - edge, end_s)]
+}
+
 impl Psd {
     /// Frequency of bin `k`.
     pub fn freq_hz(&self, k: usize) -> f64 {
