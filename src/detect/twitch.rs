@@ -749,7 +749,8 @@ fn force_twitch(
     }
     // The segment ends where the release begins: the force below 80% of its level at
     // the end of the drop.
-    let settled = f.debiased[((after_s * fs).round() as usize).min(f.debiased.len() - 1)];
+    let last = f.debiased.len().checked_sub(1)?;
+    let settled = f.debiased[((after_s * fs).round().max(0.0) as usize).min(last)];
     let to = (from..to)
         .find(|&i| f.debiased[i] < cfg.force_release_fraction * settled)
         .unwrap_or(to);
