@@ -601,7 +601,13 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
     // Pressure-evoked EMG and the MDF shift of holds, on the palpated channel.
     let mut mdf_edges = vec![[None, None]; episodes.len()];
     if let Some((e, fs)) = palpated.and_then(|p| Some((emg_of(p)?, rec.channels[p].fs_hz))) {
-        add_emg_evidence(&mut evidence, e.envelope.view(), fs, &episodes, &cfg.taut_band);
+        add_emg_evidence(
+            &mut evidence,
+            e.envelope.view(),
+            fs,
+            &episodes,
+            &cfg.taut_band,
+        );
         for (i, ep) in episodes.iter().enumerate() {
             if ep.technique == Technique::Hold {
                 mdf_edges[i] =

@@ -254,8 +254,7 @@ pub fn force_evidence(
                 evidence.snap_overs = snap_overs(f, fs, [a, z], episodes_cfg.contact_off_n, cfg);
             }
             if e.technique == Technique::Strum {
-                evidence.harmonic_ratio =
-                    harmonic_ratio(f.slice(s![a..z]), fs, episodes_cfg, cfg);
+                evidence.harmonic_ratio = harmonic_ratio(f.slice(s![a..z]), fs, episodes_cfg, cfg);
             }
             if let Some(d) = input.displacement_mm {
                 let z = z.min(d.len());
