@@ -7,8 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seed="${1:-20261121}"
 subjects="${2:-24}"
-cargo build --release --quiet
-palpa=target/release/palpa
+# PALPA_BIN: a fixed binary, so that a rebuild during the run cannot change it midway.
+if [ -z "${PALPA_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+palpa="${PALPA_BIN:-target/release/palpa}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

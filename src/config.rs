@@ -532,6 +532,11 @@ pub struct SimulationConfig {
     pub short_hold_s: [f64; 2],
     /// Long hold of a poor therapist (palpa choice: above 90 s; DESIGN §6 holds to 120 s).
     pub long_hold_s: [f64; 2],
+    /// Hold ramp of a good therapist, 20–80% of the plateau (below the audit's 196 kPa/s;
+    /// palpa choice).
+    pub good_hold_ramp_kpa_per_s: [f64; 2],
+    /// Hold ramp of a poor therapist who pushes in fast (palpa choice: above the audit's limit).
+    pub fast_hold_ramp_kpa_per_s: [f64; 2],
     /// Plateau of a good therapist as a fraction of the site PPT (Hou 2002 P1–P2, DOMAIN §4).
     pub good_plateau_pct_ppt: [f64; 2],
     /// Plateau of a poor therapist pressing past PPT, provoking a withdrawal (palpa choice).
@@ -579,6 +584,8 @@ impl Default for SimulationConfig {
             good_hold_s: [35.0, 85.0],
             short_hold_s: [20.0, 27.0],
             long_hold_s: [95.0, 120.0],
+            good_hold_ramp_kpa_per_s: [60.0, 150.0],
+            fast_hold_ramp_kpa_per_s: [300.0, 500.0],
             good_plateau_pct_ppt: [0.6, 0.9],
             over_plateau_pct_ppt: [1.1, 1.3],
             tremor_fraction: 0.01,
@@ -815,6 +822,14 @@ impl Config {
             ("simulate.good_plateau_pct_ppt", m.good_plateau_pct_ppt),
             ("simulate.over_plateau_pct_ppt", m.over_plateau_pct_ppt),
             ("simulate.poor_ramp_multiple", m.poor_ramp_multiple),
+            (
+                "simulate.good_hold_ramp_kpa_per_s",
+                m.good_hold_ramp_kpa_per_s,
+            ),
+            (
+                "simulate.fast_hold_ramp_kpa_per_s",
+                m.fast_hold_ramp_kpa_per_s,
+            ),
         ] {
             v.increasing(key, range);
             v.positive(key, range[0]);

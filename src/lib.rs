@@ -17,6 +17,7 @@ pub mod evaluate;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
+pub mod report;
 pub mod signal;
 pub mod simulate;
 pub mod summary;

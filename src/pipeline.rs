@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -29,6 +30,7 @@ use crate::detect::twitch::{
 use crate::ingest::{self, RecordingInfo, Source};
 use crate::model::pressure_kpa;
 use crate::model::{time_axis_s, ChannelKind, Recording, RecordingMeta};
+use crate::report::methods::methods_markdown;
 use crate::signal::filter::FilterError;
 use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
 use crate::signal::{wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, ForceFilters};
@@ -712,7 +714,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&name));
+    let clock = Instant::now();
     let sources = ingest::discover(&dataset)?;
+    let discovered_s = clock.elapsed().as_secs_f64();
     if let Ok(d) = dataset.canonicalize() {
         if resolved(&out).starts_with(&d) {
             return Err(output_error(
@@ -728,6 +732,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         .par_iter()
         .map(|source| process(source, &dataset, &cfg))
         .collect();
+    let processed_s = clock.elapsed().as_secs_f64();
     let failed = rows.iter().filter(|r| r.result.is_err()).count();
     for r in rows.iter().filter(|r| r.result.is_err()) {
         eprintln!(
@@ -741,12 +746,26 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         let mut df = build(&rows).map_err(|e| output_error(&out.join(table), e))?;
         summary::write_table(&out, table, &mut df, args.format)?;
     }
+    let tables_s = clock.elapsed().as_secs_f64() - processed_s;
+    write_atomically(&out.join("methods.md"), |file| {
+        use std::io::Write as _;
+        file.write_all(methods_markdown(&cfg).as_bytes())
+    })?;
+    let stage_total = |k: usize| rows.iter().map(|r| r.stage_s[k]).sum::<f64>();
     let run_json = json!({
         "palpa_version": env!("CARGO_PKG_VERSION"),
         "dataset": dataset.canonicalize().unwrap_or(dataset.clone()),
         "config": cfg,
         "recordings": rows.len(),
-        "failures": rows.iter().filter_map(|r| r.result.as_ref().err().map(|e| json!({"recording": r.id, "error": e}))).collect::<Vec<_>>(),
+        "failed": failed,
+        "inputs": rows.iter().flat_map(|r| r.inputs.iter().map(|(path, bytes, sha256)| {
+            json!({"path": path, "bytes": bytes, "sha256": sha256})
+        })).collect::<Vec<_>>(),
+        "timings_s": {
+            "wall": {"discover": discovered_s, "recordings": processed_s - discovered_s, "tables": tables_s},
+            "summed_over_recordings": {"load": stage_total(0), "condition": stage_total(1), "analyse": stage_total(2)},
+        },
+        "failures": rows.iter().filter_map(|r| r.result.as_ref().err().map(|e| json!({"recording": r.id, "path": r.path, "error": e}))).collect::<Vec<_>>(),
     });
     write_atomically(&out.join("run.json"), |file| {
         use std::io::Write as _;
@@ -784,15 +803,24 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// One recording: load, condition, analyse; any failure becomes the row's error.
 fn process(source: &Source, dataset: &Path, cfg: &Config) -> RecordingSummary {
-    let path = source
-        .path
-        .strip_prefix(dataset)
-        .unwrap_or(&source.path)
-        .to_string_lossy()
-        .replace('\\', "/");
+    let relative = |p: &Path| {
+        p.strip_prefix(dataset)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let inputs = std::iter::once(&source.path)
+        .chain(&source.json)
+        .chain(&source.channels_tsv)
+        .chain(&source.events_tsv)
+        .filter_map(|p| {
+            let (bytes, sha256) = ingest::fingerprint(p).ok()?;
+            Some((relative(p), bytes, sha256))
+        })
+        .collect();
     let mut summary = RecordingSummary {
         id: source.id.clone(),
-        path,
+        path: relative(&source.path),
         meta: RecordingMeta {
             subject: source.entities.subject.clone(),
             session: source.entities.session.clone(),
@@ -802,11 +830,21 @@ fn process(source: &Source, dataset: &Path, cfg: &Config) -> RecordingSummary {
         },
         info: None,
         result: Err(String::new()),
+        inputs,
+        stage_s: [0.0; 3],
     };
+    let clock = Instant::now();
     match ingest::load(source, cfg) {
         Ok(rec) => {
+            let loaded = clock.elapsed().as_secs_f64();
             let signals = condition(&rec, cfg);
+            let conditioned = clock.elapsed().as_secs_f64();
             summary.result = Ok(analyse(&rec, &signals, cfg));
+            summary.stage_s = [
+                loaded,
+                conditioned - loaded,
+                clock.elapsed().as_secs_f64() - conditioned,
+            ];
             summary.info = Some(ingest::info_of(&rec));
             summary.meta = rec.meta;
         }

@@ -73,6 +73,9 @@ const REST_S: f64 = 4.0;
 /// rest to keep the demo small; the audit's rest rule applies to holds).
 const TRIAL_REST_S: f64 = 5.0;
 const SNAP_SPACING_S: f64 = 2.0;
+/// Slope of a half-cosine rise between 20% and 80% of its height, in heights per rise time:
+/// 0.6 / ((acos(−0.6) − acos(0.6)) / π).
+const HALF_COSINE_RAMP: f64 = 1.4646;
 
 /// One episode of the truth table.
 #[derive(Clone, Debug, PartialEq)]
@@ -835,10 +838,10 @@ fn simulate_recording(
     t = s.strum(t + REST_S - SNAP_SPACING_S, band) + REST_S;
 
     // The hold: a good therapist follows the protocol; a poor one makes one or two faults.
-    let (mut hold_s, mut pct, mut ramp_s) = (
+    let (mut hold_s, mut pct, mut ramp_kpa_per_s) = (
         s.rng.range(sim.good_hold_s),
         s.rng.range(sim.good_plateau_pct_ppt),
-        s.rng.range([2.5, 4.0]),
+        s.rng.range(sim.good_hold_ramp_kpa_per_s),
     );
     let mut withdraw = false;
     if !plan.good {
@@ -848,13 +851,15 @@ fn simulate_recording(
             _ => {}
         }
         if s.rng.chance(0.5) {
-            ramp_s = s.rng.range([0.4, 0.8]);
+            ramp_kpa_per_s = s.rng.range(sim.fast_hold_ramp_kpa_per_s);
         }
         if s.rng.chance(0.5) {
             pct = s.rng.range(sim.over_plateau_pct_ppt);
             withdraw = true;
         }
     }
+    // A half-cosine rise over T climbs 20–80% of the plateau P at 1.4646·P/T.
+    let ramp_s = HALF_COSINE_RAMP * pct * ppt_kpa / ramp_kpa_per_s;
     t = s.hold(t, pct * ppt_n, ramp_s, hold_s, withdraw) + REST_S;
 
     // Whole seconds, for EDF records.

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::audit::AuditFlag;
+use crate::detect::episodes::Technique;
 use crate::ingest::RecordingInfo;
 use crate::model::{pressure_kpa, RecordingMeta};
 use crate::pipeline::RecordingResult;
@@ -25,6 +27,10 @@ pub struct RecordingSummary {
     pub info: Option<RecordingInfo>,
     /// Findings, or the error that stopped the recording.
     pub result: Result<RecordingResult, String>,
+    /// The recording file and its sidecars: path, bytes, SHA-256.
+    pub inputs: Vec<(String, u64, String)>,
+    /// Seconds spent loading, conditioning and analysing (for `run.json`, never a table).
+    pub stage_s: [f64; 3],
 }
 
 /// Table file formats.
@@ -41,12 +47,14 @@ pub enum TableFormat {
 /// Builds one table from the batch's recordings.
 pub type TableBuilder = fn(&[RecordingSummary]) -> PolarsResult<DataFrame>;
 
-/// Every per-recording table, by file name, in the order they are written.
-pub const TABLES: [(&str, TableBuilder); 4] = [
+/// Every table, by file name, in the order they are written (DESIGN §4).
+pub const TABLES: [(&str, TableBuilder); 6] = [
     ("recordings", recordings_table),
     ("channels", channels_table),
     ("episodes", episodes_table),
     ("twitches", twitches_table),
+    ("muscles", muscles_table),
+    ("therapists", therapists_table),
 ];
 
 fn column<T>(name: &str, values: Vec<T>) -> Column
@@ -223,6 +231,8 @@ pub fn episodes_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsErro
             t.steps.push(p.map(|p| p.steps as u32));
             t.ppt_n.push(e.ppt_n);
             t.ppt_kpa.push(e.ppt_n.map(|f| pressure_kpa(f, area)));
+            t.plateau_pct_ppt
+                .push(x.audit.as_ref().and_then(|a| a.plateau_pct_ppt));
             t.snap_count.push(x.evidence.snap_overs.len() as u32);
             t.harmonic_ratio.push(x.evidence.harmonic_ratio);
             t.stiffness_n_per_mm.push(x.evidence.stiffness_n_per_mm);
@@ -265,6 +275,7 @@ pub fn episodes_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsErro
         column("steps", t.steps),
         column("ppt_n", t.ppt_n),
         column("ppt_kpa", t.ppt_kpa),
+        column("plateau_pct_ppt", t.plateau_pct_ppt),
         column("snap_count", t.snap_count),
         column("harmonic_ratio", t.harmonic_ratio),
         column("stiffness_n_per_mm", t.stiffness_n_per_mm),
@@ -298,6 +309,7 @@ struct EpisodeColumns {
     steps: Vec<Option<u32>>,
     ppt_n: Vec<Option<f64>>,
     ppt_kpa: Vec<Option<f64>>,
+    plateau_pct_ppt: Vec<Option<f64>>,
     snap_count: Vec<u32>,
     harmonic_ratio: Vec<Option<f64>>,
     stiffness_n_per_mm: Vec<Option<f64>>,
@@ -373,6 +385,280 @@ struct TwitchColumns {
     force_twitch_n: Vec<Option<f64>>,
     modality: Vec<String>,
     confidence: Vec<f64>,
+}
+
+/// One row per episode with its recording's subject, session and therapist: the facts the
+/// `muscles` and `therapists` group-bys aggregate.
+fn episode_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
+    let mut f = EpisodeFacts::default();
+    for r in rows {
+        let Ok(result) = &r.result else { continue };
+        let area = r.meta.probe_area_cm2;
+        for x in &result.episodes {
+            let e = &x.episode;
+            let p = e.plateau.as_ref();
+            f.subject.push(r.meta.subject.clone());
+            f.session.push(r.meta.session.clone());
+            f.therapist.push(r.meta.therapist.clone());
+            f.muscle.push(
+                r.meta
+                    .palpated_muscle
+                    .as_ref()
+                    .map(|m| m.as_str().to_string()),
+            );
+            f.side
+                .push(r.meta.palpated_side.map(|s| s.as_str().to_string()));
+            f.technique.push(e.technique.as_str().to_string());
+            f.contact_s.push(e.end_s - e.start_s);
+            f.taut_band.push(x.taut_band.is_some_and(|(_, band)| band));
+            f.ppt_kpa.push(e.ppt_n.map(|n| pressure_kpa(n, area)));
+            f.hold_s.push(p.map(|p| p.hold_s));
+            f.plateau_kpa
+                .push(p.map(|p| pressure_kpa(p.plateau_n, area)));
+            f.plateau_pct_ppt
+                .push(x.audit.as_ref().and_then(|a| a.plateau_pct_ppt));
+            f.ramp_n_per_s.push(p.and_then(|p| p.ramp_n_per_s));
+            f.audit_ok.push(x.audit.as_ref().is_some_and(|a| a.ok()));
+            f.over_pressure.push(
+                x.audit
+                    .as_ref()
+                    .is_some_and(|a| a.flags.contains(&AuditFlag::OverPressure)),
+            );
+            f.withdrawal.push(x.withdrawal);
+        }
+    }
+    frame(vec![
+        column("subject", f.subject),
+        column("session", f.session),
+        column("therapist", f.therapist),
+        column("muscle", f.muscle),
+        column("side", f.side),
+        column("technique", f.technique),
+        column("contact_s", f.contact_s),
+        column("taut_band", f.taut_band),
+        column("ppt_kpa", f.ppt_kpa),
+        column("hold_s", f.hold_s),
+        column("plateau_kpa", f.plateau_kpa),
+        column("plateau_pct_ppt", f.plateau_pct_ppt),
+        column("ramp_n_per_s", f.ramp_n_per_s),
+        column("audit_ok", f.audit_ok),
+        column("over_pressure", f.over_pressure),
+        column("withdrawal", f.withdrawal),
+    ])
+}
+
+#[derive(Default)]
+struct EpisodeFacts {
+    subject: Vec<Option<String>>,
+    session: Vec<Option<String>>,
+    therapist: Vec<Option<String>>,
+    muscle: Vec<Option<String>>,
+    side: Vec<Option<String>>,
+    technique: Vec<String>,
+    contact_s: Vec<f64>,
+    taut_band: Vec<bool>,
+    ppt_kpa: Vec<Option<f64>>,
+    hold_s: Vec<Option<f64>>,
+    plateau_kpa: Vec<Option<f64>>,
+    plateau_pct_ppt: Vec<Option<f64>>,
+    ramp_n_per_s: Vec<Option<f64>>,
+    audit_ok: Vec<bool>,
+    over_pressure: Vec<bool>,
+    withdrawal: Vec<bool>,
+}
+
+/// One row per processed recording: who, which muscle, and the palpated channel's figures.
+fn recording_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
+    let mut subject = Vec::new();
+    let mut session = Vec::new();
+    let mut therapist = Vec::new();
+    let mut muscle = Vec::new();
+    let mut side = Vec::new();
+    let mut recording = Vec::new();
+    let mut session_key = Vec::new();
+    let mut n_twitches = Vec::new();
+    let mut rest_rms_uv = Vec::new();
+    let mut mdf_hz = Vec::new();
+    for r in rows {
+        let (Some(info), Ok(result)) = (&r.info, &r.result) else {
+            continue;
+        };
+        let palpated = result.palpated_channel.as_ref().and_then(|name| {
+            let i = info.channels.iter().position(|c| &c.name == name)?;
+            result.channels.get(i)
+        });
+        subject.push(r.meta.subject.clone());
+        session.push(r.meta.session.clone());
+        therapist.push(r.meta.therapist.clone());
+        muscle.push(
+            r.meta
+                .palpated_muscle
+                .as_ref()
+                .map(|m| m.as_str().to_string()),
+        );
+        side.push(r.meta.palpated_side.map(|s| s.as_str().to_string()));
+        recording.push(r.id.clone());
+        session_key.push(format!(
+            "{}/{}",
+            r.meta.subject.as_deref().unwrap_or(""),
+            r.meta.session.as_deref().unwrap_or("")
+        ));
+        n_twitches.push(result.twitches.twitches.len() as u32);
+        rest_rms_uv.push(palpated.and_then(|c| c.rest_rms_uv));
+        mdf_hz.push(palpated.and_then(|c| c.mdf_hz));
+    }
+    frame(vec![
+        column("subject", subject),
+        column("session", session),
+        column("therapist", therapist),
+        column("muscle", muscle),
+        column("side", side),
+        column("recording", recording),
+        column("session_key", session_key),
+        column("n_twitches", n_twitches),
+        column("rest_rms_uv", rest_rms_uv),
+        column("mdf_hz", mdf_hz),
+    ])
+}
+
+/// A left join in which a missing key (no session, say) matches a missing key.
+fn left_join_matching_nulls() -> JoinArgs {
+    JoinArgs {
+        nulls_equal: true,
+        ..JoinArgs::new(JoinType::Left)
+    }
+}
+
+fn is(technique: Technique) -> Expr {
+    col("technique").eq(lit(technique.as_str()))
+}
+
+/// `muscles`: one row per subject × session × muscle × side, from lazy group-bys over the
+/// recordings and the episodes, joined on those keys (missing keys match each other).
+pub fn muscles_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
+    let keys = ["subject", "session", "muscle", "side"];
+    let key_cols = || keys.map(col);
+    let episodes = episode_facts(rows)?.lazy().group_by(key_cols()).agg([
+        len().alias("n_episodes"),
+        col("contact_s").sum(),
+        is(Technique::Snap).sum().alias("n_snaps"),
+        col("taut_band").sum().alias("taut_band_episodes"),
+        col("ppt_kpa")
+            .filter(is(Technique::Ppt))
+            .mean()
+            .alias("ppt_kpa_mean"),
+        is(Technique::Ppt).sum().alias("ppt_trials"),
+        is(Technique::Hold).sum().alias("n_holds"),
+        col("audit_ok")
+            .filter(is(Technique::Hold))
+            .sum()
+            .alias("holds_ok"),
+        col("hold_s").median().alias("hold_s_median"),
+        col("plateau_kpa").median().alias("plateau_kpa_median"),
+        col("plateau_pct_ppt")
+            .median()
+            .alias("plateau_pct_ppt_median"),
+        col("withdrawal").sum().alias("n_withdrawals"),
+    ]);
+    let recordings = recording_facts(rows)?.lazy().group_by(key_cols()).agg([
+        col("recording").n_unique().alias("n_recordings"),
+        col("n_twitches").sum(),
+        col("rest_rms_uv").median(),
+        col("mdf_hz").median().alias("mdf_hz_median"),
+    ]);
+    let per_snap = when(col("n_snaps").gt(lit(0)))
+        .then(col("n_twitches").cast(DataType::Float64) / col("n_snaps").cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .alias("twitches_per_snap");
+    recordings
+        .join(episodes, key_cols(), key_cols(), left_join_matching_nulls())
+        .with_column(per_snap)
+        .select(
+            [
+                "subject",
+                "session",
+                "muscle",
+                "side",
+                "n_recordings",
+                "n_episodes",
+                "contact_s",
+                "n_snaps",
+                "n_twitches",
+                "twitches_per_snap",
+                "taut_band_episodes",
+                "ppt_kpa_mean",
+                "ppt_trials",
+                "n_holds",
+                "holds_ok",
+                "hold_s_median",
+                "plateau_kpa_median",
+                "plateau_pct_ppt_median",
+                "rest_rms_uv",
+                "mdf_hz_median",
+                "n_withdrawals",
+            ]
+            .map(col),
+        )
+        .sort(keys, SortMultipleOptions::default().with_nulls_last(true))
+        .collect()
+}
+
+/// `therapists`: the audit per therapist, a lazy group-by over the episodes joined with the
+/// count of sessions each one saw.
+pub fn therapists_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
+    let n_holds = is(Technique::Hold).sum();
+    let episodes = episode_facts(rows)?
+        .lazy()
+        .group_by([col("therapist")])
+        .agg([
+            n_holds.clone().alias("n_holds"),
+            when(n_holds.clone().gt(lit(0)))
+                .then(
+                    col("audit_ok")
+                        .filter(is(Technique::Hold))
+                        .sum()
+                        .cast(DataType::Float64)
+                        / n_holds.cast(DataType::Float64)
+                        * lit(100.0),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("holds_ok_pct"),
+            col("hold_s").median().alias("hold_s_median"),
+            col("ramp_n_per_s")
+                .filter(is(Technique::Hold))
+                .median()
+                .alias("ramp_n_per_s_median"),
+            col("over_pressure").sum(),
+            col("withdrawal").sum().alias("withdrawals"),
+        ]);
+    recording_facts(rows)?
+        .lazy()
+        .group_by([col("therapist")])
+        .agg([col("session_key").n_unique().alias("n_sessions")])
+        .join(
+            episodes,
+            [col("therapist")],
+            [col("therapist")],
+            left_join_matching_nulls(),
+        )
+        .select(
+            [
+                "therapist",
+                "n_sessions",
+                "n_holds",
+                "holds_ok_pct",
+                "hold_s_median",
+                "ramp_n_per_s_median",
+                "over_pressure",
+                "withdrawals",
+            ]
+            .map(col),
+        )
+        .sort(
+            ["therapist"],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .collect()
 }
 
 /// Writes `OUT/<name>.parquet` and/or `.csv`, each under a temporary name then renamed.

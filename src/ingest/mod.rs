@@ -409,3 +409,34 @@ fn with_palpated_muscle<'a>(
     }
     meta
 }
+
+/// Size in bytes and SHA-256 (lower-case hex) of a file, read in 64 KiB blocks, for
+/// `run.json`'s provenance.
+///
+/// # Errors
+/// The file cannot be read.
+pub fn fingerprint(path: &std::path::Path) -> std::io::Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+    Ok((bytes, hex))
+}

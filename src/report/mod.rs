@@ -1,0 +1,4 @@
+//! What people read: figures, the HTML report and the methods text.
+
+pub mod methods;
+pub mod plots;
