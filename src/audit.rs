@@ -51,6 +51,76 @@ impl AuditFlag {
     }
 }
 
+/// A flag in a clinician's words, with the episode's own numbers and the protocol's:
+/// "held 18 s — below the 30 s target".
+pub fn describe(
+    flag: AuditFlag,
+    e: &Episode,
+    audit: &Audit,
+    area_cm2: f64,
+    cfg: &AuditConfig,
+) -> String {
+    let p = e.plateau.as_ref();
+    let held = p.map_or(0.0, |p| p.hold_s);
+    let kpa = p.map_or(0.0, |p| pressure_kpa(p.plateau_n, area_cm2));
+    let ramp = |rate: Option<f64>| rate.map_or(0.0, |r| pressure_kpa(r, area_cm2));
+    let [lo_pct, hi_pct] = cfg.pressure_pct_ppt.map(|f| 100.0 * f);
+    let [lo_kpa, hi_kpa] = cfg.pressure_kpa;
+    let ppt_target = cfg.ppt_ramp_kpa_per_s;
+    let tolerance = cfg.ppt_ramp_tolerance_fraction;
+    match flag {
+        AuditFlag::Short => format!(
+            "held {held:.0} s — below the {:.0} s target",
+            cfg.hold_window_s[0]
+        ),
+        AuditFlag::Long => format!(
+            "held {held:.0} s — beyond the {:.0} s limit",
+            cfg.hold_window_s[1]
+        ),
+        AuditFlag::UnderPressure => match audit.plateau_pct_ppt {
+            Some(f) => format!(
+                "pressed at {:.0}% of the patient's PPT — below the {lo_pct:.0}% target",
+                100.0 * f
+            ),
+            None => format!("pressed at {kpa:.0} kPa — below the {lo_kpa:.0} kPa target"),
+        },
+        AuditFlag::OverPressure => match audit.plateau_pct_ppt {
+            Some(f) => format!(
+                "pressed at {:.0}% of the patient's PPT — above the {hi_pct:.0}% limit",
+                100.0 * f
+            ),
+            None => format!("pressed at {kpa:.0} kPa — above the {hi_kpa:.0} kPa limit"),
+        },
+        AuditFlag::RampTooFast if e.technique == Technique::Ppt => format!(
+            "algometer pushed at {:.0} kPa/s — faster than {:.0} kPa/s",
+            ramp(e.ppt_ramp_n_per_s),
+            ppt_target * (1.0 + tolerance)
+        ),
+        AuditFlag::RampTooFast => format!(
+            "pressure built at {:.0} kPa/s — faster than {:.0} kPa/s",
+            ramp(p.and_then(|p| p.ramp_n_per_s)),
+            cfg.hold_ramp_max_kpa_per_s
+        ),
+        AuditFlag::RampTooSlow => format!(
+            "algometer pushed at {:.0} kPa/s — slower than {:.0} kPa/s",
+            ramp(e.ppt_ramp_n_per_s),
+            ppt_target * (1.0 - tolerance)
+        ),
+        AuditFlag::Unstable => format!(
+            "pressure unsteady: varied by {:.0}% (limit {:.0}%)",
+            100.0 * p.map_or(0.0, |p| p.plateau_cv),
+            100.0 * cfg.plateau_cv_max
+        ),
+        AuditFlag::Withdrawal => {
+            "the patient withdrew (a strong voluntary contraction during contact)".into()
+        }
+        AuditFlag::NoRest => format!(
+            "less than {:.0} s rest since the previous hold",
+            cfg.rest_min_s
+        ),
+    }
+}
+
 impl fmt::Display for AuditFlag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -225,6 +295,24 @@ mod tests {
         probe_area_cm2: 1.0,
         session_ppt_kpa: Some(400.0),
     };
+
+    #[test]
+    fn flags_read_as_a_clinician_would_say_them() {
+        let e = hold(0.0, 18.0, 30.0, 10.0, 0.02);
+        let a = Audit {
+            flags: vec![AuditFlag::Short],
+            plateau_pct_ppt: Some(0.4),
+        };
+        let cfg = AuditConfig::default();
+        assert_eq!(
+            describe(AuditFlag::Short, &e, &a, 1.0, &cfg),
+            "held 18 s — below the 30 s target"
+        );
+        assert_eq!(
+            describe(AuditFlag::UnderPressure, &e, &a, 1.0, &cfg),
+            "pressed at 40% of the patient's PPT — below the 50% target"
+        );
+    }
 
     #[test]
     fn a_good_hold_is_ok() {

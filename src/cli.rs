@@ -118,4 +118,7 @@ pub struct RunArgs {
     /// Table file format.
     #[arg(long, value_enum, default_value_t = crate::summary::TableFormat::Parquet)]
     pub format: crate::summary::TableFormat,
+    /// Skip the figures (the report is still written, without them).
+    #[arg(long)]
+    pub no_plots: bool,
 }

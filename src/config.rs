@@ -31,8 +31,39 @@ pub struct Config {
     pub taut_band: TautBandConfig,
     /// Technique audit protocol (DESIGN §3.7).
     pub audit: AuditConfig,
+    /// Reference values drawn in the report (DESIGN §4).
+    pub report: ReportConfig,
     /// The synthetic datasets of `palpa simulate` (DESIGN §6).
     pub simulate: SimulationConfig,
+}
+
+/// Reference values drawn in the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Healthy PPT per muscle, mean ± 1 SD in kPa (Bordachar 2019: upper trapezius
+    /// 4.31 ± 2.09, infraspinatus 6.33 ± 2.25 kg/cm², DOMAIN §3); other muscles have no
+    /// retrieved reference.
+    pub healthy_ppt_kpa: std::collections::BTreeMap<String, [f64; 2]>,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        let kpa = |mean_kg: f64, sd_kg: f64| {
+            let k = crate::model::KPA_PER_KG_CM2;
+            [
+                ((mean_kg - sd_kg) * k).round(),
+                ((mean_kg + sd_kg) * k).round(),
+            ]
+        };
+        ReportConfig {
+            healthy_ppt_kpa: [
+                ("upper trapezius".to_string(), kpa(4.31, 2.09)),
+                ("infraspinatus".to_string(), kpa(6.33, 2.25)),
+            ]
+            .into(),
+        }
+    }
 }
 
 /// Channel quality control (DESIGN §3.1).

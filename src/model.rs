@@ -15,6 +15,9 @@ pub const STANDARD_GRAVITY_M_PER_S2: f64 = 9.806_65;
 /// Newtons in one pound-force (NIST SP 811, B.8).
 pub const NEWTONS_PER_LBF: f64 = 4.448_222;
 
+/// 1 kg/cm² in kPa (9.80665 N over 1 cm²).
+pub const KPA_PER_KG_CM2: f64 = 98.0665;
+
 /// Pressure under a probe: N over cm² is 10 kPa (DESIGN §3.2).
 pub fn pressure_kpa(force_n: f64, probe_area_cm2: f64) -> f64 {
     force_n / probe_area_cm2 * 10.0

@@ -30,7 +30,9 @@ use crate::detect::twitch::{
 use crate::ingest::{self, RecordingInfo, Source};
 use crate::model::pressure_kpa;
 use crate::model::{time_axis_s, ChannelKind, Recording, RecordingMeta};
+use crate::report;
 use crate::report::methods::methods_markdown;
+use crate::report::plots::{EpisodeMark, Figure, Overview, Spectrum, Trace};
 use crate::signal::filter::FilterError;
 use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
 use crate::signal::{wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, ForceFilters};
@@ -727,10 +729,15 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
     }
     std::fs::create_dir_all(&out)
         .map_err(|e| output_error(&out, format!("cannot create the output folder: {e}")))?;
+    let plots_dir = (!args.no_plots).then(|| out.join("plots"));
+    if let Some(dir) = &plots_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| output_error(dir, format!("cannot create the plots folder: {e}")))?;
+    }
 
     let rows: Vec<RecordingSummary> = sources
         .par_iter()
-        .map(|source| process(source, &dataset, &cfg))
+        .map(|source| process(source, &dataset, &cfg, plots_dir.as_deref()))
         .collect();
     let processed_s = clock.elapsed().as_secs_f64();
     let failed = rows.iter().filter(|r| r.result.is_err()).count();
@@ -742,15 +749,55 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         );
     }
 
+    let mut frames = Vec::new();
     for (table, build) in summary::TABLES {
         let mut df = build(&rows).map_err(|e| output_error(&out.join(table), e))?;
         summary::write_table(&out, table, &mut df, args.format)?;
+        frames.push((table, df));
     }
     let tables_s = clock.elapsed().as_secs_f64() - processed_s;
     write_atomically(&out.join("methods.md"), |file| {
         use std::io::Write as _;
         file.write_all(methods_markdown(&cfg).as_bytes())
     })?;
+    let frame = |name: &str| {
+        frames
+            .iter()
+            .find(|(t, _)| *t == name)
+            .map(|(_, df)| df.clone())
+            .unwrap_or_default()
+    };
+    let (muscles, therapists) = (frame("muscles"), frame("therapists"));
+    let summary_figures = match &plots_dir {
+        Some(dir) => report::plots::summary_figures(
+            &muscles,
+            &therapists,
+            &cfg.report.healthy_ppt_kpa,
+            cfg.audit.hold_window_s,
+            dir,
+        )
+        .map_err(|e| output_error(dir, e))?
+        .into_iter()
+        .map(|(title, stem)| (title, format!("plots/{stem}")))
+        .collect(),
+        None => Vec::new(),
+    };
+    let view = report::html::build_view(report::html::ReportInputs {
+        dataset: &name,
+        rows: &rows,
+        muscles: &muscles,
+        therapists: &therapists,
+        summary_figures: &summary_figures,
+        out: &out,
+        cfg: &cfg,
+    });
+    let html =
+        report::html::render(&view).map_err(|e| output_error(&out.join("report.html"), e))?;
+    write_atomically(&out.join("report.html"), |file| {
+        use std::io::Write as _;
+        file.write_all(html.as_bytes())
+    })?;
+    let report_s = clock.elapsed().as_secs_f64() - processed_s - tables_s;
     let stage_total = |k: usize| rows.iter().map(|r| r.stage_s[k]).sum::<f64>();
     let run_json = json!({
         "palpa_version": env!("CARGO_PKG_VERSION"),
@@ -762,7 +809,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
             json!({"path": path, "bytes": bytes, "sha256": sha256})
         })).collect::<Vec<_>>(),
         "timings_s": {
-            "wall": {"discover": discovered_s, "recordings": processed_s - discovered_s, "tables": tables_s},
+            "wall": {"discover": discovered_s, "recordings": processed_s - discovered_s, "tables": tables_s, "report": report_s},
             "summed_over_recordings": {"load": stage_total(0), "condition": stage_total(1), "analyse": stage_total(2)},
         },
         "failures": rows.iter().filter_map(|r| r.result.as_ref().err().map(|e| json!({"recording": r.id, "path": r.path, "error": e}))).collect::<Vec<_>>(),
@@ -775,6 +822,79 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         done: rows.len() - failed,
         failed,
     })
+}
+
+/// The overview and one PSD per EMG channel, written under `dir`; returns (title, stem
+/// relative to the output folder) for each.
+fn recording_figures(
+    rec: &Recording,
+    signals: &RecordingSignals,
+    result: &RecordingResult,
+    cfg: &Config,
+    dir: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let stem = file_stem(&rec.id);
+    let mut overview = Overview {
+        title: rec.id.clone(),
+        duration_s: rec.duration_s(),
+        episodes: result
+            .episodes
+            .iter()
+            .map(|e| EpisodeMark {
+                start_s: e.episode.start_s,
+                end_s: e.episode.end_s,
+                technique: e.episode.technique.as_str(),
+                hold_s: e.episode.plateau.as_ref().map(|p| p.hold_s),
+            })
+            .collect(),
+        twitch_onsets_s: result.twitches.twitches.iter().map(|t| t.onset_s).collect(),
+        ..Overview::default()
+    };
+    let mut spectra = Vec::new();
+    for (ch, sig) in rec.channels.iter().zip(&signals.channels) {
+        match &sig.conditioned {
+            Conditioned::Force(f) if overview.force.is_none() => {
+                overview.force = Some(Trace::of(f.lowpass.view(), ch.fs_hz));
+            }
+            Conditioned::Emg(e) => {
+                overview.emg.push((
+                    ch.name.clone(),
+                    Trace::of(e.filtered.view(), ch.fs_hz),
+                    Trace::of(e.envelope.view(), ch.fs_hz),
+                ));
+                if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
+                    spectra.push((
+                        ch.name.clone(),
+                        Spectrum {
+                            title: format!("{} — {}: Welch PSD", rec.id, ch.name),
+                            df_hz: psd.df_hz,
+                            density: psd.density.clone(),
+                            mnf_hz: sig.mnf_hz,
+                            mdf_hz: sig.mdf_hz,
+                            max_hz: (ch.fs_hz / 2.0).min(cfg.spectrum.band_hz[1] + 50.0),
+                        },
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut figures = Vec::new();
+    let name = format!("{stem}_overview");
+    Figure::Overview(&overview).write(&dir.join(&name))?;
+    figures.push((
+        "Force with episodes by technique; each EMG channel band-passed with its envelope; LTR onsets in red".to_string(),
+        format!("plots/{name}"),
+    ));
+    for (channel, spectrum) in &spectra {
+        let name = format!("{stem}_{}_psd", file_stem(channel));
+        Figure::Spectrum(spectrum).write(&dir.join(&name))?;
+        figures.push((
+            format!("{channel}: PSD with MNF and MDF"),
+            format!("plots/{name}"),
+        ));
+    }
+    Ok(figures)
 }
 
 /// `path` made absolute through its nearest existing ancestor, so a folder not yet created
@@ -802,7 +922,12 @@ fn resolved(path: &Path) -> PathBuf {
 }
 
 /// One recording: load, condition, analyse; any failure becomes the row's error.
-fn process(source: &Source, dataset: &Path, cfg: &Config) -> RecordingSummary {
+fn process(
+    source: &Source,
+    dataset: &Path,
+    cfg: &Config,
+    plots: Option<&Path>,
+) -> RecordingSummary {
     let relative = |p: &Path| {
         p.strip_prefix(dataset)
             .unwrap_or(p)
@@ -832,6 +957,7 @@ fn process(source: &Source, dataset: &Path, cfg: &Config) -> RecordingSummary {
         result: Err(String::new()),
         inputs,
         stage_s: [0.0; 3],
+        figures: Vec::new(),
     };
     let clock = Instant::now();
     match ingest::load(source, cfg) {
@@ -839,7 +965,14 @@ fn process(source: &Source, dataset: &Path, cfg: &Config) -> RecordingSummary {
             let loaded = clock.elapsed().as_secs_f64();
             let signals = condition(&rec, cfg);
             let conditioned = clock.elapsed().as_secs_f64();
-            summary.result = Ok(analyse(&rec, &signals, cfg));
+            let result = analyse(&rec, &signals, cfg);
+            if let Some(dir) = plots {
+                match recording_figures(&rec, &signals, &result, cfg, dir) {
+                    Ok(figures) => summary.figures = figures,
+                    Err(e) => eprintln!("palpa: {}: figures not drawn: {e}", rec.path.display()),
+                }
+            }
+            summary.result = Ok(result);
             summary.stage_s = [
                 loaded,
                 conditioned - loaded,

@@ -31,6 +31,8 @@ pub struct RecordingSummary {
     pub inputs: Vec<(String, u64, String)>,
     /// Seconds spent loading, conditioning and analysing (for `run.json`, never a table).
     pub stage_s: [f64; 3],
+    /// Figures written for it: (title, stem relative to the output folder).
+    pub figures: Vec<(String, String)>,
 }
 
 /// Table file formats.

@@ -28,6 +28,7 @@ fn run(dataset: &Path, out: &Path) -> palpa::Outcome {
         out: Some(out.to_path_buf()),
         config: None,
         format: TableFormat::Csv,
+        no_plots: true,
     })
     .unwrap()
 }

@@ -147,6 +147,10 @@ fn draw_overview<DB: DrawingBackend>(
                 [(e.start_s, lo.min(0.0)), (e.end_s, hi * 1.1)],
                 color.mix(0.18).filled(),
             )))?;
+            // Brief episodes (snaps) are told by colour alone; their labels would overlap.
+            if e.end_s - e.start_s < 0.03 * o.duration_s {
+                continue;
+            }
             let label = match e.hold_s {
                 Some(h) => format!("hold {h:.0} s"),
                 None => e.technique.to_string(),
@@ -297,36 +301,39 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars) -> Dra
         .x_label_area_size(36)
         .y_label_area_size(260)
         .caption(&b.title, ("sans-serif", 20))
-        .build_cartesian_2d(0.0..hi, 0.0..n as f64)?;
+        .build_cartesian_2d(0.0..hi, (0..n as i32).into_segmented())?;
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .light_line_style(WHITE)
         .y_labels(n)
-        .y_label_formatter(&|y| {
-            let i = y.floor() as usize;
-            labels.get(i).cloned().unwrap_or_default()
+        .y_label_formatter(&|y| match y {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
         })
         .x_desc(&b.unit)
         .draw()?;
+    let band = |i: usize, lo: f64, hi: f64| {
+        [
+            (lo, SegmentValue::Exact(i as i32)),
+            (hi, SegmentValue::Exact(i as i32 + 1)),
+        ]
+    };
     for (i, range) in b.ranges.iter().enumerate() {
         if let Some((lo, up)) = range {
-            let y = i as f64;
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(*lo, y + 0.05), (*up, y + 0.95)],
-                GREEN.mix(0.2).filled(),
-            )))?;
+            let mut range = Rectangle::new(band(i, *lo, *up), GREEN.mix(0.2).filled());
+            range.set_margin(3, 3, 0, 0);
+            chart.draw_series(std::iter::once(range))?;
         }
     }
     for (i, (_, value)) in b.bars.iter().enumerate() {
         if let Some(v) = value {
-            let y = i as f64;
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(0.0, y + 0.25), (*v, y + 0.75)],
-                RGBColor(26, 115, 232).filled(),
-            )))?;
+            let mut bar = Rectangle::new(band(i, 0.0, *v), RGBColor(26, 115, 232).filled());
+            bar.set_margin(10, 10, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
             chart.draw_series(std::iter::once(Text::new(
                 format!("{v:.2}"),
-                (*v, y + 0.35),
+                (*v, SegmentValue::CenterOf(i as i32)),
                 ("sans-serif", 13),
             )))?;
         }
@@ -391,6 +398,140 @@ impl Figure<'_> {
         }
         Ok(svg)
     }
+}
+
+/// Values of a table column as `f64` (nulls as `None`).
+fn floats(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
+    use polars::prelude::*;
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .ok()
+        .and_then(|c| c.f64().ok().map(|v| v.iter().collect()))
+        .unwrap_or_default()
+}
+
+/// Values of a table column as text (nulls as empty).
+fn texts(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
+    use polars::prelude::*;
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::String))
+        .ok()
+        .and_then(|c| {
+            c.str()
+                .ok()
+                .map(|v| v.iter().map(|s| s.unwrap_or("").to_string()).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// The per-muscle and per-therapist charts (DESIGN §4), written under `dir`; returns
+/// (title, file stem relative to the report) per chart.
+///
+/// # Errors
+/// What plotters or the file system reports.
+pub fn summary_figures(
+    muscles: &polars::prelude::DataFrame,
+    therapists: &polars::prelude::DataFrame,
+    healthy_ppt_kpa: &std::collections::BTreeMap<String, [f64; 2]>,
+    hold_window_s: [f64; 2],
+    dir: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let subject = texts(muscles, "subject");
+    let muscle = texts(muscles, "muscle");
+    let side = texts(muscles, "side");
+    let labels: Vec<String> = (0..muscles.height())
+        .map(|i| format!("sub-{} {} {}", subject[i], muscle[i], side[i]))
+        .collect();
+    let ratio = |a: &[Option<f64>], b: &[Option<f64>]| -> Vec<Option<f64>> {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) if *y > 0.0 => Some(x / y),
+                _ => None,
+            })
+            .collect()
+    };
+    let bars = |values: Vec<Option<f64>>| labels.iter().cloned().zip(values).collect::<Vec<_>>();
+    let episodes = floats(muscles, "n_episodes");
+    let charts = [
+        (
+            "muscles_ltr_per_snap",
+            Bars {
+                title: "LTRs per snap".into(),
+                unit: "LTRs / snap".into(),
+                bars: bars(floats(muscles, "twitches_per_snap")),
+                ranges: Vec::new(),
+            },
+        ),
+        (
+            "muscles_taut_band",
+            Bars {
+                title: "Episodes with a taut band".into(),
+                unit: "fraction of episodes".into(),
+                bars: bars(ratio(&floats(muscles, "taut_band_episodes"), &episodes)),
+                ranges: Vec::new(),
+            },
+        ),
+        (
+            "muscles_ppt",
+            Bars {
+                title: "PPT (mean of trials) against the healthy range (mean ± SD, DOMAIN §3)"
+                    .into(),
+                unit: "kPa".into(),
+                bars: bars(floats(muscles, "ppt_kpa_mean")),
+                ranges: muscle
+                    .iter()
+                    .map(|m| healthy_ppt_kpa.get(m).map(|r| (r[0], r[1])))
+                    .collect(),
+            },
+        ),
+        (
+            "muscles_hold_compliance",
+            Bars {
+                title: "Holds that followed the protocol".into(),
+                unit: "fraction of holds".into(),
+                bars: bars(ratio(
+                    &floats(muscles, "holds_ok"),
+                    &floats(muscles, "n_holds"),
+                )),
+                ranges: Vec::new(),
+            },
+        ),
+    ];
+    let therapist = texts(therapists, "therapist");
+    let per_therapist =
+        |values: Vec<Option<f64>>| therapist.iter().cloned().zip(values).collect::<Vec<_>>();
+    let therapist_charts = [
+        (
+            "therapists_holds_ok",
+            Bars {
+                title: "Holds that followed the protocol, per therapist".into(),
+                unit: "% of holds".into(),
+                bars: per_therapist(floats(therapists, "holds_ok_pct")),
+                ranges: Vec::new(),
+            },
+        ),
+        (
+            "therapists_hold_s",
+            Bars {
+                title: format!(
+                    "Median hold duration against the {:.0}–{:.0} s window",
+                    hold_window_s[0], hold_window_s[1]
+                ),
+                unit: "s".into(),
+                ranges: vec![Some((hold_window_s[0], hold_window_s[1])); therapist.len()],
+                bars: per_therapist(floats(therapists, "hold_s_median")),
+            },
+        ),
+    ];
+    charts
+        .iter()
+        .chain(&therapist_charts)
+        .map(|(stem, bars)| {
+            Figure::Bars(bars).write(&dir.join(stem))?;
+            Ok((bars.title.clone(), (*stem).to_string()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
