@@ -89,6 +89,7 @@ h1 { font-size: 1.7rem; } h2 { border-bottom: 2px solid #1a73e8; padding-bottom:
 table { border-collapse: collapse; font-size: .85rem; margin: .8rem 0; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
 th { background: #f1f3f4; }
+.scroll { overflow-x: auto; }
 .cards { display: flex; flex-wrap: wrap; gap: .8rem; }
 .card { background: #f1f3f4; border-radius: 6px; padding: .6rem 1rem; min-width: 9rem; }
 .card b { display: block; font-size: 1.4rem; }
@@ -142,8 +143,8 @@ details { margin: .6rem 0; } summary { cursor: pointer; font-weight: bold; }
 </html>
 "#;
 
-const TABLE_MACRO: &str = r#"<table><thead><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in t.rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>"#;
+const TABLE_MACRO: &str = r#"<div class="scroll"><table><thead><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in t.rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>"#;
 
 /// The report as HTML.
 ///
