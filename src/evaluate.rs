@@ -11,6 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::signal::median;
+use crate::summary::{float_column, text_column};
 use crate::Error;
 
 /// LTR onsets match within this (DESIGN §6).
@@ -282,33 +283,18 @@ fn read_table(dir: &Path, name: &str) -> Result<DataFrame, Error> {
 }
 
 fn floats(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<Option<f64>>, Error> {
-    let bad = |e: PolarsError| Error::Output {
-        path: at.to_path_buf(),
-        message: format!("column `{name}`: {e}"),
-    };
-    let c = df
-        .column(name)
-        .map_err(bad)?
-        .cast(&DataType::Float64)
-        .map_err(bad)?;
-    Ok(c.f64().map_err(bad)?.iter().collect())
+    float_column(df, name).map_err(|e| column_error(at, name, e))
 }
 
 fn texts(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<String>, Error> {
-    let bad = |e: PolarsError| Error::Output {
+    text_column(df, name).map_err(|e| column_error(at, name, e))
+}
+
+fn column_error(at: &Path, name: &str, e: PolarsError) -> Error {
+    Error::Output {
         path: at.to_path_buf(),
         message: format!("column `{name}`: {e}"),
-    };
-    let c = df
-        .column(name)
-        .map_err(bad)?
-        .cast(&DataType::String)
-        .map_err(bad)?;
-    Ok(c.str()
-        .map_err(bad)?
-        .iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
+    }
 }
 
 fn flags(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<bool>, Error> {

@@ -59,6 +59,27 @@ pub const TABLES: [(&str, TableBuilder); 6] = [
     ("therapists", therapists_table),
 ];
 
+/// A column's values as `f64`, nulls as `None`.
+///
+/// # Errors
+/// No such column, or one that does not cast to a number.
+pub fn float_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().collect())
+}
+
+/// A column's values as text, nulls as empty.
+///
+/// # Errors
+/// No such column.
+pub fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    let c = df.column(name)?.cast(&DataType::String)?;
+    Ok(c.str()?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
 fn column<T>(name: &str, values: Vec<T>) -> Column
 where
     Series: NamedFrom<Vec<T>, [T]>,

@@ -400,28 +400,13 @@ impl Figure<'_> {
     }
 }
 
-/// Values of a table column as `f64` (nulls as `None`).
+/// A column of a table the pipeline built itself: a missing column draws as no bars.
 fn floats(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
-    use polars::prelude::*;
-    df.column(name)
-        .and_then(|c| c.cast(&DataType::Float64))
-        .ok()
-        .and_then(|c| c.f64().ok().map(|v| v.iter().collect()))
-        .unwrap_or_default()
+    crate::summary::float_column(df, name).unwrap_or_default()
 }
 
-/// Values of a table column as text (nulls as empty).
 fn texts(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
-    use polars::prelude::*;
-    df.column(name)
-        .and_then(|c| c.cast(&DataType::String))
-        .ok()
-        .and_then(|c| {
-            c.str()
-                .ok()
-                .map(|v| v.iter().map(|s| s.unwrap_or("").to_string()).collect())
-        })
-        .unwrap_or_default()
+    crate::summary::text_column(df, name).unwrap_or_default()
 }
 
 /// The per-muscle and per-therapist charts (DESIGN §4), written under `dir`; returns
