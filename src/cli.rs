@@ -8,6 +8,12 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "palpa", version, about, propagate_version = true)]
 pub struct Cli {
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail on stderr (`-v` each recording, `-vv` debugging).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -121,4 +127,7 @@ pub struct RunArgs {
     /// Skip the figures (the report is still written, without them).
     #[arg(long)]
     pub no_plots: bool,
+    /// Threads to use (default: every core).
+    #[arg(short, long)]
+    pub jobs: Option<std::num::NonZeroUsize>,
 }

@@ -14,6 +14,18 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::WARN,
+        (false, 1) => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .init();
     let result: anyhow::Result<palpa::Outcome> = match cli.command {
         Command::Run(a) => palpa::pipeline::run(&a).map_err(Into::into),
         Command::Inspect(a) => palpa::pipeline::inspect(&a).map_err(Into::into),
@@ -29,7 +41,7 @@ fn main() -> ExitCode {
         Ok(outcome) if outcome.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(2),
         Err(e) => {
-            eprintln!("palpa: {e:#}");
+            tracing::error!("{e:#}");
             ExitCode::from(1)
         }
     }

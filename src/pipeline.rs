@@ -12,6 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::json;
@@ -105,7 +106,7 @@ pub fn inspect(args: &InspectArgs) -> Result<Outcome, Error> {
             }
             Err(e) => {
                 outcome.failed += 1;
-                eprintln!("palpa: {e}");
+                tracing::warn!("{e}");
                 if args.json {
                     json_items.push(
                         json!({ "path": path.display().to_string(), "error": e.to_string() }),
@@ -367,8 +368,8 @@ pub fn export(args: &ExportArgs) -> Result<Outcome, Error> {
             }
             Conditioned::Force(f) => columns.push(column("lowpass", &f.lowpass)),
             Conditioned::None if matches!(ch.kind, ChannelKind::Emg | ChannelKind::Force) => {
-                eprintln!(
-                    "palpa: {}: channel `{}` is {}, exported raw only: {}",
+                tracing::warn!(
+                    "{}: channel `{}` is {}, exported raw only: {}",
                     rec.path.display(),
                     ch.name,
                     sig.qc.qc,
@@ -475,8 +476,8 @@ pub fn simulate(args: &SimulateArgs) -> Result<Outcome, Error> {
         mains: !args.no_mains,
     };
     let done = crate::simulate::write_dataset(&args.out, &opts, &cfg)?;
-    eprintln!(
-        "palpa: wrote {done} recordings of {} subjects to {}",
+    tracing::info!(
+        "wrote {done} recordings of {} subjects to {}",
         args.subjects,
         args.out.display()
     );
@@ -735,15 +736,40 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
             .map_err(|e| output_error(dir, format!("cannot create the plots folder: {e}")))?;
     }
 
-    let rows: Vec<RecordingSummary> = sources
-        .par_iter()
-        .map(|source| process(source, &dataset, &cfg, plots_dir.as_deref()))
-        .collect();
+    // One tick per recording (many small ticks from many threads contend on the bar);
+    // indicatif hides it when stderr is not a terminal.
+    let progress = ProgressBar::new(sources.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} recordings, {elapsed} elapsed, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let threads = args.jobs.map_or(0, std::num::NonZeroUsize::get);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| output_error(&out, format!("cannot start {threads} threads: {e}")))?;
+    let rows: Vec<RecordingSummary> = pool.install(|| {
+        sources
+            .par_iter()
+            .map(|source| {
+                let row = process(source, &dataset, &cfg, plots_dir.as_deref());
+                tracing::info!(
+                    "{}: {}",
+                    row.id,
+                    if row.result.is_ok() { "ok" } else { "failed" }
+                );
+                progress.inc(1);
+                row
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
     let processed_s = clock.elapsed().as_secs_f64();
     let failed = rows.iter().filter(|r| r.result.is_err()).count();
     for r in rows.iter().filter(|r| r.result.is_err()) {
-        eprintln!(
-            "palpa: {}: {}",
+        tracing::error!(
+            "{}: {}",
             r.path,
             r.result.as_ref().err().map_or("", String::as_str)
         );
@@ -969,7 +995,7 @@ fn process(
             if let Some(dir) = plots {
                 match recording_figures(&rec, &signals, &result, cfg, dir) {
                     Ok(figures) => summary.figures = figures,
-                    Err(e) => eprintln!("palpa: {}: figures not drawn: {e}", rec.path.display()),
+                    Err(e) => tracing::warn!("{}: figures not drawn: {e}", rec.path.display()),
                 }
             }
             summary.result = Ok(result);

@@ -29,6 +29,7 @@ fn run(dataset: &Path, out: &Path) -> palpa::Outcome {
         config: None,
         format: TableFormat::Csv,
         no_plots: true,
+        jobs: None,
     })
     .unwrap()
 }

@@ -13,6 +13,7 @@ fn run_demo(out: &Path, no_plots: bool) {
         config: None,
         format: TableFormat::Both,
         no_plots,
+        jobs: None,
     })
     .unwrap();
     assert_eq!((outcome.done, outcome.failed), (8, 0));
