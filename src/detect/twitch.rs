@@ -396,24 +396,19 @@ fn analyse_channel(
     cfg: &TwitchConfig,
 ) -> ChannelAnalysis {
     let fs = emg.fs_hz;
-    let (cleaned, ecg_bpm) = match find_ecg(emg.filtered, fs, episodes, cfg) {
+    let quiet = Quiet::new(emg.filtered.len(), fs, episodes, cfg.quiet_margin_s);
+    let (cleaned, ecg_bpm) = match find_ecg(emg.filtered, fs, &quiet, cfg) {
         Some(ecg) => (subtract_template(emg.filtered, &ecg), Some(ecg.bpm)),
         None => (emg.filtered.to_owned(), None),
     };
-    let rest_rms = quiet_rms(cleaned.view(), fs, episodes, cfg.quiet_margin_s).unwrap_or(0.0);
+    let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
     let envelope = moving_rms(cleaned.view(), to_samples(envelope_ms / 1e3, fs));
-    let rest_envelope = median(&mut quiet_values(
-        envelope.view(),
-        fs,
-        episodes,
-        cfg.quiet_margin_s,
-    ))
-    .unwrap_or(0.0);
+    let rest_envelope = median(&mut quiet.values(envelope.view())).unwrap_or(0.0);
     let energy = moving_mean(
         tkeo(cleaned.view()).view(),
         to_samples(cfg.tkeo_smooth_ms / 1e3, fs),
     );
-    let mut baseline = quiet_values(energy.view(), fs, episodes, cfg.quiet_margin_s);
+    let mut baseline = quiet.values(energy.view());
     let bursts = match robust_threshold(&mut baseline, cfg.threshold_h_mad) {
         Some(threshold) if threshold > 0.0 => {
             let bursts = double_threshold(energy.view(), threshold, cfg.k_of_m);
@@ -454,24 +449,50 @@ fn analyse_channel(
 /// RMS over samples at least `margin_s` from every contact (all samples when fewer than 1 s
 /// are quiet); `None` for an empty signal.
 pub fn quiet_rms(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], margin_s: f64) -> Option<f64> {
-    let quiet = quiet_values(x, fs, episodes, margin_s);
-    (!quiet.is_empty())
-        .then(|| (quiet.iter().map(|v| v * v).sum::<f64>() / quiet.len() as f64).sqrt())
+    Quiet::new(x.len(), fs, episodes, margin_s).rms(x)
 }
 
-/// Samples at least `margin_s` from every contact, or all of them when fewer than 1 s are.
-fn quiet_values(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], margin_s: f64) -> Vec<f64> {
-    let quiet = quiet_mask(x.len(), fs, episodes, margin_s);
-    let values: Vec<f64> = x
-        .iter()
-        .zip(&quiet)
-        .filter(|(_, &q)| q)
-        .map(|(&v, _)| v)
-        .collect();
-    if values.len() >= to_samples(1.0, fs) {
-        values
-    } else {
-        x.to_vec()
+/// The contact-free samples of a channel: at least `margin_s` from every contact.
+struct Quiet {
+    mask: Vec<bool>,
+    /// At least 1 s is quiet; otherwise every sample stands in.
+    enough: bool,
+}
+
+impl Quiet {
+    fn new(n: usize, fs: f64, episodes: &[Episode], margin_s: f64) -> Quiet {
+        let mut mask = vec![true; n];
+        for e in episodes {
+            let a = ((e.start_s - margin_s) * fs).floor().max(0.0) as usize;
+            let z = (((e.end_s + margin_s) * fs).ceil() as usize).min(n);
+            if a < z {
+                mask[a..z].iter_mut().for_each(|q| *q = false);
+            }
+        }
+        let enough = mask.iter().filter(|&&q| q).count() >= to_samples(1.0, fs);
+        Quiet { mask, enough }
+    }
+
+    fn is_quiet(&self, i: usize) -> bool {
+        self.mask.get(i).copied().unwrap_or(false)
+    }
+
+    /// The quiet values of `x` (sampled like the mask), or all of them when too few are quiet.
+    fn values(&self, x: ArrayView1<f64>) -> Vec<f64> {
+        if !self.enough {
+            return x.to_vec();
+        }
+        x.iter()
+            .zip(&self.mask)
+            .filter(|(_, &q)| q)
+            .map(|(&v, _)| v)
+            .collect()
+    }
+
+    fn rms(&self, x: ArrayView1<f64>) -> Option<f64> {
+        let values = self.values(x);
+        (!values.is_empty())
+            .then(|| (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt())
     }
 }
 
@@ -481,19 +502,6 @@ fn robust_threshold(values: &mut [f64], h: f64) -> Option<f64> {
     let mut dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
     let mad = median(&mut dev)?;
     Some(med + h * MAD_TO_SD * mad)
-}
-
-/// Samples at least `margin_s` away from every contact.
-fn quiet_mask(n: usize, fs: f64, episodes: &[Episode], margin_s: f64) -> Vec<bool> {
-    let mut quiet = vec![true; n];
-    for e in episodes {
-        let a = ((e.start_s - margin_s) * fs).floor().max(0.0) as usize;
-        let z = (((e.end_s + margin_s) * fs).ceil() as usize).min(n);
-        if a < z {
-            quiet[a..z].iter_mut().for_each(|q| *q = false);
-        }
-    }
-    quiet
 }
 
 /// Bonato's double threshold: a sample window of `m` with at least `k` samples above the
@@ -582,16 +590,12 @@ struct Ecg {
 /// within `ecg_bpm`, most intervals within ±20% of it, and beats that look alike (mean
 /// correlation with the median template). Beats anywhere are then subtracted when they
 /// correlate with the template as well.
-fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfig) -> Option<Ecg> {
+fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> Option<Ecg> {
     let energy = moving_mean(
         x.mapv(|v| v * v).view(),
         to_samples(cfg.ecg_energy_ms / 1e3, fs),
     );
-    let quiet = quiet_mask(x.len(), fs, episodes, cfg.quiet_margin_s);
-    let threshold = robust_threshold(
-        &mut quiet_values(energy.view(), fs, episodes, cfg.quiet_margin_s),
-        cfg.ecg_peak_h_mad,
-    )?;
+    let threshold = robust_threshold(&mut quiet.values(energy.view()), cfg.ecg_peak_h_mad)?;
     let refractory = to_samples(cfg.ecg_refractory_ms / 1e3, fs);
     let mut peaks: Vec<usize> = Vec::new();
     let mut i = 0;
@@ -606,7 +610,7 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfi
     }
     let rr: Vec<f64> = peaks
         .windows(2)
-        .filter(|w| quiet[w[0]] && quiet[w[1]])
+        .filter(|w| quiet.is_quiet(w[0]) && quiet.is_quiet(w[1]))
         .map(|w| (w[1] - w[0]) as f64 / fs)
         .collect();
     if rr.len() < cfg.ecg_min_beats {
@@ -629,7 +633,7 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], cfg: &TwitchConfi
     let quiet_beats: Vec<usize> = peaks
         .iter()
         .copied()
-        .filter(|&p| fits(p) && quiet[p])
+        .filter(|&p| fits(p) && quiet.is_quiet(p))
         .collect();
     if quiet_beats.len() < cfg.ecg_min_beats {
         return None;
