@@ -410,84 +410,35 @@ struct TwitchColumns {
     confidence: Vec<f64>,
 }
 
-/// One row per episode with its recording's subject, session and therapist: the facts the
-/// `muscles` and `therapists` group-bys aggregate.
+/// The `episodes` table with its recording's subject, session and therapist, and whether
+/// the audit found over-pressure: the facts the `muscles` and `therapists` group-bys
+/// aggregate.
 fn episode_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
-    let mut f = EpisodeFacts::default();
-    for r in rows {
-        let Ok(result) = &r.result else { continue };
-        let area = r.meta.probe_area_cm2;
-        for x in &result.episodes {
-            let e = &x.episode;
-            let p = e.plateau.as_ref();
-            f.subject.push(r.meta.subject.clone());
-            f.session.push(r.meta.session.clone());
-            f.therapist.push(r.meta.therapist.clone());
-            f.muscle.push(
-                r.meta
-                    .palpated_muscle
-                    .as_ref()
-                    .map(|m| m.as_str().to_string()),
-            );
-            f.side
-                .push(r.meta.palpated_side.map(|s| s.as_str().to_string()));
-            f.technique.push(e.technique.as_str().to_string());
-            f.contact_s.push(e.end_s - e.start_s);
-            f.taut_band.push(x.taut_band.is_some_and(|(_, band)| band));
-            f.ppt_kpa.push(e.ppt_n.map(|n| pressure_kpa(n, area)));
-            f.hold_s.push(p.map(|p| p.hold_s));
-            f.plateau_kpa
-                .push(p.map(|p| pressure_kpa(p.plateau_n, area)));
-            f.plateau_pct_ppt
-                .push(x.audit.as_ref().and_then(|a| a.plateau_pct_ppt));
-            f.ramp_n_per_s.push(p.and_then(|p| p.ramp_n_per_s));
-            f.audit_ok.push(x.audit.as_ref().is_some_and(|a| a.ok()));
-            f.over_pressure.push(
-                x.audit
-                    .as_ref()
-                    .is_some_and(|a| a.flags.contains(&AuditFlag::OverPressure)),
-            );
-            f.withdrawal.push(x.withdrawal);
-        }
-    }
-    frame(vec![
-        column("subject", f.subject),
-        column("session", f.session),
-        column("therapist", f.therapist),
-        column("muscle", f.muscle),
-        column("side", f.side),
-        column("technique", f.technique),
-        column("contact_s", f.contact_s),
-        column("taut_band", f.taut_band),
-        column("ppt_kpa", f.ppt_kpa),
-        column("hold_s", f.hold_s),
-        column("plateau_kpa", f.plateau_kpa),
-        column("plateau_pct_ppt", f.plateau_pct_ppt),
-        column("ramp_n_per_s", f.ramp_n_per_s),
-        column("audit_ok", f.audit_ok),
-        column("over_pressure", f.over_pressure),
-        column("withdrawal", f.withdrawal),
-    ])
-}
-
-#[derive(Default)]
-struct EpisodeFacts {
-    subject: Vec<Option<String>>,
-    session: Vec<Option<String>>,
-    therapist: Vec<Option<String>>,
-    muscle: Vec<Option<String>>,
-    side: Vec<Option<String>>,
-    technique: Vec<String>,
-    contact_s: Vec<f64>,
-    taut_band: Vec<bool>,
-    ppt_kpa: Vec<Option<f64>>,
-    hold_s: Vec<Option<f64>>,
-    plateau_kpa: Vec<Option<f64>>,
-    plateau_pct_ppt: Vec<Option<f64>>,
-    ramp_n_per_s: Vec<Option<f64>>,
-    audit_ok: Vec<bool>,
-    over_pressure: Vec<bool>,
-    withdrawal: Vec<bool>,
+    let processed: Vec<(&RecordingSummary, &RecordingResult)> = rows
+        .iter()
+        .filter_map(|r| Some((r, r.result.as_ref().ok()?)))
+        .collect();
+    let per_episode = |f: fn(&RecordingMeta) -> &Option<String>| -> Vec<Option<String>> {
+        processed
+            .iter()
+            .flat_map(|(r, x)| std::iter::repeat_n(f(&r.meta).clone(), x.episodes.len()))
+            .collect()
+    };
+    let over_pressure: Vec<bool> = processed
+        .iter()
+        .flat_map(|(_, x)| &x.episodes)
+        .map(|e| {
+            e.audit
+                .as_ref()
+                .is_some_and(|a| a.flags.contains(&AuditFlag::OverPressure))
+        })
+        .collect();
+    let mut df = episodes_table(rows)?;
+    df.with_column(column("subject", per_episode(|m| &m.subject)))?;
+    df.with_column(column("session", per_episode(|m| &m.session)))?;
+    df.with_column(column("therapist", per_episode(|m| &m.therapist)))?;
+    df.with_column(column("over_pressure", over_pressure))?;
+    Ok(df)
 }
 
 /// One row per processed recording: who, which muscle, and the palpated channel's figures.
@@ -552,6 +503,11 @@ fn left_join_matching_nulls() -> JoinArgs {
     }
 }
 
+/// A hold or trial the audit passed.
+fn audit_ok() -> Expr {
+    col("audit").eq(lit("ok"))
+}
+
 fn is(technique: Technique) -> Expr {
     col("technique").eq(lit(technique.as_str()))
 }
@@ -563,7 +519,7 @@ pub fn muscles_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
     let key_cols = || keys.map(col);
     let episodes = episode_facts(rows)?.lazy().group_by(key_cols()).agg([
         len().alias("n_episodes"),
-        col("contact_s").sum(),
+        (col("end_s") - col("start_s")).sum().alias("contact_s"),
         is(Technique::Snap).sum().alias("n_snaps"),
         col("taut_band").sum().alias("taut_band_episodes"),
         col("ppt_kpa")
@@ -572,7 +528,7 @@ pub fn muscles_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
             .alias("ppt_kpa_mean"),
         is(Technique::Ppt).sum().alias("ppt_trials"),
         is(Technique::Hold).sum().alias("n_holds"),
-        col("audit_ok")
+        audit_ok()
             .filter(is(Technique::Hold))
             .sum()
             .alias("holds_ok"),
@@ -637,7 +593,7 @@ pub fn therapists_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
             n_holds.clone().alias("n_holds"),
             when(n_holds.clone().gt(lit(0)))
                 .then(
-                    col("audit_ok")
+                    audit_ok()
                         .filter(is(Technique::Hold))
                         .sum()
                         .cast(DataType::Float64)
