@@ -8,10 +8,12 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::audit::AuditFlag;
+use crate::detect::episodes::Plateau;
 use crate::detect::episodes::Technique;
-use crate::ingest::RecordingInfo;
+use crate::detect::twitch::Twitch;
+use crate::ingest::{ChannelInfo, RecordingInfo};
 use crate::model::{pressure_kpa, RecordingMeta};
-use crate::pipeline::RecordingResult;
+use crate::pipeline::{ChannelResult, EpisodeResult, RecordingResult};
 use crate::Error;
 
 /// One recording of the batch: what was read of it and what was found, or why it failed.
@@ -148,276 +150,184 @@ pub fn recordings_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsEr
     ])
 }
 
-/// `channels`.
-pub fn channels_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsError> {
-    let mut t = ChannelColumns::default();
-    for r in rows {
-        let (Some(info), Ok(result)) = (&r.info, &r.result) else {
-            continue;
-        };
-        for (c, x) in info.channels.iter().zip(&result.channels) {
-            t.recording.push(r.id.clone());
-            t.channel.push(c.name.clone());
-            t.kind.push(c.kind.as_str().to_string());
-            t.unit.push(c.unit.clone());
-            t.fs_hz.push(c.fs_hz);
-            t.muscle.push(c.muscle.clone());
-            t.side.push(c.side.clone());
-            t.duration_s.push(c.duration_s);
-            t.rest_rms_uv.push(x.rest_rms_uv);
-            t.mnf_hz.push(x.mnf_hz);
-            t.mdf_hz.push(x.mdf_hz);
-            t.powerline_ratio.push(x.qc.powerline_ratio);
-            t.lowfreq_ratio.push(x.qc.lowfreq_ratio);
-            t.clipped_fraction.push(x.qc.clipped_fraction);
-            t.flat_fraction.push(x.qc.flat_fraction);
-            t.nan_fraction.push(x.qc.nan_fraction);
-            t.qc.push(x.qc.qc.as_str().to_string());
-            t.qc_reasons.push(x.qc.reasons.join("; "));
-        }
-    }
-    frame(vec![
-        column("recording", t.recording),
-        column("channel", t.channel),
-        column("kind", t.kind),
-        column("unit", t.unit),
-        column("fs_hz", t.fs_hz),
-        column("muscle", t.muscle),
-        column("side", t.side),
-        column("duration_s", t.duration_s),
-        column("rest_rms_uv", t.rest_rms_uv),
-        column("mnf_hz", t.mnf_hz),
-        column("mdf_hz", t.mdf_hz),
-        column("powerline_ratio", t.powerline_ratio),
-        column("lowfreq_ratio", t.lowfreq_ratio),
-        column("clipped_fraction", t.clipped_fraction),
-        column("flat_fraction", t.flat_fraction),
-        column("nan_fraction", t.nan_fraction),
-        column("qc", t.qc),
-        column("qc_reasons", t.qc_reasons),
-    ])
+/// One value per item: the column, named once, next to how its value is found.
+fn column_of<T, V>(name: &str, items: &[T], value: impl Fn(&T) -> V) -> Column
+where
+    Series: NamedFrom<Vec<V>, [V]>,
+{
+    column(name, items.iter().map(value).collect())
 }
 
-#[derive(Default)]
-struct ChannelColumns {
-    recording: Vec<String>,
-    channel: Vec<String>,
-    kind: Vec<String>,
-    unit: Vec<String>,
-    fs_hz: Vec<f64>,
-    muscle: Vec<Option<String>>,
-    side: Vec<Option<String>>,
-    duration_s: Vec<f64>,
-    rest_rms_uv: Vec<Option<f64>>,
-    mnf_hz: Vec<Option<f64>>,
-    mdf_hz: Vec<Option<f64>>,
-    powerline_ratio: Vec<Option<f64>>,
-    lowfreq_ratio: Vec<Option<f64>>,
-    clipped_fraction: Vec<f64>,
-    flat_fraction: Vec<f64>,
-    nan_fraction: Vec<f64>,
-    qc: Vec<String>,
-    qc_reasons: Vec<String>,
+fn plateau(x: &EpisodeResult) -> Option<&Plateau> {
+    x.episode.plateau.as_ref()
+}
+
+fn muscle_of(meta: &RecordingMeta) -> Option<String> {
+    meta.palpated_muscle
+        .as_ref()
+        .map(|m| m.as_str().to_string())
+}
+
+fn side_of(meta: &RecordingMeta) -> Option<String> {
+    meta.palpated_side.map(|s| s.as_str().to_string())
+}
+
+/// The processed recordings, with their findings.
+fn processed(rows: &[RecordingSummary]) -> Vec<(&RecordingSummary, &RecordingResult)> {
+    rows.iter()
+        .filter_map(|r| Some((r, r.result.as_ref().ok()?)))
+        .collect()
+}
+
+/// `channels`.
+pub fn channels_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsError> {
+    let items: Vec<(&RecordingSummary, &ChannelInfo, &ChannelResult)> = processed(rows)
+        .into_iter()
+        .filter_map(|(r, x)| Some((r, r.info.as_ref()?, x)))
+        .flat_map(|(r, info, x)| {
+            info.channels
+                .iter()
+                .zip(&x.channels)
+                .map(move |(c, q)| (r, c, q))
+        })
+        .collect();
+    frame(vec![
+        column_of("recording", &items, |(r, _, _)| r.id.clone()),
+        column_of("channel", &items, |(_, c, _)| c.name.clone()),
+        column_of("kind", &items, |(_, c, _)| c.kind.as_str().to_string()),
+        column_of("unit", &items, |(_, c, _)| c.unit.clone()),
+        column_of("fs_hz", &items, |(_, c, _)| c.fs_hz),
+        column_of("muscle", &items, |(_, c, _)| c.muscle.clone()),
+        column_of("side", &items, |(_, c, _)| c.side.clone()),
+        column_of("duration_s", &items, |(_, c, _)| c.duration_s),
+        column_of("rest_rms_uv", &items, |(_, _, x)| x.rest_rms_uv),
+        column_of("mnf_hz", &items, |(_, _, x)| x.mnf_hz),
+        column_of("mdf_hz", &items, |(_, _, x)| x.mdf_hz),
+        column_of("powerline_ratio", &items, |(_, _, x)| x.qc.powerline_ratio),
+        column_of("lowfreq_ratio", &items, |(_, _, x)| x.qc.lowfreq_ratio),
+        column_of("clipped_fraction", &items, |(_, _, x)| {
+            x.qc.clipped_fraction
+        }),
+        column_of("flat_fraction", &items, |(_, _, x)| x.qc.flat_fraction),
+        column_of("nan_fraction", &items, |(_, _, x)| x.qc.nan_fraction),
+        column_of("qc", &items, |(_, _, x)| x.qc.qc.as_str().to_string()),
+        column_of("qc_reasons", &items, |(_, _, x)| x.qc.reasons.join("; ")),
+    ])
 }
 
 /// `episodes`.
 pub fn episodes_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsError> {
-    let mut t = EpisodeColumns::default();
-    for r in rows {
-        let Ok(result) = &r.result else { continue };
-        let area = r.meta.probe_area_cm2;
-        for (i, x) in result.episodes.iter().enumerate() {
-            let e = &x.episode;
-            let p = e.plateau.as_ref();
-            t.recording.push(r.id.clone());
-            t.episode.push(i as u32 + 1);
-            t.start_s.push(e.start_s);
-            t.end_s.push(e.end_s);
-            t.technique.push(e.technique.as_str().to_string());
-            t.muscle.push(
-                r.meta
-                    .palpated_muscle
-                    .as_ref()
-                    .map(|m| m.as_str().to_string()),
-            );
-            t.side
-                .push(r.meta.palpated_side.map(|s| s.as_str().to_string()));
-            t.site.push(r.meta.palpation_site.clone());
-            t.peak_n.push(e.peak_n);
-            t.plateau_n.push(p.map(|p| p.plateau_n));
-            t.plateau_kpa
-                .push(p.map(|p| pressure_kpa(p.plateau_n, area)));
-            t.plateau_cv.push(p.map(|p| p.plateau_cv));
-            t.ramp_n_per_s
-                .push(p.and_then(|p| p.ramp_n_per_s).or(e.ppt_ramp_n_per_s));
-            t.hold_s.push(p.map(|p| p.hold_s));
-            t.steps.push(p.map(|p| p.steps as u32));
-            t.ppt_n.push(e.ppt_n);
-            t.ppt_kpa.push(e.ppt_n.map(|f| pressure_kpa(f, area)));
-            t.plateau_pct_ppt
-                .push(x.audit.as_ref().and_then(|a| a.plateau_pct_ppt));
-            t.snap_count.push(x.evidence.snap_overs.len() as u32);
-            t.harmonic_ratio.push(x.evidence.harmonic_ratio);
-            t.stiffness_n_per_mm.push(x.evidence.stiffness_n_per_mm);
-            t.emg_elevation
-                .push(x.evidence.emg_elevation.map(|(r, _)| r));
-            t.mdf_start_hz.push(x.mdf_edges_hz[0]);
-            t.mdf_end_hz.push(x.mdf_edges_hz[1]);
-            t.taut_band.push(x.taut_band.map(|(_, b)| b));
-            t.taut_band_score.push(x.taut_band.map(|(s, _)| s));
-            t.withdrawal.push(x.withdrawal);
-            t.audit.push(
-                x.audit
-                    .as_ref()
-                    .map(|a| if a.ok() { "ok" } else { "flagged" }.to_string()),
-            );
-            t.audit_flags.push(x.audit.as_ref().map(|a| {
+    let items: Vec<(&RecordingSummary, u32, &EpisodeResult)> = processed(rows)
+        .into_iter()
+        .flat_map(|(r, x)| (1..).zip(&x.episodes).map(move |(i, e)| (r, i, e)))
+        .collect();
+    let area = |r: &RecordingSummary| r.meta.probe_area_cm2;
+    frame(vec![
+        column_of("recording", &items, |(r, _, _)| r.id.clone()),
+        column_of("episode", &items, |(_, i, _)| *i),
+        column_of("start_s", &items, |(_, _, x)| x.episode.start_s),
+        column_of("end_s", &items, |(_, _, x)| x.episode.end_s),
+        column_of("technique", &items, |(_, _, x)| {
+            x.episode.technique.as_str().to_string()
+        }),
+        column_of("muscle", &items, |(r, _, _)| muscle_of(&r.meta)),
+        column_of("side", &items, |(r, _, _)| side_of(&r.meta)),
+        column_of("site", &items, |(r, _, _)| r.meta.palpation_site.clone()),
+        column_of("peak_n", &items, |(_, _, x)| x.episode.peak_n),
+        column_of("plateau_n", &items, |(_, _, x)| {
+            plateau(x).map(|p| p.plateau_n)
+        }),
+        column_of("plateau_kpa", &items, |(r, _, x)| {
+            plateau(x).map(|p| pressure_kpa(p.plateau_n, area(r)))
+        }),
+        column_of("plateau_cv", &items, |(_, _, x)| {
+            plateau(x).map(|p| p.plateau_cv)
+        }),
+        column_of("ramp_n_per_s", &items, |(_, _, x)| {
+            plateau(x)
+                .and_then(|p| p.ramp_n_per_s)
+                .or(x.episode.ppt_ramp_n_per_s)
+        }),
+        column_of("hold_s", &items, |(_, _, x)| plateau(x).map(|p| p.hold_s)),
+        column_of("steps", &items, |(_, _, x)| {
+            plateau(x).map(|p| p.steps as u32)
+        }),
+        column_of("ppt_n", &items, |(_, _, x)| x.episode.ppt_n),
+        column_of("ppt_kpa", &items, |(r, _, x)| {
+            x.episode.ppt_n.map(|f| pressure_kpa(f, area(r)))
+        }),
+        column_of("plateau_pct_ppt", &items, |(_, _, x)| {
+            x.audit.as_ref().and_then(|a| a.plateau_pct_ppt)
+        }),
+        column_of("snap_count", &items, |(_, _, x)| {
+            x.evidence.snap_overs.len() as u32
+        }),
+        column_of("harmonic_ratio", &items, |(_, _, x)| {
+            x.evidence.harmonic_ratio
+        }),
+        column_of("stiffness_n_per_mm", &items, |(_, _, x)| {
+            x.evidence.stiffness_n_per_mm
+        }),
+        column_of("emg_elevation", &items, |(_, _, x)| {
+            x.evidence.emg_elevation.map(|(ratio, _)| ratio)
+        }),
+        column_of("mdf_start_hz", &items, |(_, _, x)| x.mdf_edges_hz[0]),
+        column_of("mdf_end_hz", &items, |(_, _, x)| x.mdf_edges_hz[1]),
+        column_of("taut_band", &items, |(_, _, x)| x.taut_band.map(|(_, b)| b)),
+        column_of("taut_band_score", &items, |(_, _, x)| {
+            x.taut_band.map(|(s, _)| s)
+        }),
+        column_of("withdrawal", &items, |(_, _, x)| x.withdrawal),
+        column_of("audit", &items, |(_, _, x)| {
+            x.audit
+                .as_ref()
+                .map(|a| if a.ok() { "ok" } else { "flagged" }.to_string())
+        }),
+        column_of("audit_flags", &items, |(_, _, x)| {
+            x.audit.as_ref().map(|a| {
                 a.flags
                     .iter()
                     .map(|f| f.as_str())
                     .collect::<Vec<_>>()
                     .join(";")
-            }));
-        }
-    }
-    frame(vec![
-        column("recording", t.recording),
-        column("episode", t.episode),
-        column("start_s", t.start_s),
-        column("end_s", t.end_s),
-        column("technique", t.technique),
-        column("muscle", t.muscle),
-        column("side", t.side),
-        column("site", t.site),
-        column("peak_n", t.peak_n),
-        column("plateau_n", t.plateau_n),
-        column("plateau_kpa", t.plateau_kpa),
-        column("plateau_cv", t.plateau_cv),
-        column("ramp_n_per_s", t.ramp_n_per_s),
-        column("hold_s", t.hold_s),
-        column("steps", t.steps),
-        column("ppt_n", t.ppt_n),
-        column("ppt_kpa", t.ppt_kpa),
-        column("plateau_pct_ppt", t.plateau_pct_ppt),
-        column("snap_count", t.snap_count),
-        column("harmonic_ratio", t.harmonic_ratio),
-        column("stiffness_n_per_mm", t.stiffness_n_per_mm),
-        column("emg_elevation", t.emg_elevation),
-        column("mdf_start_hz", t.mdf_start_hz),
-        column("mdf_end_hz", t.mdf_end_hz),
-        column("taut_band", t.taut_band),
-        column("taut_band_score", t.taut_band_score),
-        column("withdrawal", t.withdrawal),
-        column("audit", t.audit),
-        column("audit_flags", t.audit_flags),
+            })
+        }),
     ])
-}
-
-#[derive(Default)]
-struct EpisodeColumns {
-    recording: Vec<String>,
-    episode: Vec<u32>,
-    start_s: Vec<f64>,
-    end_s: Vec<f64>,
-    technique: Vec<String>,
-    muscle: Vec<Option<String>>,
-    side: Vec<Option<String>>,
-    site: Vec<Option<String>>,
-    peak_n: Vec<f64>,
-    plateau_n: Vec<Option<f64>>,
-    plateau_kpa: Vec<Option<f64>>,
-    plateau_cv: Vec<Option<f64>>,
-    ramp_n_per_s: Vec<Option<f64>>,
-    hold_s: Vec<Option<f64>>,
-    steps: Vec<Option<u32>>,
-    ppt_n: Vec<Option<f64>>,
-    ppt_kpa: Vec<Option<f64>>,
-    plateau_pct_ppt: Vec<Option<f64>>,
-    snap_count: Vec<u32>,
-    harmonic_ratio: Vec<Option<f64>>,
-    stiffness_n_per_mm: Vec<Option<f64>>,
-    emg_elevation: Vec<Option<f64>>,
-    mdf_start_hz: Vec<Option<f64>>,
-    mdf_end_hz: Vec<Option<f64>>,
-    taut_band: Vec<Option<bool>>,
-    taut_band_score: Vec<Option<f64>>,
-    withdrawal: Vec<bool>,
-    audit: Vec<Option<String>>,
-    audit_flags: Vec<Option<String>>,
 }
 
 /// `twitches`.
 pub fn twitches_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsError> {
-    let mut t = TwitchColumns::default();
-    for r in rows {
-        let Ok(result) = &r.result else { continue };
-        for x in &result.twitches.twitches {
-            t.recording.push(r.id.clone());
-            t.episode.push(x.episode as u32 + 1);
-            t.channel.push(result.palpated_channel.clone());
-            t.muscle.push(
-                r.meta
-                    .palpated_muscle
-                    .as_ref()
-                    .map(|m| m.as_str().to_string()),
-            );
-            t.side
-                .push(r.meta.palpated_side.map(|s| s.as_str().to_string()));
-            t.onset_s.push(x.onset_s);
-            t.offset_s.push(x.offset_s);
-            t.latency_ms.push(x.latency_ms);
-            t.duration_ms.push((x.offset_s - x.onset_s) * 1e3);
-            t.emg_peak_uv.push(x.emg_peak_uv);
-            t.emg_snr_db.push(x.emg_snr_db);
-            t.force_twitch_n.push(x.force_twitch_n);
-            t.modality.push(x.modality.as_str().to_string());
-            t.confidence.push(x.confidence);
-        }
-    }
+    let items: Vec<(&RecordingSummary, &RecordingResult, &Twitch)> = processed(rows)
+        .into_iter()
+        .flat_map(|(r, x)| x.twitches.twitches.iter().map(move |t| (r, x, t)))
+        .collect();
     frame(vec![
-        column("recording", t.recording),
-        column("episode", t.episode),
-        column("channel", t.channel),
-        column("muscle", t.muscle),
-        column("side", t.side),
-        column("onset_s", t.onset_s),
-        column("offset_s", t.offset_s),
-        column("latency_ms", t.latency_ms),
-        column("duration_ms", t.duration_ms),
-        column("emg_peak_uv", t.emg_peak_uv),
-        column("emg_snr_db", t.emg_snr_db),
-        column("force_twitch_n", t.force_twitch_n),
-        column("modality", t.modality),
-        column("confidence", t.confidence),
+        column_of("recording", &items, |(r, _, _)| r.id.clone()),
+        column_of("episode", &items, |(_, _, t)| t.episode as u32 + 1),
+        column_of("channel", &items, |(_, x, _)| x.palpated_channel.clone()),
+        column_of("muscle", &items, |(r, _, _)| muscle_of(&r.meta)),
+        column_of("side", &items, |(r, _, _)| side_of(&r.meta)),
+        column_of("onset_s", &items, |(_, _, t)| t.onset_s),
+        column_of("offset_s", &items, |(_, _, t)| t.offset_s),
+        column_of("latency_ms", &items, |(_, _, t)| t.latency_ms),
+        column_of("duration_ms", &items, |(_, _, t)| {
+            (t.offset_s - t.onset_s) * 1e3
+        }),
+        column_of("emg_peak_uv", &items, |(_, _, t)| t.emg_peak_uv),
+        column_of("emg_snr_db", &items, |(_, _, t)| t.emg_snr_db),
+        column_of("force_twitch_n", &items, |(_, _, t)| t.force_twitch_n),
+        column_of("modality", &items, |(_, _, t)| {
+            t.modality.as_str().to_string()
+        }),
+        column_of("confidence", &items, |(_, _, t)| t.confidence),
     ])
-}
-
-#[derive(Default)]
-struct TwitchColumns {
-    recording: Vec<String>,
-    episode: Vec<u32>,
-    channel: Vec<Option<String>>,
-    muscle: Vec<Option<String>>,
-    side: Vec<Option<String>>,
-    onset_s: Vec<f64>,
-    offset_s: Vec<f64>,
-    latency_ms: Vec<Option<f64>>,
-    duration_ms: Vec<f64>,
-    emg_peak_uv: Vec<Option<f64>>,
-    emg_snr_db: Vec<Option<f64>>,
-    force_twitch_n: Vec<Option<f64>>,
-    modality: Vec<String>,
-    confidence: Vec<f64>,
 }
 
 /// The `episodes` table with its recording's subject, session and therapist, and whether
 /// the audit found over-pressure: the facts the `muscles` and `therapists` group-bys
 /// aggregate.
 fn episode_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
-    let processed: Vec<(&RecordingSummary, &RecordingResult)> = rows
-        .iter()
-        .filter_map(|r| Some((r, r.result.as_ref().ok()?)))
-        .collect();
+    let processed = processed(rows);
     let per_episode = |f: fn(&RecordingMeta) -> &Option<String>| -> Vec<Option<String>> {
         processed
             .iter()
@@ -443,55 +353,38 @@ fn episode_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
 
 /// One row per processed recording: who, which muscle, and the palpated channel's figures.
 fn recording_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
-    let mut subject = Vec::new();
-    let mut session = Vec::new();
-    let mut therapist = Vec::new();
-    let mut muscle = Vec::new();
-    let mut side = Vec::new();
-    let mut recording = Vec::new();
-    let mut session_key = Vec::new();
-    let mut n_twitches = Vec::new();
-    let mut rest_rms_uv = Vec::new();
-    let mut mdf_hz = Vec::new();
-    for r in rows {
-        let (Some(info), Ok(result)) = (&r.info, &r.result) else {
-            continue;
-        };
-        let palpated = result.palpated_channel.as_ref().and_then(|name| {
-            let i = info.channels.iter().position(|c| &c.name == name)?;
-            result.channels.get(i)
-        });
-        subject.push(r.meta.subject.clone());
-        session.push(r.meta.session.clone());
-        therapist.push(r.meta.therapist.clone());
-        muscle.push(
-            r.meta
-                .palpated_muscle
-                .as_ref()
-                .map(|m| m.as_str().to_string()),
-        );
-        side.push(r.meta.palpated_side.map(|s| s.as_str().to_string()));
-        recording.push(r.id.clone());
-        session_key.push(format!(
-            "{}/{}",
-            r.meta.subject.as_deref().unwrap_or(""),
-            r.meta.session.as_deref().unwrap_or("")
-        ));
-        n_twitches.push(result.twitches.twitches.len() as u32);
-        rest_rms_uv.push(palpated.and_then(|c| c.rest_rms_uv));
-        mdf_hz.push(palpated.and_then(|c| c.mdf_hz));
-    }
+    let items: Vec<(&RecordingSummary, &RecordingResult, Option<&ChannelResult>)> = processed(rows)
+        .into_iter()
+        .filter_map(|(r, x)| {
+            let info = r.info.as_ref()?;
+            let palpated = x.palpated_channel.as_ref().and_then(|name| {
+                let i = info.channels.iter().position(|c| &c.name == name)?;
+                x.channels.get(i)
+            });
+            Some((r, x, palpated))
+        })
+        .collect();
     frame(vec![
-        column("subject", subject),
-        column("session", session),
-        column("therapist", therapist),
-        column("muscle", muscle),
-        column("side", side),
-        column("recording", recording),
-        column("session_key", session_key),
-        column("n_twitches", n_twitches),
-        column("rest_rms_uv", rest_rms_uv),
-        column("mdf_hz", mdf_hz),
+        column_of("subject", &items, |(r, _, _)| r.meta.subject.clone()),
+        column_of("session", &items, |(r, _, _)| r.meta.session.clone()),
+        column_of("therapist", &items, |(r, _, _)| r.meta.therapist.clone()),
+        column_of("muscle", &items, |(r, _, _)| muscle_of(&r.meta)),
+        column_of("side", &items, |(r, _, _)| side_of(&r.meta)),
+        column_of("recording", &items, |(r, _, _)| r.id.clone()),
+        column_of("session_key", &items, |(r, _, _)| {
+            format!(
+                "{}/{}",
+                r.meta.subject.as_deref().unwrap_or(""),
+                r.meta.session.as_deref().unwrap_or("")
+            )
+        }),
+        column_of("n_twitches", &items, |(_, x, _)| {
+            x.twitches.twitches.len() as u32
+        }),
+        column_of("rest_rms_uv", &items, |(_, _, c)| {
+            c.and_then(|c| c.rest_rms_uv)
+        }),
+        column_of("mdf_hz", &items, |(_, _, c)| c.and_then(|c| c.mdf_hz)),
     ])
 }
 
