@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::signal::median;
 use crate::summary::{float_column, text_column};
-use crate::Error;
+use crate::{output_error, Error};
 
 /// LTR onsets match within this (DESIGN §6).
 pub const ONSET_TOLERANCE_S: f64 = 0.050;
@@ -259,9 +259,8 @@ fn greedy(
 fn read_table(dir: &Path, name: &str) -> Result<DataFrame, Error> {
     let parquet = dir.join(format!("{name}.parquet"));
     let csv = dir.join(format!("{name}.csv"));
-    let err = |path: &Path, e: &dyn std::fmt::Display| Error::Output {
-        path: path.to_path_buf(),
-        message: format!("cannot read this table: {e}"),
+    let err = |path: &Path, e: &dyn std::fmt::Display| {
+        output_error(path, format!("cannot read this table: {e}"))
     };
     if parquet.exists() {
         let file = std::fs::File::open(&parquet).map_err(|e| err(&parquet, &e))?;
@@ -291,10 +290,7 @@ fn texts(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<String>, Error> {
 }
 
 fn column_error(at: &Path, name: &str, e: PolarsError) -> Error {
-    Error::Output {
-        path: at.to_path_buf(),
-        message: format!("column `{name}`: {e}"),
-    }
+    output_error(at, format!("column `{name}`: {e}"))
 }
 
 fn flags(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<bool>, Error> {

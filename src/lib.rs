@@ -44,6 +44,14 @@ pub enum Error {
     },
 }
 
+/// [`Error::Output`] for `path`, with what went wrong.
+pub(crate) fn output_error(path: &std::path::Path, e: impl std::fmt::Display) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
 /// What a command did: how many inputs failed (exit code 2 when any did).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {

@@ -38,7 +38,7 @@ use crate::signal::filter::FilterError;
 use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
 use crate::signal::{wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, ForceFilters};
 use crate::summary::{self, RecordingSummary};
-use crate::{Error, Outcome};
+use crate::{output_error, Error, Outcome};
 
 /// The defaults, overridden by the TOML file if one is given.
 ///
@@ -442,13 +442,6 @@ fn temporary_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".tmp-{}", std::process::id()));
     path.with_file_name(name)
-}
-
-fn output_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
 }
 
 /// `palpa simulate`: a synthetic dataset with its truth (DESIGN §6). Refuses a folder that

@@ -29,7 +29,7 @@ use crate::config::{Config, SimulationConfig};
 use crate::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
 use crate::signal::filter::{butter, Band};
 use crate::signal::median;
-use crate::Error;
+use crate::{output_error, Error};
 
 /// File format of simulated recordings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -246,14 +246,7 @@ pub fn write_dataset(out: &Path, opts: &SimulateOptions, cfg: &Config) -> Result
         .enumerate()
         .map(|(i, plan)| simulate_recording(plan, i as u64, opts, cfg))
         .collect();
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |e: std::io::Error| Error::Output {
-            path,
-            message: e.to_string(),
-        }
-    };
-    fs::create_dir_all(out).map_err(io(out))?;
+    fs::create_dir_all(out).map_err(|e| output_error(out, e))?;
     let description = serde_json::json!({
         "Name": "palpa simulated palpation sessions",
         "BIDSVersion": "1.9.0",
@@ -274,7 +267,7 @@ pub fn write_dataset(out: &Path, opts: &SimulateOptions, cfg: &Config) -> Result
 
     for rec in &recordings {
         let dir = out.join(format!("sub-{}", rec.subject)).join("emg");
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        fs::create_dir_all(&dir).map_err(|e| output_error(&dir, e))?;
         write_recording(&dir, rec, opts.format)?;
     }
     write_truth(&out.join("derivatives").join("truth"), &recordings)?;
@@ -319,10 +312,7 @@ fn readme(opts: &SimulateOptions) -> String {
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), Error> {
-    fs::write(path, text).map_err(|e| Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    fs::write(path, text).map_err(|e| output_error(path, e))
 }
 
 fn write_recording(
@@ -419,10 +409,7 @@ fn write_recording(
                 ],
                 annotations: &[],
             };
-            edf::write(&path, &spec).map_err(|e| Error::Output {
-                path,
-                message: e.to_string(),
-            })
+            edf::write(&path, &spec).map_err(|e| output_error(&path, e))
         }
         RecordingFormat::Csv | RecordingFormat::Parquet => {
             let n = rec.emg_uv[0].len();
@@ -435,16 +422,12 @@ fn write_recording(
                 Column::new(names[1].as_str().into(), rec.emg_uv[1].to_vec()),
                 Column::new("Force".into(), rec.force.to_vec()),
             ])
-            .map_err(|e| table_error(dir, e))?;
+            .map_err(|e| output_error(dir, e))?;
             if format == RecordingFormat::Csv {
                 let path = dir.join(format!("{stem}_emg.csv"));
-                let mut file = fs::File::create(&path).map_err(|e| Error::Output {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-                CsvWriter::new(&mut file)
-                    .finish(&mut df)
-                    .map_err(|e| table_error(&path, e))
+                crate::pipeline::write_atomically(&path, |file| {
+                    CsvWriter::new(file).finish(&mut df)
+                })
             } else {
                 let path = dir.join(format!("{stem}_emg.parquet"));
                 crate::pipeline::write_parquet(&path, &mut df)
@@ -453,18 +436,8 @@ fn write_recording(
     }
 }
 
-fn table_error(path: &Path, e: PolarsError) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
 fn write_truth(dir: &Path, recordings: &[SimulatedRecording]) -> Result<(), Error> {
-    fs::create_dir_all(dir).map_err(|e| Error::Output {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
     let mut episodes = String::from(
         "recording,start_s,end_s,technique,taut_band,ppt_kpa,plateau_n,hold_s,withdrawal\n",
