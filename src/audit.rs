@@ -12,7 +12,9 @@ use crate::detect::episodes::{Episode, Technique};
 use crate::model::pressure_kpa;
 
 /// A departure from the protocol, in the words a clinic uses for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum AuditFlag {
     /// Held for less than the target window.
     Short,
@@ -128,7 +130,7 @@ impl fmt::Display for AuditFlag {
 }
 
 /// What the audit found for one episode; `ok` when `flags` is empty.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Audit {
     /// Departures from the protocol, in a fixed order.
     pub flags: Vec<AuditFlag>,

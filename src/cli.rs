@@ -32,6 +32,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Score a run's episodes and twitches against ground truth.
     Evaluate(EvaluateArgs),
+    /// Join the outputs of `run --shard K/N` into what one run would have written.
+    Merge(MergeArgs),
     /// Print the complete default configuration as TOML.
     Config,
 }
@@ -92,6 +94,17 @@ pub struct SimulateArgs {
     /// Leave out mains interference.
     #[arg(long)]
     pub no_mains: bool,
+    /// Length of every recording in seconds: the protocol repeats until it is reached
+    /// (default: one protocol, 2–4 minutes).
+    #[arg(long, value_name = "SECONDS", value_parser = positive)]
+    pub duration_s: Option<f64>,
+    /// sEMG channels per recording: the palpated muscle, its contralateral twin, then other
+    /// muscles left and right.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(2..=64))]
+    pub emg_channels: u16,
+    /// One sEMG rate in Hz for every recording (default: drawn from `simulate.emg_fs_hz`).
+    #[arg(long, value_name = "HZ", value_parser = positive)]
+    pub emg_fs_hz: Option<f64>,
     /// Configuration file (TOML); its `[simulate]` section sets the ranges.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
@@ -130,4 +143,34 @@ pub struct RunArgs {
     /// Threads to use (default: every core).
     #[arg(short, long)]
     pub jobs: Option<std::num::NonZeroUsize>,
+    /// Only the recordings whose id hashes to K modulo N (K counts from 0), for a job array
+    /// across machines; join the outputs with `palpa merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::batch::Shard>,
+    /// Skip recordings the output folder already holds for the same input files (SHA-256),
+    /// configuration and palpa version, as after an interrupted run.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// `palpa merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of `palpa run --shard K/N`, one per K.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder of the merged run.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Table file format.
+    #[arg(long, value_enum, default_value_t = crate::summary::TableFormat::Parquet)]
+    pub format: crate::summary::TableFormat,
+}
+
+/// A finite number above 0, up to a day's worth (86 400).
+fn positive(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x > 0.0 && *x <= 86_400.0)
+        .ok_or_else(|| format!("expected a number above 0 and at most 86400, found {s:?}"))
 }

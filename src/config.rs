@@ -683,7 +683,15 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let cfg = Config::from_toml(&text).map_err(|(key, message)| ConfigError::Parse {
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates `text`, TOML over the defaults, read from `path`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `path` and the key.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg = Config::from_toml(text).map_err(|(key, message)| ConfigError::Parse {
             path: path.to_path_buf(),
             key,
             message,

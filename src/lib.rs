@@ -4,12 +4,14 @@
 //! The modules follow the data (DESIGN §1): [`ingest`] turns files into
 //! [`model::Recording`]s; [`signal`] filters and measures samples as SciPy would;
 //! [`detect`] judges them (channel quality, contact episodes); [`audit`] checks technique
-//! against the protocol; [`pipeline`] strings the stages together
-//! for each command. Every tunable number lives in [`config`].
+//! against the protocol; [`summary`] and [`report`] write the tables and the report;
+//! [`pipeline`] strings the stages together for each command, with [`batch`] keeping what
+//! `--resume` and `palpa merge` need. Every tunable number lives in [`config`].
 
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod detect;
@@ -34,6 +36,14 @@ pub enum Error {
     /// An input could not be read.
     #[error(transparent)]
     Ingest(#[from] ingest::IngestError),
+    /// A folder given to `palpa merge` is not a complete, matching shard of one run.
+    #[error("{}: {message}", path.display())]
+    Shard {
+        /// The shard folder or the file in it.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
+    },
     /// An output could not be written.
     #[error("{}: {message}", path.display())]
     Output {

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Export(a) => palpa::pipeline::export(&a).map_err(Into::into),
         Command::Simulate(a) => palpa::pipeline::simulate(&a).map_err(Into::into),
         Command::Evaluate(a) => palpa::pipeline::evaluate(&a).map_err(Into::into),
+        Command::Merge(a) => palpa::pipeline::merge(&a).map_err(Into::into),
         Command::Config => {
             print!("{}", palpa::config::Config::default().to_toml());
             Ok(palpa::Outcome::default())

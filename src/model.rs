@@ -45,7 +45,8 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Longest channel duration; 0 for a recording without channels.
+    /// Longest channel duration; 0 for a recording without channels. Read it before
+    /// [`crate::pipeline::condition`], which takes the EMG samples.
     pub fn duration_s(&self) -> f64 {
         self.channels
             .iter()
@@ -55,7 +56,7 @@ impl Recording {
 }
 
 /// Metadata of a recording, from BIDS entities, `*_emg.json` and `participants.tsv`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordingMeta {
     /// BIDS `sub-` entity, else the sidecar's `Subject`.
     pub subject: Option<String>,
@@ -112,7 +113,9 @@ impl Channel {
 }
 
 /// What a channel measures (DESIGN §2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     /// Surface EMG, analysed in µV.
@@ -178,7 +181,7 @@ impl fmt::Display for Unit {
 }
 
 /// An event on the recording's time axis.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Annotation {
     /// Seconds from the first sample.
     pub onset_s: f64,
@@ -224,21 +227,29 @@ pub fn time_axis_s(n: usize, fs_hz: f64, gaps: &[TimeGap]) -> Array1<f64> {
 pub(crate) fn sample_buffer(n: usize) -> Vec<f64> {
     let buffer = vec![0.0; n];
     #[cfg(target_os = "linux")]
-    advise_huge_pages(&buffer);
+    advise_huge_pages(buffer.as_ptr() as usize, n * std::mem::size_of::<f64>());
+    buffer
+}
+
+/// An empty buffer with room for `n` samples, backed like [`sample_buffer`]'s, for filling
+/// by `extend` without zeroing it first.
+pub(crate) fn sample_buffer_with_capacity(n: usize) -> Vec<f64> {
+    let buffer = Vec::with_capacity(n);
+    #[cfg(target_os = "linux")]
+    advise_huge_pages(buffer.as_ptr() as usize, n * std::mem::size_of::<f64>());
     buffer
 }
 
 #[cfg(target_os = "linux")]
-fn advise_huge_pages(buffer: &[f64]) {
+fn advise_huge_pages(start: usize, bytes: usize) {
     const HUGE_PAGE: usize = 2 << 20;
-    let start = buffer.as_ptr() as usize;
-    let end = start + std::mem::size_of_val(buffer);
+    let end = start + bytes;
     let first = start.next_multiple_of(HUGE_PAGE);
     if end >= first + HUGE_PAGE {
         let len = (end - first) / HUGE_PAGE * HUGE_PAGE;
-        // SAFETY: [first, first + len) lies inside `buffer`'s allocation and is page-aligned;
-        // MADV_HUGEPAGE changes only how the kernel backs those pages, never their contents,
-        // and a refusal (non-THP kernel) leaves them as they were.
+        // SAFETY: [first, first + len) lies inside the buffer's allocation of `bytes` and is
+        // page-aligned; MADV_HUGEPAGE changes only how the kernel backs those pages, never
+        // their contents, and a refusal (non-THP kernel) leaves them as they were.
         unsafe {
             libc::madvise(first as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
         }
@@ -246,7 +257,9 @@ fn advise_huge_pages(buffer: &[f64]) {
 }
 
 /// Body side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Side {
     /// Left.
     Left,
@@ -280,7 +293,9 @@ impl fmt::Display for Side {
 }
 
 /// A muscle, named in lower-case words (`upper trapezius`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Muscle(String);
 
 /// Abbreviations and lab spellings → the muscle's name. Matched on the lower-cased token

@@ -7,18 +7,21 @@
 //! [`condition`]: raw spectra → mains frequency → QC → filters designed once per rate →
 //! every channel conditioned, channels in parallel (rayon; no polars inside).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array1;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::json;
 
 use crate::audit::{audit, Audit, AuditContext};
-use crate::cli::{EvaluateArgs, ExportArgs, InspectArgs, RunArgs, SimulateArgs};
+use crate::batch::{self, Manifest, PartStore};
+use crate::cli::{EvaluateArgs, ExportArgs, InspectArgs, MergeArgs, RunArgs, SimulateArgs};
 use crate::config::Config;
 use crate::detect::episodes::{detect_episodes, Episode, Technique};
 use crate::detect::quality::{channel_qc, infer_mains, ChannelQc, QcInput, QcLevel};
@@ -36,8 +39,10 @@ use crate::report::methods::methods_markdown;
 use crate::report::plots::{EpisodeMark, Figure, Overview, Spectrum, Trace};
 use crate::signal::filter::FilterError;
 use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
-use crate::signal::{wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, ForceFilters};
-use crate::summary::{self, RecordingSummary};
+use crate::signal::{
+    wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered, ForceFilters, LANES,
+};
+use crate::summary::{self, RecordingSummary, TableFormat};
 use crate::{output_error, Error, Outcome};
 
 /// The defaults, overridden by the TOML file if one is given.
@@ -75,8 +80,9 @@ pub fn inspect(args: &InspectArgs) -> Result<Outcome, Error> {
     for (path, source) in sources {
         let described = source.and_then(|s| {
             if args.qc {
-                let rec = ingest::load(&s, &cfg)?;
-                Ok((ingest::info_of(&rec), Some(condition(&rec, &cfg))))
+                let mut rec = ingest::load(&s, &cfg)?;
+                let info = ingest::info_of(&rec);
+                Ok((info, Some(condition(&mut rec, &cfg))))
             } else {
                 Ok((ingest::describe(&s, &cfg)?, None))
             }
@@ -227,7 +233,11 @@ pub struct RecordingSignals {
 
 /// QC and conditioning of every channel (DESIGN §3.1–§3.2, §3.6). A channel that cannot be
 /// filtered (too short, non-finite samples) becomes `bad` with the reason; the others go on.
-pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
+///
+/// Each conditioned EMG channel's raw samples become its filtered signal: they are filtered
+/// where they lie and move into the result, leaving the channel's `samples` empty. Nothing
+/// after QC reads raw EMG, and a long recording then holds one copy of it, not two.
+pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
         .par_iter()
@@ -251,7 +261,7 @@ pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
         ForceFilters::design(fs, &cfg.force)
     });
 
-    let channels = rec
+    let mut channels: Vec<ChannelSignals> = rec
         .channels
         .par_iter()
         .zip(&raw_psds)
@@ -264,49 +274,118 @@ pub fn condition(rec: &Recording, cfg: &Config) -> RecordingSignals {
                 marked_bad: ch.marked_bad,
                 n_gaps: rec.gaps.len(),
             };
-            let mut result = ChannelSignals {
+            ChannelSignals {
                 qc: channel_qc(input, psd.as_ref(), mains_hz, &cfg.qc),
                 conditioned: Conditioned::None,
                 mnf_hz: None,
                 mdf_hz: None,
-            };
-            if result.qc.qc == QcLevel::Bad {
-                return result;
             }
-            let raw = ch.samples.view();
-            let conditioned = match ch.kind {
-                ChannelKind::Emg => plan_for(&emg_plans, ch.fs_hz)
-                    .and_then(|f| {
-                        f.condition(raw, wants_notch(&cfg.emg, result.qc.powerline_ratio))
-                    })
-                    .map(Conditioned::Emg),
-                ChannelKind::Force => plan_for(&force_plans, ch.fs_hz)
-                    .and_then(|f| f.condition(raw))
-                    .map(Conditioned::Force),
-                _ => Ok(Conditioned::None),
-            };
-            match conditioned {
-                Ok(c) => {
-                    if let Conditioned::Emg(e) = &c {
-                        if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
-                            result.mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
-                            result.mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
-                        }
-                    }
-                    result.conditioned = c;
-                }
-                Err(e) => {
-                    result.qc.qc = QcLevel::Bad;
-                    result
-                        .qc
-                        .reasons
-                        .push(format!("cannot be conditioned: {e}"));
-                }
-            }
-            result
         })
         .collect();
+
+    // EMG channels of one rate, notch decision and length are filtered together, `LANES`
+    // at a time; each batch takes its channels' raw samples, which become the filtered
+    // signals. Batches and force channels are parallel tasks.
+    let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
+    let mut forces = Vec::new();
+    for (i, (ch, sig)) in rec.channels.iter().zip(&channels).enumerate() {
+        if sig.qc.qc == QcLevel::Bad {
+            continue;
+        }
+        match ch.kind {
+            ChannelKind::Emg => {
+                let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
+                let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
+                groups.entry(key).or_default().push(i);
+            }
+            ChannelKind::Force => forces.push(i),
+            _ => {}
+        }
+    }
+    let mut batches = Vec::new();
+    for ((fs_bits, notch, _), members) in groups {
+        for batch in members.chunks(LANES) {
+            batches.push(EmgBatch {
+                fs_hz: f64::from_bits(fs_bits),
+                notch,
+                channels: batch.to_vec(),
+                raws: batch
+                    .iter()
+                    .map(|&i| std::mem::take(&mut rec.channels[i].samples))
+                    .collect(),
+            });
+        }
+    }
+    let (emg, force): (Vec<(usize, Filtered)>, Vec<_>) = rayon::join(
+        || {
+            batches
+                .into_par_iter()
+                .flat_map_iter(|b| b.condition(&emg_plans))
+                .collect()
+        },
+        || {
+            forces
+                .par_iter()
+                .map(|&i| {
+                    let ch = &rec.channels[i];
+                    let force = plan_for(&force_plans, ch.fs_hz)
+                        .and_then(|f| f.condition(ch.samples.view()));
+                    (i, force)
+                })
+                .collect()
+        },
+    );
+    let unconditioned = |sig: &mut ChannelSignals, e: FilterError| {
+        sig.qc.qc = QcLevel::Bad;
+        sig.qc.reasons.push(format!("cannot be conditioned: {e}"));
+    };
+    for (i, filtered) in emg {
+        match filtered {
+            Ok(e) => channels[i].conditioned = Conditioned::Emg(e),
+            Err((raw, e)) => {
+                rec.channels[i].samples = raw;
+                unconditioned(&mut channels[i], e);
+            }
+        }
+    }
+    for (i, force) in force {
+        match force {
+            Ok(f) => channels[i].conditioned = Conditioned::Force(f),
+            Err(e) => unconditioned(&mut channels[i], e),
+        }
+    }
+
+    channels
+        .par_iter_mut()
+        .zip(&rec.channels)
+        .for_each(|(sig, ch)| {
+            if let Conditioned::Emg(e) = &sig.conditioned {
+                if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
+                    sig.mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
+                    sig.mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
+                }
+            }
+        });
     RecordingSignals { mains_hz, channels }
+}
+
+/// EMG channels filtered together, with their raw samples.
+struct EmgBatch {
+    fs_hz: f64,
+    notch: bool,
+    channels: Vec<usize>,
+    raws: Vec<Array1<f64>>,
+}
+
+impl EmgBatch {
+    /// Each channel's filtered signal, or its raw samples back with the error.
+    fn condition(self, plans: &[(f64, Result<EmgFilters, FilterError>)]) -> Vec<(usize, Filtered)> {
+        let filtered = match plan_for(plans, self.fs_hz) {
+            Ok(f) => f.condition_many(self.raws, self.notch),
+            Err(e) => self.raws.into_iter().map(|r| Err((r, e.clone()))).collect(),
+        };
+        self.channels.into_iter().zip(filtered).collect()
+    }
 }
 
 /// A filter plan for each distinct rate among the channels of `kind`.
@@ -342,29 +421,26 @@ fn plan_for<T>(plans: &[(f64, Result<T, FilterError>)], fs_hz: f64) -> Result<&T
 pub fn export(args: &ExportArgs) -> Result<Outcome, Error> {
     let cfg = load_config(args.config.as_deref())?;
     let source = ingest::source_of_file(&args.file)?;
-    let rec = ingest::load(&source, &cfg)?;
-    let signals = condition(&rec, &cfg);
+    let mut rec = ingest::load(&source, &cfg)?;
+    let raw: Vec<Array1<f64>> = rec.channels.iter().map(|c| c.samples.clone()).collect();
+    let signals = condition(&mut rec, &cfg);
     std::fs::create_dir_all(&args.out).map_err(|e| Error::Output {
         path: args.out.clone(),
         message: format!("cannot create the output folder: {e}"),
     })?;
     let mut used = Vec::new();
-    for (ch, sig) in rec.channels.iter().zip(&signals.channels) {
+    for ((ch, raw), sig) in rec.channels.iter().zip(&raw).zip(&signals.channels) {
         let stem = unique_stem(file_stem(&ch.name), &mut used);
-        let column =
-            |name: &str, values: &ndarray::Array1<f64>| Column::new(name.into(), values.to_vec());
+        let column = |name: &str, values: &Array1<f64>| Column::new(name.into(), values.to_vec());
         let mut columns = vec![
-            column(
-                "time_s",
-                &time_axis_s(ch.samples.len(), ch.fs_hz, &rec.gaps),
-            ),
-            column("raw", &ch.samples),
+            column("time_s", &time_axis_s(raw.len(), ch.fs_hz, &rec.gaps)),
+            column("raw", raw),
         ];
         match &sig.conditioned {
             Conditioned::Emg(e) => {
                 columns.push(column("filtered", &e.filtered));
-                columns.push(column("envelope", &e.envelope));
-                columns.push(column("tkeo", &e.tkeo));
+                columns.push(column("envelope", &e.envelope()));
+                columns.push(column("tkeo", &e.tkeo()));
             }
             Conditioned::Force(f) => columns.push(column("lowpass", &f.lowpass)),
             Conditioned::None if matches!(ch.kind, ChannelKind::Emg | ChannelKind::Force) => {
@@ -438,9 +514,15 @@ pub fn write_atomically<E: std::fmt::Display>(
     result
 }
 
-fn temporary_name(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
+/// `<stem>.tmp-<pid>.<extension>` beside `path`: the extension stays last, as image encoders
+/// choose the format by it.
+pub(crate) fn temporary_name(path: &Path) -> PathBuf {
+    let mut name = path.file_stem().unwrap_or_default().to_os_string();
     name.push(format!(".tmp-{}", std::process::id()));
+    if let Some(ext) = path.extension() {
+        name.push(".");
+        name.push(ext);
+    }
     path.with_file_name(name)
 }
 
@@ -467,6 +549,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<Outcome, Error> {
         rest_rms_uv: args.noise_uv,
         ecg: !args.no_ecg,
         mains: !args.no_mains,
+        duration_s: args.duration_s,
+        emg_channels: usize::from(args.emg_channels),
+        emg_fs_hz: args.emg_fs_hz,
     };
     let done = crate::simulate::write_dataset(&args.out, &opts, &cfg)?;
     tracing::info!(
@@ -478,7 +563,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<Outcome, Error> {
 }
 
 /// What palpa found in one recording: plain values for the tables, no samples.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RecordingResult {
     /// Channel QC and spectra, one per channel in recording order.
     pub channels: Vec<ChannelResult>,
@@ -491,7 +576,7 @@ pub struct RecordingResult {
 }
 
 /// One channel's figures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ChannelResult {
     /// QC figures and verdict.
     pub qc: ChannelQc,
@@ -504,7 +589,7 @@ pub struct ChannelResult {
 }
 
 /// One episode with everything measured on it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct EpisodeResult {
     /// Segmentation and technique.
     pub episode: Episode,
@@ -601,7 +686,7 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
     if let Some((e, fs)) = palpated.and_then(|p| Some((emg_of(p)?, rec.channels[p].fs_hz))) {
         add_emg_evidence(
             &mut evidence,
-            e.envelope.view(),
+            e.envelope().view(),
             fs,
             &episodes,
             &cfg.taut_band,
@@ -625,7 +710,7 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
 
     let channels = signals
         .channels
-        .iter()
+        .par_iter()
         .zip(&rec.channels)
         .map(|(s, ch)| ChannelResult {
             qc: s.qc.clone(),
@@ -688,9 +773,10 @@ fn palpated_emg(rec: &Recording, signals: &RecordingSignals) -> Option<usize> {
         .or_else(|| (usable.len() == 1).then(|| usable[0]))
 }
 
-/// `palpa run`: every recording of a dataset through every stage, recordings in parallel,
-/// then the tables (DESIGN §4). A recording that fails becomes a `failed` row; the others
-/// are written.
+/// `palpa run`: every recording of a dataset (or of one shard of it) through every stage,
+/// recordings in parallel, then the tables (DESIGN §4). A recording that fails becomes a
+/// `failed` row; the others are written. Each recording is also kept as a part (see
+/// [`batch`]), which `--resume` reuses and `palpa merge` joins.
 ///
 /// # Errors
 /// A bad config, an unreadable dataset folder, an output folder inside the dataset or one
@@ -711,7 +797,10 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&name));
     let clock = Instant::now();
-    let sources = ingest::discover(&dataset)?;
+    let sources: Vec<Source> = ingest::discover(&dataset)?
+        .into_iter()
+        .filter(|s| args.shard.is_none_or(|shard| shard.takes(&s.id)))
+        .collect();
     let discovered_s = clock.elapsed().as_secs_f64();
     if let Ok(d) = dataset.canonicalize() {
         if resolved(&out).starts_with(&d) {
@@ -721,13 +810,8 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
             ));
         }
     }
-    std::fs::create_dir_all(&out)
-        .map_err(|e| output_error(&out, format!("cannot create the output folder: {e}")))?;
-    let plots_dir = (!args.no_plots).then(|| out.join("plots"));
-    if let Some(dir) = &plots_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| output_error(dir, format!("cannot create the plots folder: {e}")))?;
-    }
+    let plots_dir = prepare_output(&out, !args.no_plots)?;
+    let store = PartStore::open(&out, &cfg, plots_dir.is_some())?;
 
     // One tick per recording (many small ticks from many threads contend on the bar);
     // indicatif hides it when stderr is not a terminal.
@@ -742,23 +826,180 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         .num_threads(threads)
         .build()
         .map_err(|e| output_error(&out, format!("cannot start {threads} threads: {e}")))?;
-    let rows: Vec<RecordingSummary> = pool.install(|| {
+    let batch = Batch {
+        dataset: &dataset,
+        cfg: &cfg,
+        out: &out,
+        plots: plots_dir.as_deref(),
+        store: &store,
+        resume: args.resume,
+    };
+    let processed: Vec<(RecordingSummary, bool)> = pool.install(|| {
         sources
             .par_iter()
             .map(|source| {
-                let row = process(source, &dataset, &cfg, plots_dir.as_deref());
+                let (row, resumed) = batch.recording(source);
                 tracing::info!(
                     "{}: {}",
                     row.id,
-                    if row.result.is_ok() { "ok" } else { "failed" }
+                    match (&row.result, resumed) {
+                        (Ok(_), false) => "ok",
+                        (Ok(_), true) => "ok (resumed)",
+                        (Err(_), _) => "failed",
+                    }
                 );
                 progress.inc(1);
-                row
+                (row, resumed)
             })
             .collect()
     });
     progress.finish_and_clear();
+    let resumed = processed.iter().filter(|(_, resumed)| *resumed).count();
+    let rows: Vec<RecordingSummary> = processed.into_iter().map(|(row, _)| row).collect();
     let processed_s = clock.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        palpa_version: env!("CARGO_PKG_VERSION").into(),
+        dataset: dataset.canonicalize().unwrap_or(dataset.clone()),
+        name,
+        config_toml: cfg.to_toml(),
+        plots: plots_dir.is_some(),
+        shard: args.shard,
+        recordings: rows.iter().map(|r| r.path.clone()).collect(),
+    };
+    let timings = json!({"discover": discovered_s, "recordings": processed_s - discovered_s});
+    let extra = json!({"shard": args.shard, "resumed": resumed});
+    write_outputs(
+        &rows,
+        &manifest,
+        &Written {
+            cfg: &cfg,
+            out: &out,
+            format: args.format,
+            plots: plots_dir.as_deref(),
+            store: &store,
+        },
+        timings,
+        extra,
+    )
+}
+
+/// `palpa merge`: the outputs of `palpa run --shard K/N` for every K joined into exactly the
+/// tables, report and parts one run over the whole dataset writes.
+///
+/// # Errors
+/// A folder that is not a shard of the same run, a shard missing or given twice, a missing
+/// part or figure, an output folder that is one of the shards or cannot be written.
+pub fn merge(args: &MergeArgs) -> Result<Outcome, Error> {
+    let clock = Instant::now();
+    let manifests = args
+        .shards
+        .iter()
+        .map(|dir| Manifest::read(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    batch::check_shards(&args.shards, &manifests)?;
+    let (Some(first), Some(first_dir)) = (manifests.first(), args.shards.first()) else {
+        return Ok(Outcome::default());
+    };
+    let cfg = first.config(first_dir)?;
+    if let Some(dir) = args
+        .shards
+        .iter()
+        .find(|d| resolved(d) == resolved(&args.out))
+    {
+        return Err(output_error(
+            &args.out,
+            format!(
+                "is the shard folder {}; merge into a new folder",
+                dir.display()
+            ),
+        ));
+    }
+    let plots_dir = prepare_output(&args.out, first.plots)?;
+    let store = PartStore::open(&args.out, &cfg, first.plots)?;
+    let mut rows = Vec::new();
+    for (dir, manifest) in args.shards.iter().zip(&manifests) {
+        for path in &manifest.recordings {
+            let row = store.copy_from(dir, path)?;
+            for (_, stem) in &row.figures {
+                for ext in ["svg", "png"] {
+                    let file = format!("{stem}.{ext}");
+                    copy_file(&dir.join(&file), &args.out.join(&file))?;
+                }
+            }
+            rows.push(row);
+        }
+    }
+    rows.sort_by(|a, b| (&a.id, &a.path).cmp(&(&b.id, &b.path)));
+    let manifest = Manifest {
+        shard: None,
+        recordings: rows.iter().map(|r| r.path.clone()).collect(),
+        ..first.clone()
+    };
+    let timings = json!({"merge_parts": clock.elapsed().as_secs_f64()});
+    let extra = json!({"shard": null, "merged_from": args.shards});
+    write_outputs(
+        &rows,
+        &manifest,
+        &Written {
+            cfg: &cfg,
+            out: &args.out,
+            format: args.format,
+            plots: plots_dir.as_deref(),
+            store: &store,
+        },
+        timings,
+        extra,
+    )
+}
+
+/// Creates the output folder (and `plots/` when figures are drawn), removing what an
+/// interrupted run left under temporary names; returns the plots folder.
+fn prepare_output(out: &Path, plots: bool) -> Result<Option<PathBuf>, Error> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| output_error(out, format!("cannot create the output folder: {e}")))?;
+    batch::remove_temporaries(out);
+    batch::remove_temporaries(&out.join(batch::STATE_DIR));
+    batch::remove_temporaries(&out.join(batch::STATE_DIR).join("parts"));
+    if !plots {
+        return Ok(None);
+    }
+    let dir = out.join("plots");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| output_error(&dir, format!("cannot create the plots folder: {e}")))?;
+    batch::remove_temporaries(&dir);
+    Ok(Some(dir))
+}
+
+/// Copies a shard's file into the merged output.
+fn copy_file(from: &Path, to: &Path) -> Result<(), Error> {
+    let mut source = File::open(from).map_err(|e| Error::Shard {
+        path: from.to_path_buf(),
+        message: format!("a figure of the shard cannot be read ({e}); run that shard again"),
+    })?;
+    write_atomically(to, |file| std::io::copy(&mut source, file).map(|_| ()))
+}
+
+/// Where and how a batch's outputs are written.
+struct Written<'a> {
+    cfg: &'a Config,
+    out: &'a Path,
+    format: TableFormat,
+    plots: Option<&'a Path>,
+    store: &'a PartStore,
+}
+
+/// Everything a batch writes once its recordings are done, the same for `run` and `merge`:
+/// the tables, `methods.md`, the summary figures, `report.html`, the manifest and
+/// `run.json` (with `timings` so far and the command's `extra` fields).
+fn write_outputs(
+    rows: &[RecordingSummary],
+    manifest: &Manifest,
+    to: &Written<'_>,
+    timings: serde_json::Value,
+    extra: serde_json::Value,
+) -> Result<Outcome, Error> {
+    let (cfg, out) = (to.cfg, to.out);
+    let clock = Instant::now();
     let failed = rows.iter().filter(|r| r.result.is_err()).count();
     for r in rows.iter().filter(|r| r.result.is_err()) {
         tracing::error!(
@@ -767,17 +1008,19 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
             r.result.as_ref().err().map_or("", String::as_str)
         );
     }
+    to.store.retain(&manifest.recordings)?;
+    manifest.write(out)?;
 
     let mut frames = Vec::new();
     for (table, build) in summary::TABLES {
-        let mut df = build(&rows).map_err(|e| output_error(&out.join(table), e))?;
-        summary::write_table(&out, table, &mut df, args.format)?;
+        let mut df = build(rows).map_err(|e| output_error(&out.join(table), e))?;
+        summary::write_table(out, table, &mut df, to.format)?;
         frames.push((table, df));
     }
-    let tables_s = clock.elapsed().as_secs_f64() - processed_s;
+    let tables_s = clock.elapsed().as_secs_f64();
     write_atomically(&out.join("methods.md"), |file| {
         use std::io::Write as _;
-        file.write_all(methods_markdown(&cfg).as_bytes())
+        file.write_all(methods_markdown(cfg).as_bytes())
     })?;
     let frame = |name: &str| {
         frames
@@ -787,7 +1030,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
             .unwrap_or_default()
     };
     let (muscles, therapists) = (frame("muscles"), frame("therapists"));
-    let summary_figures = match &plots_dir {
+    let summary_figures = match to.plots {
         Some(dir) => report::plots::summary_figures(
             &muscles,
             &therapists,
@@ -802,13 +1045,13 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         None => Vec::new(),
     };
     let view = report::html::build_view(report::html::ReportInputs {
-        dataset: &name,
-        rows: &rows,
+        dataset: &manifest.name,
+        rows,
         muscles: &muscles,
         therapists: &therapists,
         summary_figures: &summary_figures,
-        out: &out,
-        cfg: &cfg,
+        out,
+        cfg,
     });
     let html =
         report::html::render(&view).map_err(|e| output_error(&out.join("report.html"), e))?;
@@ -816,11 +1059,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         use std::io::Write as _;
         file.write_all(html.as_bytes())
     })?;
-    let report_s = clock.elapsed().as_secs_f64() - processed_s - tables_s;
+    let report_s = clock.elapsed().as_secs_f64() - tables_s;
     let stage_total = |k: usize| rows.iter().map(|r| r.stage_s[k]).sum::<f64>();
-    let run_json = json!({
-        "palpa_version": env!("CARGO_PKG_VERSION"),
-        "dataset": dataset.canonicalize().unwrap_or(dataset.clone()),
+    let mut timings = timings;
+    timings["tables"] = json!(tables_s);
+    timings["report"] = json!(report_s);
+    let mut run_json = json!({
+        "palpa_version": manifest.palpa_version,
+        "dataset": manifest.dataset,
         "config": cfg,
         "recordings": rows.len(),
         "failed": failed,
@@ -828,11 +1074,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
             json!({"path": path, "bytes": bytes, "sha256": sha256})
         })).collect::<Vec<_>>(),
         "timings_s": {
-            "wall": {"discover": discovered_s, "recordings": processed_s - discovered_s, "tables": tables_s, "report": report_s},
+            "wall": timings,
             "summed_over_recordings": {"load": stage_total(0), "condition": stage_total(1), "analyse": stage_total(2)},
         },
         "failures": rows.iter().filter_map(|r| r.result.as_ref().err().map(|e| json!({"recording": r.id, "path": r.path, "error": e}))).collect::<Vec<_>>(),
     });
+    if let (Some(run), Some(extra)) = (run_json.as_object_mut(), extra.as_object()) {
+        run.extend(extra.clone());
+    }
     write_atomically(&out.join("run.json"), |file| {
         use std::io::Write as _;
         writeln!(file, "{run_json:#}")
@@ -847,6 +1096,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
 /// relative to the output folder) for each.
 fn recording_figures(
     rec: &Recording,
+    duration_s: f64,
     signals: &RecordingSignals,
     result: &RecordingResult,
     cfg: &Config,
@@ -855,7 +1105,7 @@ fn recording_figures(
     let stem = file_stem(&rec.id);
     let mut overview = Overview {
         title: rec.id.clone(),
-        duration_s: rec.duration_s(),
+        duration_s,
         episodes: result
             .episodes
             .iter()
@@ -879,7 +1129,7 @@ fn recording_figures(
                 overview.emg.push((
                     ch.name.clone(),
                     Trace::of(e.filtered.view(), ch.fs_hz),
-                    Trace::of(e.envelope.view(), ch.fs_hz),
+                    Trace::of(e.envelope().view(), ch.fs_hz),
                 ));
                 if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
                     spectra.push((
@@ -940,69 +1190,110 @@ fn resolved(path: &Path) -> PathBuf {
     out
 }
 
-/// One recording: load, condition, analyse; any failure becomes the row's error.
-fn process(
-    source: &Source,
-    dataset: &Path,
-    cfg: &Config,
-    plots: Option<&Path>,
-) -> RecordingSummary {
-    let relative = |p: &Path| {
-        p.strip_prefix(dataset)
+/// What every recording of a `palpa run` shares.
+struct Batch<'a> {
+    dataset: &'a Path,
+    cfg: &'a Config,
+    out: &'a Path,
+    plots: Option<&'a Path>,
+    store: &'a PartStore,
+    resume: bool,
+}
+
+impl Batch<'_> {
+    /// One recording's row, and whether it was resumed: its stored part when `--resume`
+    /// finds one for the same inputs and configuration (with its figures still there),
+    /// else the recording processed and stored. A stored failure is tried again: it may
+    /// have been a file that was being copied, or a full disk.
+    fn recording(&self, source: &Source) -> (RecordingSummary, bool) {
+        let inputs: Vec<(String, u64, String)> = std::iter::once(&source.path)
+            .chain(&source.json)
+            .chain(&source.channels_tsv)
+            .chain(&source.events_tsv)
+            .filter_map(|p| {
+                let (bytes, sha256) = ingest::fingerprint(p).ok()?;
+                Some((self.relative(p), bytes, sha256))
+            })
+            .collect();
+        let key = self.store.key(&inputs);
+        let stored = self
+            .resume
+            .then(|| self.store.get(&self.relative(&source.path), &key))
+            .flatten()
+            .filter(|row| {
+                row.result.is_ok()
+                    && row.figures.iter().all(|(_, stem)| {
+                        ["svg", "png"]
+                            .iter()
+                            .all(|ext| self.out.join(format!("{stem}.{ext}")).is_file())
+                    })
+            });
+        if let Some(row) = stored {
+            return (row, true);
+        }
+        let row = self.process(source, inputs);
+        if let Err(e) = self.store.put(&row, &key) {
+            tracing::warn!("{e}: a resumed run or a merge will process this recording again");
+        }
+        (row, false)
+    }
+
+    /// `p` relative to the dataset root, `/`-separated.
+    fn relative(&self, p: &Path) -> String {
+        p.strip_prefix(self.dataset)
             .unwrap_or(p)
             .to_string_lossy()
             .replace('\\', "/")
-    };
-    let inputs = std::iter::once(&source.path)
-        .chain(&source.json)
-        .chain(&source.channels_tsv)
-        .chain(&source.events_tsv)
-        .filter_map(|p| {
-            let (bytes, sha256) = ingest::fingerprint(p).ok()?;
-            Some((relative(p), bytes, sha256))
-        })
-        .collect();
-    let mut summary = RecordingSummary {
-        id: source.id.clone(),
-        path: relative(&source.path),
-        meta: RecordingMeta {
-            subject: source.entities.subject.clone(),
-            session: source.entities.session.clone(),
-            task: source.entities.task.clone(),
-            run: source.entities.run.clone(),
-            ..RecordingMeta::default()
-        },
-        info: None,
-        result: Err(String::new()),
-        inputs,
-        stage_s: [0.0; 3],
-        figures: Vec::new(),
-    };
-    let clock = Instant::now();
-    match ingest::load(source, cfg) {
-        Ok(rec) => {
-            let loaded = clock.elapsed().as_secs_f64();
-            let signals = condition(&rec, cfg);
-            let conditioned = clock.elapsed().as_secs_f64();
-            let result = analyse(&rec, &signals, cfg);
-            if let Some(dir) = plots {
-                match recording_figures(&rec, &signals, &result, cfg, dir) {
-                    Ok(figures) => summary.figures = figures,
-                    Err(e) => tracing::warn!("{}: figures not drawn: {e}", rec.path.display()),
-                }
-            }
-            summary.result = Ok(result);
-            summary.stage_s = [
-                loaded,
-                conditioned - loaded,
-                clock.elapsed().as_secs_f64() - conditioned,
-            ];
-            summary.info = Some(ingest::info_of(&rec));
-            summary.meta = rec.meta;
-        }
-        Err(e) => summary.result = Err(e.to_string()),
     }
-    summary
+
+    /// Load, condition, analyse, draw; any failure becomes the row's error.
+    fn process(&self, source: &Source, inputs: Vec<(String, u64, String)>) -> RecordingSummary {
+        let cfg = self.cfg;
+        let mut summary = RecordingSummary {
+            id: source.id.clone(),
+            path: self.relative(&source.path),
+            meta: RecordingMeta {
+                subject: source.entities.subject.clone(),
+                session: source.entities.session.clone(),
+                task: source.entities.task.clone(),
+                run: source.entities.run.clone(),
+                ..RecordingMeta::default()
+            },
+            info: None,
+            result: Err(String::new()),
+            inputs,
+            stage_s: [0.0; 3],
+            figures: Vec::new(),
+        };
+        let clock = Instant::now();
+        match ingest::load(source, cfg) {
+            Ok(mut rec) => {
+                let loaded = clock.elapsed().as_secs_f64();
+                let info = ingest::info_of(&rec);
+                let signals = condition(&mut rec, cfg);
+                let conditioned = clock.elapsed().as_secs_f64();
+                let result = analyse(&rec, &signals, cfg);
+                if let Some(dir) = self.plots {
+                    match recording_figures(&rec, info.duration_s, &signals, &result, cfg, dir) {
+                        Ok(figures) => summary.figures = figures,
+                        Err(e) => {
+                            tracing::warn!("{}: figures not drawn: {e}", rec.path.display());
+                        }
+                    }
+                }
+                summary.result = Ok(result);
+                summary.stage_s = [
+                    loaded,
+                    conditioned - loaded,
+                    clock.elapsed().as_secs_f64() - conditioned,
+                ];
+                summary.info = Some(info);
+                summary.meta = rec.meta;
+            }
+            Err(e) => summary.result = Err(e.to_string()),
+        }
+        summary
+    }
 }
 
 /// `palpa evaluate`: a run's detections against ground truth, printed as a table or JSON.

@@ -57,6 +57,14 @@ pub struct SimulateOptions {
     pub ecg: bool,
     /// Mains interference.
     pub mains: bool,
+    /// Length of every recording: the protocol repeats until it is reached, then rest.
+    /// `None`: one protocol, as long as it takes.
+    pub duration_s: Option<f64>,
+    /// sEMG channels per recording (at least 2): the palpated muscle, its contralateral
+    /// twin, then the other muscles, left and right, without palpation responses.
+    pub emg_channels: usize,
+    /// One sEMG rate for every recording instead of the config's choice.
+    pub emg_fs_hz: Option<f64>,
 }
 
 /// Muscles palpated, with the label abbreviation and whether ECG reaches them.
@@ -67,6 +75,9 @@ const MUSCLES: [(&str, &str, bool); 4] = [
     ("gastrocnemius", "GAS", false),
 ];
 
+/// Longest one protocol runs (three PPT trials, six snaps, a strum, a 120 s hold, rests):
+/// with `duration_s`, another protocol starts only while this much time is left.
+const PROTOCOL_MAX_S: f64 = 240.0;
 /// Seconds of rest before and after the palpation, and between techniques.
 const REST_S: f64 = 4.0;
 /// Rest between PPT trials and between snaps (palpa choice, shorter than the 30 s protocol
@@ -134,8 +145,8 @@ pub struct SimulatedRecording {
     pub force_fs_hz: f64,
     /// Force written in kgf instead of N.
     pub force_in_kgf: bool,
-    /// sEMG of the palpated side, then the contralateral side, µV.
-    pub emg_uv: [Array1<f64>; 2],
+    /// sEMG of the palpated side, the contralateral side, then the other muscles, µV.
+    pub emg_uv: Vec<Array1<f64>>,
     /// Force in the unit written.
     pub force: Array1<f64>,
     /// `ppt` events (onset, s).
@@ -157,12 +168,17 @@ impl SimulatedRecording {
         format!("sub-{}/emg/{}_emg", self.subject, self.stem())
     }
 
-    fn emg_names(&self) -> [String; 2] {
+    /// Each sEMG channel's name, muscle and side (`L`/`R`), as in `emg_uv`.
+    fn emg_channels(&self) -> Vec<(String, &'static str, char)> {
         let other = if self.side == 'L' { 'R' } else { 'L' };
-        [
-            format!("EMG {} {}", self.muscle_label, self.side),
-            format!("EMG {} {}", self.muscle_label, other),
-        ]
+        let palpated = MUSCLES.iter().position(|m| m.0 == self.muscle).unwrap_or(0);
+        (0..self.emg_uv.len())
+            .map(|i| {
+                let (muscle, label, _) = MUSCLES[(palpated + i / 2) % MUSCLES.len()];
+                let side = if i % 2 == 0 { self.side } else { other };
+                (format!("EMG {label} {side}"), muscle, side)
+            })
+            .collect()
     }
 }
 
@@ -293,6 +309,15 @@ fn readme(opts: &SimulateOptions) -> String {
     if !opts.mains {
         command += " --no-mains";
     }
+    if let Some(d) = opts.duration_s {
+        let _ = write!(command, " --duration-s {d}");
+    }
+    if opts.emg_channels != 2 {
+        let _ = write!(command, " --emg-channels {}", opts.emg_channels);
+    }
+    if let Some(f) = opts.emg_fs_hz {
+        let _ = write!(command, " --emg-fs-hz {f}");
+    }
     format!(
         "# Simulated palpation sessions\n\n\
          **Synthetic data: no person was recorded.** Made by `{command}` with palpa {version} \
@@ -321,7 +346,7 @@ fn write_recording(
     format: RecordingFormat,
 ) -> Result<(), Error> {
     let stem = rec.stem();
-    let names = rec.emg_names();
+    let emg_channels = rec.emg_channels();
     let force_unit = if rec.force_in_kgf { "kgf" } else { "N" };
     let mut sidecar = serde_json::json!({
         "TaskName": "palpation",
@@ -346,17 +371,13 @@ fn write_recording(
     } else {
         rec.force_fs_hz
     };
-    let side_word = |i: usize| match (rec.side, i) {
-        ('L', 0) | ('R', 1) => "left",
-        _ => "right",
-    };
+    let side_word = |side: char| if side == 'L' { "left" } else { "right" };
     let mut channels = String::from("name\ttype\tunits\ttarget_muscle\tside\tsampling_frequency\n");
-    for (i, name) in names.iter().enumerate() {
+    for (name, muscle, side) in &emg_channels {
         let _ = writeln!(
             channels,
-            "{name}\tEMG\tuV\t{}\t{}\t{}",
-            rec.muscle,
-            side_word(i),
+            "{name}\tEMG\tuV\t{muscle}\t{}\t{}",
+            side_word(*side),
             rec.emg_fs_hz
         );
     }
@@ -365,7 +386,12 @@ fn write_recording(
     if !rec.ppt_events_s.is_empty() {
         let mut events = String::from("onset\tduration\ttrial_type\tmuscle\tside\n");
         for t in &rec.ppt_events_s {
-            let _ = writeln!(events, "{t:.4}\tn/a\tppt\t{}\t{}", rec.muscle, side_word(0));
+            let _ = writeln!(
+                events,
+                "{t:.4}\tn/a\tppt\t{}\t{}",
+                rec.muscle,
+                side_word(rec.side)
+            );
         }
         write_text(&dir.join(format!("{stem}_events.tsv")), &events)?;
     }
@@ -379,7 +405,7 @@ fn write_recording(
                 [-m, m]
             };
             let emg = |i: usize| SignalToWrite {
-                label: &names[i],
+                label: &emg_channels[i].0,
                 unit: "uV",
                 physical_range: range(&rec.emg_uv[i]),
                 digital_range: [-32768, 32767],
@@ -395,34 +421,34 @@ fn write_recording(
                 start_time: "00.00.00",
                 start_offset_s: 0.0,
                 record_duration_s: 1.0,
-                signals: vec![
-                    emg(0),
-                    emg(1),
-                    SignalToWrite {
+                signals: (0..emg_channels.len())
+                    .map(emg)
+                    .chain([SignalToWrite {
                         label: "Force",
                         unit: force_unit,
                         physical_range: range(&rec.force),
                         digital_range: [-32768, 32767],
                         samples_per_record: rec.force_fs_hz as usize,
                         samples: rec.force.view(),
-                    },
-                ],
+                    }])
+                    .collect(),
                 annotations: &[],
             };
             edf::write(&path, &spec).map_err(|e| output_error(&path, e))
         }
         RecordingFormat::Csv | RecordingFormat::Parquet => {
             let n = rec.emg_uv[0].len();
-            let mut df = DataFrame::new_infer_height(vec![
-                Column::new(
-                    "time_s".into(),
-                    (0..n).map(|i| i as f64 / rec.emg_fs_hz).collect::<Vec<_>>(),
-                ),
-                Column::new(names[0].as_str().into(), rec.emg_uv[0].to_vec()),
-                Column::new(names[1].as_str().into(), rec.emg_uv[1].to_vec()),
-                Column::new("Force".into(), rec.force.to_vec()),
-            ])
-            .map_err(|e| output_error(dir, e))?;
+            let time_s = (0..n).map(|i| i as f64 / rec.emg_fs_hz).collect::<Vec<_>>();
+            let columns = std::iter::once(Column::new("time_s".into(), time_s))
+                .chain(
+                    emg_channels
+                        .iter()
+                        .zip(&rec.emg_uv)
+                        .map(|((name, _, _), x)| Column::new(name.as_str().into(), x.to_vec())),
+                )
+                .chain([Column::new("Force".into(), rec.force.to_vec())])
+                .collect();
+            let mut df = DataFrame::new_infer_height(columns).map_err(|e| output_error(dir, e))?;
             if format == RecordingFormat::Csv {
                 let path = dir.join(format!("{stem}_emg.csv"));
                 crate::pipeline::write_atomically(&path, |file| {
@@ -762,9 +788,10 @@ fn simulate_recording(
 ) -> SimulatedRecording {
     let sim = &cfg.simulate;
     let mut rng = Rng::new(opts.seed, index);
-    let (muscle, muscle_label, ecg_reaches) = MUSCLES[plan.muscle];
+    let (muscle, muscle_label, _) = MUSCLES[plan.muscle];
     let table = matches!(opts.format, RecordingFormat::Csv | RecordingFormat::Parquet);
     let emg_fs_hz = rng.pick(&sim.emg_fs_hz);
+    let emg_fs_hz = opts.emg_fs_hz.unwrap_or(emg_fs_hz);
     let force_fs_hz = if table {
         emg_fs_hz
     } else {
@@ -776,13 +803,18 @@ fn simulate_recording(
     if trigger_point {
         ppt_kpa = (ppt_kpa - sim.trigger_point_ppt_drop_kpa).max(sim.ppt_kpa[0] - 50.0);
     }
-    let ppt_n = ppt_kpa / 10.0;
     let ramp_multiple = if plan.good {
         rng.range([0.85, 1.15])
     } else {
         rng.range(sim.poor_ramp_multiple)
     };
-    let events = rng.chance(sim.ppt_event_probability);
+    let examiner = Examiner {
+        good: plan.good,
+        ramp_multiple,
+        events: rng.chance(sim.ppt_event_probability),
+        ppt_kpa,
+        trigger_point,
+    };
 
     let mut s = Session {
         cfg: sim,
@@ -799,44 +831,15 @@ fn simulate_recording(
         band,
     };
     let mut t = REST_S;
-    for _ in 0..sim.ppt_trials {
-        let trial_n = ppt_n * s.rng.range([0.95, 1.05]);
-        let rate = sim.ppt_ramp_kpa_per_s / 10.0 * ramp_multiple;
-        t = s.ppt_trial(t, trial_n, rate, events) + TRIAL_REST_S;
-    }
-    t += REST_S - TRIAL_REST_S;
-    for _ in 0..sim.snaps {
-        t = s.snap(t, band, trigger_point) + SNAP_SPACING_S;
-    }
-    t = s.strum(t + REST_S - SNAP_SPACING_S, band) + REST_S;
-
-    // The hold: a good therapist follows the protocol; a poor one makes one or two faults.
-    let (mut hold_s, mut pct, mut ramp_kpa_per_s) = (
-        s.rng.range(sim.good_hold_s),
-        s.rng.range(sim.good_plateau_pct_ppt),
-        s.rng.range(sim.good_hold_ramp_kpa_per_s),
-    );
-    let mut withdraw = false;
-    if !plan.good {
-        match s.rng.next() % 4 {
-            0 => hold_s = s.rng.range(sim.short_hold_s),
-            1 => hold_s = s.rng.range(sim.long_hold_s),
-            _ => {}
-        }
-        if s.rng.chance(0.5) {
-            ramp_kpa_per_s = s.rng.range(sim.fast_hold_ramp_kpa_per_s);
-        }
-        if s.rng.chance(0.5) {
-            pct = s.rng.range(sim.over_plateau_pct_ppt);
-            withdraw = true;
+    loop {
+        t = protocol(&mut s, t, &examiner);
+        if opts.duration_s.is_none_or(|d| t + PROTOCOL_MAX_S > d) {
+            break;
         }
     }
-    // A half-cosine rise over T climbs 20–80% of the plateau P at 1.4646·P/T.
-    let ramp_s = HALF_COSINE_RAMP * pct * ppt_kpa / ramp_kpa_per_s;
-    t = s.hold(t, pct * ppt_n, ramp_s, hold_s, withdraw) + REST_S;
 
     // Whole seconds, for EDF records.
-    let duration_s = t.ceil();
+    let duration_s = opts.duration_s.unwrap_or(0.0).max(t).ceil();
     let n_force = (duration_s * force_fs_hz).round() as usize;
     s.force_n.resize(n_force, 0.0);
     let mut rng = s.rng.clone();
@@ -880,9 +883,12 @@ fn simulate_recording(
         r_uv: rng.range(sim.ecg_r_uv),
         phase_s: rng.range([0.0, 1.0]),
     };
-    let emg_uv = [0, 1].map(|side| {
-        let on_heart_side = (plan.muscle + side) % 2 == 0;
-        let ecg_gain = if opts.ecg && ecg_reaches {
+    let mut emg_uv = Vec::new();
+    for i in 0..opts.emg_channels.max(2) {
+        let side = i % 2;
+        let muscle = (plan.muscle + i / 2) % MUSCLES.len();
+        let on_heart_side = (muscle + side) % 2 == 0;
+        let ecg_gain = if opts.ecg && MUSCLES[muscle].2 {
             if on_heart_side {
                 1.0
             } else {
@@ -896,13 +902,13 @@ fn simulate_recording(
         } else {
             0.0
         };
-        emg_channel(
+        emg_uv.push(emg_channel(
             &mut rng,
             EmgChannel {
                 n: n_emg,
                 fs: emg_fs_hz,
                 rest_uv,
-                bursts: &bursts,
+                bursts: if i < 2 { &bursts } else { &[] },
                 contralateral: side == 1,
                 heart: &heart,
                 ecg_gain,
@@ -910,8 +916,8 @@ fn simulate_recording(
                 mains_uv,
                 wander_uv: sim.wander_uv,
             },
-        )
-    });
+        ));
+    }
 
     SimulatedRecording {
         subject: format!("{:02}", plan.subject),
@@ -938,6 +944,65 @@ fn simulate_recording(
         episodes: s.episodes,
         twitches: s.twitches,
     }
+}
+
+/// What stays the same over every protocol of a recording: the examiner and the site.
+struct Examiner {
+    /// Follows the protocol (else makes one or two faults per hold).
+    good: bool,
+    /// PPT ramp rate over the protocol's.
+    ramp_multiple: f64,
+    /// Marks each PPT with an event.
+    events: bool,
+    /// The site's PPT.
+    ppt_kpa: f64,
+    /// The site has a trigger point.
+    trigger_point: bool,
+}
+
+/// One palpation protocol from `t`: three PPT trials, six snaps, a strum and a hold with
+/// rest between; returns when the rest after the hold ends.
+fn protocol(s: &mut Session<'_>, mut t: f64, x: &Examiner) -> f64 {
+    let sim = s.cfg;
+    let band = s.band;
+    let (ppt_kpa, trigger_point) = (x.ppt_kpa, x.trigger_point);
+    let ppt_n = ppt_kpa / 10.0;
+    for _ in 0..sim.ppt_trials {
+        let trial_n = ppt_n * s.rng.range([0.95, 1.05]);
+        let rate = sim.ppt_ramp_kpa_per_s / 10.0 * x.ramp_multiple;
+        t = s.ppt_trial(t, trial_n, rate, x.events) + TRIAL_REST_S;
+    }
+    t += REST_S - TRIAL_REST_S;
+    for _ in 0..sim.snaps {
+        t = s.snap(t, band, trigger_point) + SNAP_SPACING_S;
+    }
+    t = s.strum(t + REST_S - SNAP_SPACING_S, band) + REST_S;
+
+    // The hold: a good therapist follows the protocol; a poor one makes one or two faults.
+    let (mut hold_s, mut pct, mut ramp_kpa_per_s) = (
+        s.rng.range(sim.good_hold_s),
+        s.rng.range(sim.good_plateau_pct_ppt),
+        s.rng.range(sim.good_hold_ramp_kpa_per_s),
+    );
+    let mut withdraw = false;
+    if !x.good {
+        match s.rng.next() % 4 {
+            0 => hold_s = s.rng.range(sim.short_hold_s),
+            1 => hold_s = s.rng.range(sim.long_hold_s),
+            _ => {}
+        }
+        if s.rng.chance(0.5) {
+            ramp_kpa_per_s = s.rng.range(sim.fast_hold_ramp_kpa_per_s);
+        }
+        if s.rng.chance(0.5) {
+            pct = s.rng.range(sim.over_plateau_pct_ppt);
+            withdraw = true;
+        }
+    }
+    // A half-cosine rise over T climbs 20–80% of the plateau P at 1.4646·P/T.
+    let ramp_s = HALF_COSINE_RAMP * pct * ppt_kpa / ramp_kpa_per_s;
+    t = s.hold(t, pct * ppt_n, ramp_s, hold_s, withdraw) + REST_S;
+    t
 }
 
 /// Heartbeat timing and amplitude, shared by both sides.

@@ -17,7 +17,7 @@ use crate::pipeline::{ChannelResult, EpisodeResult, RecordingResult};
 use crate::Error;
 
 /// One recording of the batch: what was read of it and what was found, or why it failed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RecordingSummary {
     /// Recording id (path relative to the dataset, without extension).
     pub id: String,

@@ -17,6 +17,9 @@ fn simulate(out: &Path, seed: u64, subjects: usize, format: RecordingFormat) {
         noise_uv: None,
         no_ecg: false,
         no_mains: false,
+        duration_s: None,
+        emg_channels: 2,
+        emg_fs_hz: None,
         config: None,
     })
     .unwrap();
@@ -30,6 +33,8 @@ fn run(dataset: &Path, out: &Path) -> palpa::Outcome {
         format: TableFormat::Csv,
         no_plots: true,
         jobs: None,
+        shard: None,
+        resume: false,
     })
     .unwrap()
 }

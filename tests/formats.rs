@@ -362,9 +362,13 @@ fn export_writes_conditioned_columns_per_kind() {
     );
     assert_eq!(emg.height(), 8000);
     // The exported columns are exactly what the conditioning stage computes.
-    let rec = load(&path);
+    let mut rec = load(&path);
     let cfg = Config::default();
-    let signals = palpa::pipeline::condition(&rec, &cfg);
+    let signals = palpa::pipeline::condition(&mut rec, &cfg);
+    assert!(
+        rec.channels[0].samples.is_empty(),
+        "the EMG's raw samples became its filtered signal"
+    );
     assert_eq!(signals.mains_hz, Some(50.0), "inferred from the 50 Hz hum");
     let palpa::pipeline::Conditioned::Emg(e) = &signals.channels[0].conditioned else {
         panic!("EMG conditioned")
@@ -374,8 +378,8 @@ fn export_writes_conditioned_columns_per_kind() {
         "powerline ratio far above 0.05 switches the notch on"
     );
     assert_eq!(column(&emg, "filtered"), e.filtered.to_vec());
-    assert_eq!(column(&emg, "envelope"), e.envelope.to_vec());
-    assert_eq!(column(&emg, "tkeo"), e.tkeo.to_vec());
+    assert_eq!(column(&emg, "envelope"), e.envelope().to_vec());
+    assert_eq!(column(&emg, "tkeo"), e.tkeo().to_vec());
     // Band-pass + notch remove the offset and the hum; the 90 Hz tone (80 µV) remains:
     // its RMS is 80/√2 ≈ 56.6 µV, which the 50 ms envelope shows mid-signal.
     let env = column(&emg, "envelope");

@@ -14,6 +14,8 @@ fn run_demo(out: &Path, no_plots: bool) {
         format: TableFormat::Both,
         no_plots,
         jobs: None,
+        shard: None,
+        resume: false,
     })
     .unwrap();
     assert_eq!((outcome.done, outcome.failed), (8, 0));

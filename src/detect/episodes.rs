@@ -25,7 +25,9 @@ use crate::model::Annotation;
 use crate::signal::{median, to_samples};
 
 /// Technique of an episode (DESIGN §3.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Technique {
     /// Ischemic compression / pressure release: a sustained plateau.
     Hold,
@@ -53,7 +55,7 @@ impl Technique {
 }
 
 /// Plateau measures of a hold.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plateau {
     /// Median force over the plateau.
     pub plateau_n: f64,
@@ -68,7 +70,7 @@ pub struct Plateau {
 }
 
 /// One contact episode.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Episode {
     /// First sample in contact.
     pub start_s: f64,

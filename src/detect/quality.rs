@@ -15,7 +15,9 @@ use crate::model::ChannelKind;
 use crate::signal::spectrum::Psd;
 
 /// Verdict on a channel, worst first in severity order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum QcLevel {
     /// Usable as is.
@@ -62,7 +64,7 @@ pub struct QcInput<'a> {
 }
 
 /// QC figures and verdict of one channel.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ChannelQc {
     /// Fraction of NaN/Inf samples.
     pub nan_fraction: f64,

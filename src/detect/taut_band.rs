@@ -18,7 +18,7 @@ use crate::signal::envelope::moving_mean;
 use crate::signal::to_samples;
 
 /// One abrupt drop of the force.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SnapOver {
     /// Where the fall begins (10% of the drop done).
     pub start_s: f64,
@@ -208,7 +208,7 @@ pub fn emg_elevation(
 }
 
 /// The evidence gathered for one episode.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BandEvidence {
     /// Abrupt drops (snap and strum episodes only).
     pub snap_overs: Vec<SnapOver>,

@@ -106,7 +106,7 @@ pub struct TwitchInput<'a> {
 }
 
 /// Which signal saw an LTR.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Modality {
     /// Both.
     EmgForce,
@@ -128,7 +128,7 @@ impl Modality {
 }
 
 /// One LTR.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Twitch {
     /// Episode it belongs to.
     pub episode: usize,
@@ -152,7 +152,7 @@ pub struct Twitch {
 }
 
 /// Everything the detector found in a recording.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TwitchReport {
     /// LTRs, by onset.
     pub twitches: Vec<Twitch>,
@@ -186,10 +186,15 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
     let mut emg_ltrs: Vec<(usize, Burst, f64, f64)> = Vec::new(); // (episode, burst, peak, snr)
     if let Some(emg) = input.emg {
         let envelope_ms = input.envelope_window_ms;
-        let palpated = analyse_channel(emg, input.episodes, envelope_ms, cfg);
-        let contra = input
-            .contralateral
-            .map(|c| analyse_channel(c, input.episodes, envelope_ms, cfg));
+        // The two sides are independent until their bursts are compared.
+        let (palpated, contra) = rayon::join(
+            || analyse_channel(emg, input.episodes, envelope_ms, cfg),
+            || {
+                input
+                    .contralateral
+                    .map(|c| analyse_channel(c, input.episodes, envelope_ms, cfg))
+            },
+        );
         report.ecg_bpm = palpated.ecg_bpm;
         report.rest_rms_uv = Some(palpated.rest_rms);
         let fs = emg.fs_hz;

@@ -107,7 +107,7 @@ impl BidsName {
     }
 }
 
-/// Recordings under `root`, sorted by id.
+/// Recordings under `root`, sorted by id (then path, for ids two formats share).
 ///
 /// # Errors
 /// `root` is not a readable folder, or its `participants.tsv` is broken.
@@ -133,7 +133,7 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
             Some(source(root, path.clone(), format, &mut listing))
         })
         .collect::<Result<_, _>>()?;
-    sources.sort_by(|a, b| a.id.cmp(&b.id));
+    sources.sort_by(|a, b| (&a.id, &a.path).cmp(&(&b.id, &b.path)));
     Ok(sources)
 }
 

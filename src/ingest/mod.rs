@@ -114,7 +114,7 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
 }
 
 /// A channel as `inspect` shows it (DESIGN §5).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ChannelInfo {
     /// Label.
     pub name: String,
@@ -135,7 +135,7 @@ pub struct ChannelInfo {
 }
 
 /// A recording as `inspect` shows it (DESIGN §5).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RecordingInfo {
     /// The file.
     pub path: String,

@@ -388,13 +388,22 @@ impl Figure<'_> {
     /// What plotters or the file system reports, with the file.
     pub fn write(&self, stem: &Path) -> Result<String, String> {
         let svg = self.svg()?;
-        let svg_path = stem.with_extension("svg");
-        std::fs::write(&svg_path, &svg).map_err(|e| format!("{}: {e}", svg_path.display()))?;
+        crate::pipeline::write_atomically(&stem.with_extension("svg"), |file| {
+            use std::io::Write as _;
+            file.write_all(svg.as_bytes())
+        })
+        .map_err(|e| e.to_string())?;
+        // Drawn under a temporary name and renamed, as every output is.
         let png_path = stem.with_extension("png");
-        {
-            let root = BitMapBackend::new(&png_path, self.size()).into_drawing_area();
-            self.draw(&root)
-                .map_err(|e| format!("{}: {e}", png_path.display()))?;
+        let tmp = crate::pipeline::temporary_name(&png_path);
+        let drawn = {
+            let root = BitMapBackend::new(&tmp, self.size()).into_drawing_area();
+            self.draw(&root).map_err(|e| e.to_string())
+        }
+        .and_then(|()| std::fs::rename(&tmp, &png_path).map_err(|e| e.to_string()));
+        if let Err(e) = drawn {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!("{}: {e}", png_path.display()));
         }
         Ok(svg)
     }

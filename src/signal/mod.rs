@@ -36,17 +36,28 @@ pub struct EmgFilters {
     envelope_window: usize,
 }
 
-/// A conditioned EMG channel, in µV (TKEO in µV²).
+/// A conditioned EMG channel, in µV. Its envelope and TKEO are computed when asked for:
+/// most channels of a recording only need spectra and a resting RMS, and keeping three
+/// full-length arrays per channel tripled a long recording's memory.
 #[derive(Clone, Debug)]
 pub struct ConditionedEmg {
     /// Demeaned, band-passed (and notched, if `notched`) signal.
     pub filtered: Array1<f64>,
-    /// Centred moving RMS of `filtered`.
-    pub envelope: Array1<f64>,
-    /// Teager–Kaiser energy of `filtered`.
-    pub tkeo: Array1<f64>,
     /// Whether the mains notch was applied.
     pub notched: bool,
+    envelope_window: usize,
+}
+
+impl ConditionedEmg {
+    /// Centred moving RMS of `filtered` over `emg.envelope_window_ms`.
+    pub fn envelope(&self) -> Array1<f64> {
+        envelope::moving_rms(self.filtered.view(), self.envelope_window)
+    }
+
+    /// Teager–Kaiser energy of `filtered`, in µV².
+    pub fn tkeo(&self) -> Array1<f64> {
+        envelope::tkeo(self.filtered.view())
+    }
 }
 
 impl EmgFilters {
@@ -92,7 +103,7 @@ impl EmgFilters {
         })
     }
 
-    /// Remove the mean, band-pass, notch if `notch`, then envelope and TKEO.
+    /// Remove the mean, band-pass, and notch if `notch`.
     ///
     /// # Errors
     /// A signal too short for zero-phase filtering, or a non-finite sample.
@@ -101,20 +112,78 @@ impl EmgFilters {
         raw: ArrayView1<f64>,
         notch: bool,
     ) -> Result<ConditionedEmg, FilterError> {
-        let mean = raw.mean().unwrap_or(0.0);
-        let mut filtered = self.bandpass.filtfilt_shifted(raw, mean)?;
-        let notched = notch && self.notch.is_some();
-        if let (true, Some(sos)) = (notched, &self.notch) {
-            filtered = sos.filtfilt(filtered.view())?;
+        let mut samples = raw.to_owned();
+        self.filter_in_place([&mut samples], notch)?;
+        Ok(self.conditioned(samples, notch))
+    }
+
+    /// [`EmgFilters::condition`] of channels of this rate and one length, taking their raw
+    /// samples: each is filtered where it lies, so a long recording never holds raw and
+    /// filtered copies of a channel at once, and up to [`LANES`] run through
+    /// [`Sos::filtfilt_in_place`] together. A channel that cannot be filtered comes back
+    /// unchanged, with its error.
+    pub fn condition_many(&self, mut raws: Vec<Array1<f64>>, notch: bool) -> Vec<Filtered> {
+        let together = match raws.as_mut_slice() {
+            [a, b, c, d] => self.filter_in_place([a, b, c, d], notch),
+            [a, b, c] => self.filter_in_place([a, b, c], notch),
+            [a, b] => self.filter_in_place([a, b], notch),
+            _ => Err(FilterError::UnequalLengths { first: 0, other: 0 }),
+        };
+        raws.into_iter()
+            .map(|mut raw| {
+                if together.is_err() {
+                    if let Err(e) = self.filter_in_place([&mut raw], notch) {
+                        return Err((raw, e));
+                    }
+                }
+                Ok(self.conditioned(raw, notch))
+            })
+            .collect()
+    }
+
+    /// Mean removal, band-pass and notch over each signal where it lies. Every check comes
+    /// before the first write, so on error no signal has changed.
+    fn filter_in_place<const L: usize>(
+        &self,
+        raws: [&mut Array1<f64>; L],
+        notch: bool,
+    ) -> Result<(), FilterError> {
+        let notch = self.notch.as_ref().filter(|_| notch);
+        let padlen = notch.map_or(0, Sos::padlen).max(self.bandpass.padlen());
+        let n = raws.first().map_or(0, |r| r.len());
+        if n <= padlen {
+            return Err(FilterError::TooShort { n, padlen });
         }
-        Ok(ConditionedEmg {
-            envelope: envelope::moving_rms(filtered.view(), self.envelope_window),
-            tkeo: envelope::tkeo(filtered.view()),
+        let means = raws.each_ref().map(|r| r.mean().unwrap_or(0.0));
+        let mut slices = raws.map(|r| {
+            if r.as_slice().is_none() {
+                *r = r.as_standard_layout().into_owned();
+            }
+            r.as_slice_mut().unwrap_or_default()
+        });
+        self.bandpass
+            .filtfilt_in_place(slices.each_mut().map(|s| &mut **s), means)?;
+        if let Some(sos) = notch {
+            sos.filtfilt_in_place(slices, [0.0; L])?;
+        }
+        Ok(())
+    }
+
+    fn conditioned(&self, filtered: Array1<f64>, notch: bool) -> ConditionedEmg {
+        ConditionedEmg {
             filtered,
-            notched,
-        })
+            notched: notch && self.notch.is_some(),
+            envelope_window: self.envelope_window,
+        }
     }
 }
+
+/// A channel's filtered signal, or its raw samples given back with the error.
+pub type Filtered = Result<ConditionedEmg, (Array1<f64>, FilterError)>;
+
+/// Channels filtered together by [`EmgFilters::condition_many`]: four independent cascades
+/// hide the multiply-add latency of one on current x86 and ARM cores.
+pub const LANES: usize = 4;
 
 /// Whether the notch applies: `on`, or `auto` with a powerline ratio above the threshold.
 pub fn wants_notch(cfg: &EmgConfig, powerline_ratio: Option<f64>) -> bool {
