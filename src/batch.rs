@@ -117,7 +117,10 @@ impl Manifest {
             std::fs::read_to_string(&path).map_err(|e| {
                 shard_error(
                     &path,
-                    format!("cannot be read ({e}); expected the output folder of `palpa run`"),
+                    format!(
+                        "cannot be read ({e}); expected the output folder of a finished \
+                         `palpa run` (an interrupted one completes with --resume)"
+                    ),
                 )
             })
         };

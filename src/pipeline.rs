@@ -826,7 +826,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         .num_threads(threads)
         .build()
         .map_err(|e| output_error(&out, format!("cannot start {threads} threads: {e}")))?;
-    let batch = Batch {
+    let context = RunContext {
         dataset: &dataset,
         cfg: &cfg,
         out: &out,
@@ -838,7 +838,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         sources
             .par_iter()
             .map(|source| {
-                let (row, resumed) = batch.recording(source);
+                let (row, resumed) = context.recording(source);
                 tracing::info!(
                     "{}: {}",
                     row.id,
@@ -1191,7 +1191,7 @@ fn resolved(path: &Path) -> PathBuf {
 }
 
 /// What every recording of a `palpa run` shares.
-struct Batch<'a> {
+struct RunContext<'a> {
     dataset: &'a Path,
     cfg: &'a Config,
     out: &'a Path,
@@ -1200,7 +1200,7 @@ struct Batch<'a> {
     resume: bool,
 }
 
-impl Batch<'_> {
+impl RunContext<'_> {
     /// One recording's row, and whether it was resumed: its stored part when `--resume`
     /// finds one for the same inputs and configuration (with its figures still there),
     /// else the recording processed and stored. A stored failure is tried again: it may

@@ -53,7 +53,7 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
             n_rows: None,
         },
     )?;
-    let columns = frame_columns(path, &df, &names)?;
+    let columns = frame_columns(path, df, &names)?;
     from_columns(path, names, columns, None, rules, 2)
 }
 
@@ -71,7 +71,7 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
         .iter()
         .map(|c| c.to_string())
         .collect();
-    let columns = frame_columns(path, &df, &names)?;
+    let columns = frame_columns(path, df, &names)?;
     // Parquet rows have no lines; row r is reported as "row r + 1".
     from_columns(path, names, columns, None, rules, 1)
 }
@@ -227,16 +227,19 @@ pub(crate) fn check_unique(path: &Path, names: &[String], line: usize) -> Result
     Ok(())
 }
 
-/// Every named column as f64 samples; nulls become NaN.
+/// Every named column as f64 samples; nulls become NaN. Each column leaves the frame as it
+/// is converted, so a long recording is never held twice.
 pub(crate) fn frame_columns(
     path: &Path,
-    df: &DataFrame,
+    mut df: DataFrame,
     names: &[String],
 ) -> Result<Vec<Array1<f64>>, IngestError> {
     names
         .iter()
         .map(|name| {
-            let col = df.column(name).map_err(|e| IngestError::table(path, e))?;
+            let col = df
+                .drop_in_place(name)
+                .map_err(|e| IngestError::table(path, e))?;
             if !col.dtype().is_primitive_numeric() {
                 return Err(IngestError::format(
                     path,
@@ -248,11 +251,17 @@ pub(crate) fn frame_columns(
             let cast = col
                 .cast(&DataType::Float64)
                 .map_err(|e| IngestError::table(path, e))?;
+            drop(col);
             let values = cast.f64().map_err(|e| IngestError::table(path, e))?;
-            Ok(values
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect::<Array1<f64>>())
+            let mut samples = crate::model::sample_buffer_with_capacity(values.len());
+            for chunk in values.downcast_iter() {
+                if chunk.validity().is_none() {
+                    samples.extend_from_slice(chunk.values());
+                } else {
+                    samples.extend(chunk.iter().map(|v| v.copied().unwrap_or(f64::NAN)));
+                }
+            }
+            Ok(Array1::from(samples))
         })
         .collect()
 }

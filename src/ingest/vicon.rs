@@ -91,7 +91,7 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         .filter(|&i| !matches!(columns[i].as_str(), "Frame" | "Sub Frame"))
         .collect();
     let kept_names: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
-    let data = frame_columns(path, &df, &kept_names)?;
+    let data = frame_columns(path, df, &kept_names)?;
     let kept_units = keep
         .iter()
         .map(|&i| units.get(i).filter(|u| !u.is_empty()).cloned())
