@@ -95,9 +95,12 @@ pub fn channel_qc(
         verdict.add(QcLevel::Bad, "no samples".into());
     }
     let fraction = |count: usize| if n == 0 { 0.0 } else { count as f64 / n as f64 };
-    let nan_fraction = fraction(ch.samples.iter().filter(|v| !v.is_finite()).count());
-    let flat_fraction = fraction(flat_samples(ch.samples, ch.fs_hz, cfg));
-    let clipped_fraction = fraction(clipped_samples(ch.samples, ch.physical_range, ch.kind, cfg));
+    // Plain slices: these scans run over every sample of every channel.
+    let samples = ch.samples.as_standard_layout();
+    let x = samples.as_slice().unwrap_or_default();
+    let nan_fraction = fraction(x.iter().filter(|v| !v.is_finite()).count());
+    let flat_fraction = fraction(flat_samples(x, ch.fs_hz, cfg));
+    let clipped_fraction = fraction(clipped_samples(x, ch.physical_range, ch.kind, cfg));
     verdict.limit(nan_fraction, cfg.nan_fraction_limits, |v| {
         format!("{:.2}% of samples are NaN or infinite", 100.0 * v)
     });
@@ -194,13 +197,12 @@ impl Verdict {
 }
 
 /// Samples in runs where every step is below `flat_step_max` for at least `flat_min_ms`.
-fn flat_samples(x: ArrayView1<f64>, fs_hz: f64, cfg: &QcConfig) -> usize {
+fn flat_samples(x: &[f64], fs_hz: f64, cfg: &QcConfig) -> usize {
     let min_samples = crate::signal::to_samples(cfg.flat_min_ms / 1e3, fs_hz).max(2);
     let mut total = 0;
     let mut run = 1;
-    for i in 1..=x.len() {
-        let flat = i < x.len() && (x[i] - x[i - 1]).abs() < cfg.flat_step_max;
-        if flat {
+    for w in x.windows(2) {
+        if (w[1] - w[0]).abs() < cfg.flat_step_max {
             run += 1;
         } else {
             if run >= min_samples {
@@ -208,6 +210,9 @@ fn flat_samples(x: ArrayView1<f64>, fs_hz: f64, cfg: &QcConfig) -> usize {
             }
             run = 1;
         }
+    }
+    if run >= min_samples {
+        total += run;
     }
     total
 }
@@ -218,7 +223,7 @@ fn flat_samples(x: ArrayView1<f64>, fs_hz: f64, cfg: &QcConfig) -> usize {
 /// flat top). An oscillating signal only grazes its extremes; force is left to its physical
 /// rails, since a hold is meant to sit flat at its maximum.
 fn clipped_samples(
-    x: ArrayView1<f64>,
+    x: &[f64],
     physical: Option<[f64; 2]>,
     kind: ChannelKind,
     cfg: &QcConfig,

@@ -653,20 +653,21 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> O
             .collect()
     };
     let r_at =
-        |q: usize, template: &[f64]| correlation(x.slice(s![q - before..=q + after]), template);
+        |q: usize, template: &Centred| correlation(x.slice(s![q - before..=q + after]), template);
     // Energy peaks of a noisy signal are off by a few samples, and a steep QRS leaves a
     // residue for each sample of misalignment: re-align every beat on the first template
     // (best correlation within half the energy window), then average again.
     let shift = to_samples(cfg.ecg_energy_ms / 2e3, fs);
-    let align = |p: usize, template: &[f64]| {
+    let align = |p: usize, template: &Centred| {
         (p.saturating_sub(shift)..=p + shift)
             .filter(|&q| fits(q))
-            .max_by(|&a, &b| r_at(a, template).total_cmp(&r_at(b, template)))
-            .unwrap_or(p)
+            .map(|q| (q, r_at(q, template)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(p, |(q, _)| q)
     };
-    let first = median_template(&quiet_beats);
+    let first = Centred::of(median_template(&quiet_beats));
     let quiet_beats: Vec<usize> = quiet_beats.iter().map(|&p| align(p, &first)).collect();
-    let template = median_template(&quiet_beats);
+    let template = Centred::of(median_template(&quiet_beats));
     let mean_r =
         quiet_beats.iter().map(|&p| r_at(p, &template)).sum::<f64>() / quiet_beats.len() as f64;
     if mean_r < cfg.ecg_template_min_r {
@@ -680,23 +681,45 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> O
         .collect();
     Some(Ecg {
         peaks: beats,
-        template,
+        template: template.values,
         before,
         bpm,
     })
 }
 
-fn correlation(a: ArrayView1<f64>, b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.sum() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (&x, &y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
+/// A template with what [`correlation`] needs of it, computed once for the hundreds of
+/// windows it is compared with.
+struct Centred {
+    values: Vec<f64>,
+    /// `values` minus their mean.
+    centred: Vec<f64>,
+    /// Sum of squares of `centred`.
+    ss: f64,
+}
+
+impl Centred {
+    fn of(values: Vec<f64>) -> Centred {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let centred: Vec<f64> = values.iter().map(|y| y - mean).collect();
+        let ss = centred.iter().fold(0.0, |s, c| s + c * c);
+        Centred {
+            values,
+            centred,
+            ss,
+        }
     }
-    if saa > 0.0 && sbb > 0.0 {
-        sab / (saa * sbb).sqrt()
+}
+
+/// Pearson correlation of a window with a template of its length.
+fn correlation(a: ArrayView1<f64>, b: &Centred) -> f64 {
+    let ma = a.sum() / a.len() as f64;
+    let (mut sab, mut saa) = (0.0, 0.0);
+    for (&x, &c) in a.iter().zip(&b.centred) {
+        sab += (x - ma) * c;
+        saa += (x - ma) * (x - ma);
+    }
+    if saa > 0.0 && b.ss > 0.0 {
+        sab / (saa * b.ss).sqrt()
     } else {
         0.0
     }
