@@ -234,9 +234,9 @@ pub struct RecordingSignals {
 /// QC and conditioning of every channel (DESIGN §3.1–§3.2, §3.6). A channel that cannot be
 /// filtered (too short, non-finite samples) becomes `bad` with the reason; the others go on.
 ///
-/// Each conditioned EMG channel's raw samples become its filtered signal: they are filtered
-/// where they lie and move into the result, leaving the channel's `samples` empty. Nothing
-/// after QC reads raw EMG, and a long recording then holds one copy of it, not two.
+/// Each conditioned EMG and force channel's raw samples move into the result (EMG filtered
+/// where they lie, force debiased in place), leaving the channel's `samples` empty. Nothing
+/// after QC reads them raw, and a long recording then holds one copy of them, not two.
 pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
@@ -316,6 +316,10 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
             });
         }
     }
+    let forces: Vec<(usize, Array1<f64>)> = forces
+        .into_iter()
+        .map(|i| (i, std::mem::take(&mut rec.channels[i].samples)))
+        .collect();
     let (emg, force): (Vec<(usize, Filtered)>, Vec<_>) = rayon::join(
         || {
             batches
@@ -325,11 +329,12 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         },
         || {
             forces
-                .par_iter()
-                .map(|&i| {
-                    let ch = &rec.channels[i];
-                    let force = plan_for(&force_plans, ch.fs_hz)
-                        .and_then(|f| f.condition(ch.samples.view()));
+                .into_par_iter()
+                .map(|(i, raw)| {
+                    let force = match plan_for(&force_plans, rec.channels[i].fs_hz) {
+                        Ok(f) => f.condition_owned(raw),
+                        Err(e) => Err((raw, e)),
+                    };
                     (i, force)
                 })
                 .collect()
@@ -351,7 +356,10 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
     for (i, force) in force {
         match force {
             Ok(f) => channels[i].conditioned = Conditioned::Force(f),
-            Err(e) => unconditioned(&mut channels[i], e),
+            Err((raw, e)) => {
+                rec.channels[i].samples = raw;
+                unconditioned(&mut channels[i], e);
+            }
         }
     }
 

@@ -190,9 +190,11 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
         let (palpated, contra) = rayon::join(
             || analyse_channel(emg, input.episodes, envelope_ms, cfg),
             || {
-                input
-                    .contralateral
-                    .map(|c| analyse_channel(c, input.episodes, envelope_ms, cfg))
+                // Of the other side only its bursts are needed: its arrays go at once.
+                input.contralateral.map(|c| {
+                    let side = analyse_channel(c, input.episodes, envelope_ms, cfg);
+                    (side.bursts, side.fs)
+                })
             },
         );
         report.ecg_bpm = palpated.ecg_bpm;
@@ -204,7 +206,7 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             let loud = loud_for(&palpated, *b, fs, cfg);
             let both = contra
                 .as_ref()
-                .map_or(0.0, |c| overlap_s(*b, fs, &c.bursts, c.fs));
+                .map_or(0.0, |(bursts, c_fs)| overlap_s(*b, fs, bursts, *c_fs));
             let voluntary = duration_ms > cfg.voluntary_min_ms
                 || both > 0.0
                 || loud
@@ -407,8 +409,8 @@ fn analyse_channel(
         None => (emg.filtered.to_owned(), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
-    let envelope = moving_rms(cleaned.view(), to_samples(envelope_ms / 1e3, fs));
-    let rest_envelope = median(&mut quiet.values(envelope.view())).unwrap_or(0.0);
+    // Bursts first, then the envelope: the TKEO energy and its quiet copy are gone before the
+    // envelope is made, so a long recording holds three signal-length arrays here, not five.
     let energy = moving_mean(
         tkeo(cleaned.view()).view(),
         to_samples(cfg.tkeo_smooth_ms / 1e3, fs),
@@ -440,6 +442,9 @@ fn analyse_channel(
         }
         _ => Vec::new(),
     };
+    drop((energy, baseline));
+    let envelope = moving_rms(cleaned.view(), to_samples(envelope_ms / 1e3, fs));
+    let rest_envelope = median(&mut quiet.values(envelope.view())).unwrap_or(0.0);
     ChannelAnalysis {
         fs,
         cleaned,
@@ -494,18 +499,26 @@ impl Quiet {
             .collect()
     }
 
+    /// RMS over the quiet samples, summed in the order [`Quiet::values`] lists them,
+    /// without copying them.
     fn rms(&self, x: ArrayView1<f64>) -> Option<f64> {
-        let values = self.values(x);
-        (!values.is_empty())
-            .then(|| (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt())
+        let (squares, count) = if self.enough {
+            let quiet = || x.iter().zip(&self.mask).filter(|(_, &q)| q);
+            (quiet().map(|(v, _)| v * v).sum::<f64>(), quiet().count())
+        } else {
+            (x.iter().map(|v| v * v).sum::<f64>(), x.len())
+        };
+        (count > 0).then(|| (squares / count as f64).sqrt())
     }
 }
 
-/// median + h·1.4826·MAD.
+/// median + h·1.4826·MAD; `values` is left holding the absolute deviations.
 fn robust_threshold(values: &mut [f64], h: f64) -> Option<f64> {
     let med = median(values)?;
-    let mut dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
-    let mad = median(&mut dev)?;
+    for v in values.iter_mut() {
+        *v = (*v - med).abs();
+    }
+    let mad = median(values)?;
     Some(med + h * MAD_TO_SD * mad)
 }
 

@@ -57,21 +57,32 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
     from_columns(path, names, columns, None, rules, 2)
 }
 
-/// Reads a Parquet recording.
+/// Reads a Parquet recording, one column at a time: polars maps the file, and reading it
+/// whole held the file's pages and the whole decoded frame at once, which made loading the
+/// peak of a run (1.04 GB for an hour of 8 sEMG channels at 2 kHz and force).
 ///
 /// # Errors
 /// A corrupt file, a non-numeric column, backwards time, no way to know the rate.
 pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
-    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| IngestError::table(path, e))?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
+    let reader = || {
+        File::open(path)
+            .map(ParquetReader::new)
+            .map_err(|e| IngestError::io(path, e))
+    };
+    let names: Vec<String> = reader()?
+        .schema()
+        .map_err(|e| IngestError::table(path, e))?
+        .iter_names()
         .map(|c| c.to_string())
         .collect();
-    let columns = frame_columns(path, df, &names)?;
+    let mut columns = Vec::with_capacity(names.len());
+    for name in &names {
+        let df = reader()?
+            .with_columns(Some(vec![name.clone()]))
+            .finish()
+            .map_err(|e| IngestError::table(path, e))?;
+        columns.extend(frame_columns(path, df, std::slice::from_ref(name))?);
+    }
     // Parquet rows have no lines; row r is reported as "row r + 1".
     from_columns(path, names, columns, None, rules, 1)
 }

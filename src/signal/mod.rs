@@ -239,10 +239,33 @@ impl ForceFilters {
     /// # Errors
     /// A signal too short for zero-phase filtering, or a non-finite sample.
     pub fn condition(&self, raw: ArrayView1<f64>) -> Result<ConditionedForce, FilterError> {
-        let zero_offset_n = lowest_quantile_median(raw, self.zero_quantile);
-        let debiased = raw.mapv(|v| v - zero_offset_n);
+        self.condition_owned(raw.to_owned()).map_err(|(_, e)| e)
+    }
+
+    /// [`ForceFilters::condition`] taking the raw samples, which become the debiased signal;
+    /// on error they come back unchanged.
+    pub fn condition_owned(
+        &self,
+        mut raw: Array1<f64>,
+    ) -> Result<ConditionedForce, (Array1<f64>, FilterError)> {
+        if let Some(sos) = &self.lowpass {
+            let padlen = sos.padlen();
+            if raw.len() <= padlen {
+                let n = raw.len();
+                return Err((raw, FilterError::TooShort { n, padlen }));
+            }
+            if let Some((index, &value)) = raw.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err((raw, FilterError::NonFinite { index, value }));
+            }
+        }
+        let zero_offset_n = lowest_quantile_median(raw.view(), self.zero_quantile);
+        raw.mapv_inplace(|v| v - zero_offset_n);
+        let debiased = raw;
         let lowpass = match &self.lowpass {
-            Some(sos) => sos.filtfilt(debiased.view())?,
+            Some(sos) => match sos.filtfilt(debiased.view()) {
+                Ok(lowpass) => lowpass,
+                Err(e) => return Err((debiased, e)),
+            },
             None => debiased.clone(),
         };
         Ok(ConditionedForce {
