@@ -340,25 +340,20 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
                 .collect()
         },
     );
-    let unconditioned = |sig: &mut ChannelSignals, e: FilterError| {
-        sig.qc.qc = QcLevel::Bad;
-        sig.qc.reasons.push(format!("cannot be conditioned: {e}"));
-    };
-    for (i, filtered) in emg {
-        match filtered {
-            Ok(e) => channels[i].conditioned = Conditioned::Emg(e),
+    let emg = emg.into_iter().map(|(i, c)| (i, c.map(Conditioned::Emg)));
+    let force = force
+        .into_iter()
+        .map(|(i, c)| (i, c.map(Conditioned::Force)));
+    for (i, conditioned) in emg.chain(force) {
+        match conditioned {
+            Ok(c) => channels[i].conditioned = c,
             Err((raw, e)) => {
                 rec.channels[i].samples = raw;
-                unconditioned(&mut channels[i], e);
-            }
-        }
-    }
-    for (i, force) in force {
-        match force {
-            Ok(f) => channels[i].conditioned = Conditioned::Force(f),
-            Err((raw, e)) => {
-                rec.channels[i].samples = raw;
-                unconditioned(&mut channels[i], e);
+                channels[i].qc.qc = QcLevel::Bad;
+                channels[i]
+                    .qc
+                    .reasons
+                    .push(format!("cannot be conditioned: {e}"));
             }
         }
     }
