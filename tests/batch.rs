@@ -10,22 +10,15 @@ use assert_cmd::Command;
 
 const DEMO: &str = "datasets/demo";
 const DEMO_RECORDINGS: usize = 8;
-const OUTPUTS: [&str; 14] = [
-    "recordings.parquet",
-    "channels.parquet",
-    "episodes.parquet",
-    "twitches.parquet",
-    "muscles.parquet",
-    "therapists.parquet",
-    "recordings.csv",
-    "channels.csv",
-    "episodes.csv",
-    "twitches.csv",
-    "muscles.csv",
-    "therapists.csv",
-    "report.html",
-    "methods.md",
-];
+
+/// Every table in both formats, the report and the methods.
+fn outputs() -> Vec<String> {
+    palpa::summary::TABLES
+        .iter()
+        .flat_map(|(table, _)| [format!("{table}.parquet"), format!("{table}.csv")])
+        .chain(["report.html".into(), "methods.md".into()])
+        .collect()
+}
 
 fn palpa() -> Command {
     Command::cargo_bin("palpa").unwrap()
@@ -48,10 +41,10 @@ fn reference() -> &'static Path {
 }
 
 fn assert_same_outputs(out: &Path, what: &str) {
-    for name in OUTPUTS {
+    for name in outputs() {
         assert!(
-            std::fs::read(out.join(name)).unwrap()
-                == std::fs::read(reference().join(name)).unwrap(),
+            std::fs::read(out.join(&name)).unwrap()
+                == std::fs::read(reference().join(&name)).unwrap(),
             "{name} of the {what} differs from one uninterrupted run"
         );
     }

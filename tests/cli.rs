@@ -257,14 +257,7 @@ fn thread_count_does_not_change_the_tables_and_quiet_keeps_stderr_empty() {
         );
         outputs.push(out);
     }
-    for table in [
-        "recordings",
-        "channels",
-        "episodes",
-        "twitches",
-        "muscles",
-        "therapists",
-    ] {
+    for (table, _) in palpa::summary::TABLES {
         let name = format!("{table}.csv");
         assert_eq!(
             std::fs::read(outputs[0].join(&name)).unwrap(),

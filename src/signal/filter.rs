@@ -478,6 +478,22 @@ impl Sos {
             .collect()
     }
 
+    /// What zero-phase filtering needs of a signal: more samples than [`Sos::padlen`], all
+    /// finite.
+    ///
+    /// # Errors
+    /// The first rule broken, with the numbers.
+    pub fn check(&self, x: &[f64]) -> Result<(), FilterError> {
+        let padlen = self.padlen();
+        if x.len() <= padlen {
+            return Err(FilterError::TooShort { n: x.len(), padlen });
+        }
+        match x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            Some((index, &value)) => Err(FilterError::NonFinite { index, value }),
+            None => Ok(()),
+        }
+    }
+
     /// Zero-phase filtering, as SciPy `sosfiltfilt(sos, x)` with its defaults.
     ///
     /// # Errors
@@ -506,9 +522,6 @@ impl Sos {
     ) -> Result<(), FilterError> {
         let n = xs.first().map_or(0, |x| x.len());
         let pad = self.padlen();
-        if n <= pad {
-            return Err(FilterError::TooShort { n, padlen: pad });
-        }
         for x in &xs {
             if x.len() != n {
                 return Err(FilterError::UnequalLengths {
@@ -516,9 +529,7 @@ impl Sos {
                     other: x.len(),
                 });
             }
-            if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                return Err(FilterError::NonFinite { index, value });
-            }
+            self.check(x)?;
         }
         // Odd extension: 2·x[0] − x[pad..1] before, 2·x[n−1] − x[n−2..n−pad−1] after.
         let (front, back) = {

@@ -124,14 +124,14 @@ impl EmgFilters {
     /// unchanged, with its error.
     pub fn condition_many(&self, mut raws: Vec<Array1<f64>>, notch: bool) -> Vec<Filtered> {
         let together = match raws.as_mut_slice() {
-            [a, b, c, d] => self.filter_in_place([a, b, c, d], notch),
-            [a, b, c] => self.filter_in_place([a, b, c], notch),
-            [a, b] => self.filter_in_place([a, b], notch),
-            _ => Err(FilterError::UnequalLengths { first: 0, other: 0 }),
+            [a, b, c, d] => self.filter_in_place([a, b, c, d], notch).is_ok(),
+            [a, b, c] => self.filter_in_place([a, b, c], notch).is_ok(),
+            [a, b] => self.filter_in_place([a, b], notch).is_ok(),
+            _ => false,
         };
         raws.into_iter()
             .map(|mut raw| {
-                if together.is_err() {
+                if !together {
                     if let Err(e) = self.filter_in_place([&mut raw], notch) {
                         return Err((raw, e));
                     }
@@ -248,14 +248,13 @@ impl ForceFilters {
         &self,
         mut raw: Array1<f64>,
     ) -> Result<ConditionedForce, (Array1<f64>, FilterError)> {
+        if raw.as_slice().is_none() {
+            raw = raw.as_standard_layout().into_owned();
+        }
+        // Checked before the samples are debiased where they lie.
         if let Some(sos) = &self.lowpass {
-            let padlen = sos.padlen();
-            if raw.len() <= padlen {
-                let n = raw.len();
-                return Err((raw, FilterError::TooShort { n, padlen }));
-            }
-            if let Some((index, &value)) = raw.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-                return Err((raw, FilterError::NonFinite { index, value }));
+            if let Err(e) = sos.check(raw.as_slice().unwrap_or_default()) {
+                return Err((raw, e));
             }
         }
         let zero_offset_n = lowest_quantile_median(raw.view(), self.zero_quantile);
