@@ -123,13 +123,6 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
         .into_iter()
         .filter_map(|path| {
             let format = Format::of(&path)?;
-            let stem = path.file_stem()?.to_str()?;
-            if ["_events", "_channels", "participants"]
-                .iter()
-                .any(|s| stem.ends_with(s))
-            {
-                return None;
-            }
             Some(source(root, path.clone(), format, &mut listing))
         })
         .collect::<Result<_, _>>()?;

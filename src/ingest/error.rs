@@ -30,8 +30,9 @@ pub enum IngestError {
     },
     /// A unit that palpa cannot convert for the channel's kind.
     #[error(
-        "{}: channel `{channel}`: unit `{unit}` is not a known {kind} unit; expected one of {expected}",
-        path.display()
+        "{}: channel `{channel}`: {}; expected one of {expected}",
+        path.display(),
+        if unit.is_empty() { "no unit is given".to_string() } else { format!("unit `{unit}` is not a known {kind} unit") }
     )]
     UnknownUnit {
         /// The file.
@@ -55,6 +56,18 @@ pub enum IngestError {
     },
 }
 
+/// Names as a user reads them in a message: `` `a`, `b`, `c` ``.
+pub(crate) fn listing<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Longest `found` text a message quotes; a garbage file must not fill the terminal.
+const FOUND_MAX_CHARS: usize = 120;
+
 impl IngestError {
     /// A format error at `place` of `path`.
     pub(crate) fn format(
@@ -63,11 +76,16 @@ impl IngestError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> IngestError {
+        let mut found: String = found.into();
+        if let Some((cut, _)) = found.char_indices().nth(FOUND_MAX_CHARS) {
+            found.truncate(cut);
+            found.push_str("… (cut short)");
+        }
         IngestError::Format {
             path: path.to_path_buf(),
             place: place.into(),
             expected: expected.into(),
-            found: found.into(),
+            found,
         }
     }
 

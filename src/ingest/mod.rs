@@ -66,6 +66,7 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
     let json = sidecar::read_json(&source.json)?;
     let meta = meta_of(source, &json, cfg);
     let raw = read_raw(source, &meta, cfg)?;
+    check_samples(&source.path, &raw)?;
     let classes = classify_all(
         source,
         raw.channels
@@ -313,11 +314,41 @@ fn read_raw(
 
 /// Types and scales each channel, given as (name, unit as recorded), with its row of the
 /// applicable `*_channels.tsv`.
+/// A channel with fewer than two samples has no signal to analyse; saying so here beats a
+/// channel every later stage skips in silence. (A file of annotations alone, with no
+/// channel at all, is valid EDF+.)
+fn check_samples(path: &std::path::Path, raw: &RawRecording) -> Result<(), IngestError> {
+    match raw.channels.iter().find(|c| c.samples.len() < 2) {
+        Some(c) => Err(IngestError::format(
+            path,
+            format!("channel `{}`", c.name),
+            "at least 2 samples",
+            match c.samples.len() {
+                1 => "1 sample".to_string(),
+                n => format!("{n} samples"),
+            },
+        )),
+        None => Ok(()),
+    }
+}
+
 fn classify_all<'a>(
     source: &Source,
     channels: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone,
     probe_area_cm2: f64,
 ) -> Result<Vec<Classified>, IngestError> {
+    // Tables, figures and channels.tsv rows are all keyed by the channel's name.
+    let names: Vec<&str> = channels.clone().map(|(name, _)| name).collect();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(first) = names[..i].iter().position(|n| n == name) {
+            return Err(IngestError::format(
+                &source.path,
+                format!("channel `{name}`"),
+                "one channel of each name",
+                format!("channels {} and {} both named so", first + 1, i + 1),
+            ));
+        }
+    }
     let rows = channel_rows_of(source, channels.clone().map(|(name, _)| name))?;
     channels
         .map(|(name, unit)| {
@@ -336,6 +367,16 @@ fn channel_rows_of<'a>(
         return Ok(Vec::new());
     };
     let rows = channel_rows(&Tsv::read(path)?)?;
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(first) = rows[..i].iter().find(|r| r.name == row.name) {
+            return Err(IngestError::format(
+                path,
+                format!("line {}, column `name`", row.line),
+                "each channel once",
+                format!("`{}` again (first on line {})", row.name, first.line),
+            ));
+        }
+    }
     let present: BTreeSet<&str> = names.collect();
     if let Some(row) = rows.iter().find(|r| !present.contains(r.name.as_str())) {
         return Err(IngestError::format(
@@ -343,8 +384,9 @@ fn channel_rows_of<'a>(
             format!("line {}, column `name`", row.line),
             format!("a channel of {}", source.path.display()),
             format!(
-                "`{}`, which that file does not have (it has {:?})",
-                row.name, present
+                "`{}`, which that file does not have (it has {})",
+                row.name,
+                error::listing(present)
             ),
         ));
     }

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 use serde_json::{Map, Value};
 
 use super::IngestError;
@@ -56,6 +55,34 @@ impl SidecarJson {
     }
 }
 
+/// BIDS `n/a` and empty cells.
+const MISSING: [&str; 2] = ["n/a", ""];
+
+/// A sidecar's text; bytes that are not UTF-8 are named by line and byte.
+fn text_of(path: &Path) -> Result<String, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        IngestError::format(
+            path,
+            format!("line {line}"),
+            "UTF-8 text (save the file as UTF-8)",
+            format!("the byte 0x{:02X}", bytes[at]),
+        )
+    })
+}
+
+/// serde_json's message without its trailing " at line L column C", which the place says.
+fn json_problem(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    }
+}
+
 /// Reads the JSON sidecars in inheritance order (farthest first) and merges them.
 ///
 /// # Errors
@@ -64,13 +91,13 @@ pub fn read_json(paths: &[PathBuf]) -> Result<SidecarJson, IngestError> {
     let mut merged = Map::new();
     let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
     for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|e| IngestError::io(path, e))?;
+        let text = text_of(path)?;
         let value: Value = serde_json::from_str(&text).map_err(|e| {
             IngestError::format(
                 path,
                 format!("line {}, column {}", e.line(), e.column()),
                 "valid JSON",
-                e.to_string(),
+                json_problem(&e),
             )
         })?;
         let Value::Object(object) = value else {
@@ -172,44 +199,57 @@ pub struct Tsv {
 }
 
 impl Tsv {
-    /// Reads a tab-separated file with a header line.
+    /// Reads a tab-separated file with a header line. BIDS TSV has no quoting, so a line
+    /// is its fields split at tabs; every line must have as many as the header.
     ///
     /// # Errors
-    /// An empty file, a missing header, or a row polars cannot split.
+    /// Unreadable or non-UTF-8 text, an empty file, a ragged line (each named).
     pub fn read(path: &Path) -> Result<Tsv, IngestError> {
-        let size = std::fs::metadata(path)
-            .map_err(|e| IngestError::io(path, e))?
-            .len();
-        if size == 0 {
-            return Err(IngestError::format(
-                path,
-                "line 1",
-                "a header line of column names",
-                "an empty file",
-            ));
-        }
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .map_parse_options(|p| {
-                p.with_separator(b'\t')
-                    .with_null_values(Some(NullValues::AllColumns(vec!["n/a".into(), "".into()])))
-            })
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
-            .map_err(|e| IngestError::table(path, e))?;
-        let columns: Vec<String> = df
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        let mut rows = vec![Vec::with_capacity(columns.len()); df.height()];
-        for col in df.columns() {
-            let values = col.str().map_err(|e| IngestError::table(path, e))?;
-            for (row, v) in rows.iter_mut().zip(values.iter()) {
-                row.push(v.map(|s| s.trim().to_string()));
+        let text = text_of(path)?;
+        let mut lines = text
+            .trim_end()
+            .lines()
+            .map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let columns: Vec<String> = match lines.next() {
+            Some(header) if !header.trim().is_empty() => {
+                header.split('\t').map(|c| c.trim().to_string()).collect()
             }
-        }
+            _ => {
+                return Err(IngestError::format(
+                    path,
+                    "line 1",
+                    "a header line of tab-separated column names",
+                    if text.is_empty() {
+                        "an empty file"
+                    } else {
+                        "an empty line"
+                    },
+                ))
+            }
+        };
+        let rows = lines
+            .enumerate()
+            .map(|(i, line)| {
+                let row: Vec<Option<String>> = line
+                    .split('\t')
+                    .map(|cell| {
+                        Some(cell.trim())
+                            .filter(|c| !MISSING.contains(c))
+                            .map(String::from)
+                    })
+                    .collect();
+                if row.len() == columns.len() {
+                    Ok(row)
+                } else {
+                    Err(IngestError::format(
+                        path,
+                        format!("line {}", i + 2),
+                        format!("{} tab-separated fields, as in the header", columns.len()),
+                        format!("{} fields", row.len()),
+                    ))
+                }
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Tsv {
             path: path.to_path_buf(),
             columns,
@@ -232,7 +272,7 @@ impl Tsv {
                 &self.path,
                 "line 1 (header)",
                 format!("a column `{name}`"),
-                format!("columns {:?}", self.columns),
+                format!("columns {}", super::error::listing(&self.columns)),
             )
         })
     }

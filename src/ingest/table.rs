@@ -54,7 +54,7 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
         },
     )?;
     let columns = frame_columns(path, df, &names)?;
-    from_columns(path, names, columns, None, rules, 2)
+    from_columns(path, names, columns, None, rules, FirstSample::Line(2))
 }
 
 /// Reads a Parquet recording, one column at a time: polars maps the file, and reading it
@@ -71,7 +71,7 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
     };
     let names: Vec<String> = reader()?
         .schema()
-        .map_err(|e| IngestError::table(path, e))?
+        .map_err(|e| IngestError::format(path, "file structure", "a Parquet file", e.to_string()))?
         .iter_names()
         .map(|c| c.to_string())
         .collect();
@@ -83,8 +83,27 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
             .map_err(|e| IngestError::table(path, e))?;
         columns.extend(frame_columns(path, df, std::slice::from_ref(name))?);
     }
-    // Parquet rows have no lines; row r is reported as "row r + 1".
-    from_columns(path, names, columns, None, rules, 1)
+    from_columns(path, names, columns, None, rules, FirstSample::Row)
+}
+
+/// Where a table's first sample is, so an error can name the sample's place: a line of a
+/// text file, or a row of a Parquet file, which has no lines.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FirstSample {
+    /// The 1-based line of the first sample.
+    Line(usize),
+    /// Parquet: sample `i` is row `i + 1`.
+    Row,
+}
+
+impl FirstSample {
+    /// The place of sample `i` (0-based).
+    fn place(self, i: usize) -> String {
+        match self {
+            FirstSample::Line(line) => format!("line {}", line + i),
+            FirstSample::Row => format!("row {}", i + 1),
+        }
+    }
 }
 
 /// Where the header and data of a CSV are.
@@ -201,7 +220,21 @@ pub(crate) fn first_line(path: &Path) -> Result<String, IngestError> {
         .take(1 << 20)
         .read_until(b'\n', &mut line)
         .map_err(|e| IngestError::io(path, e))?;
-    let text = String::from_utf8_lossy(&line).trim_end().to_string();
+    let text = match std::str::from_utf8(&line) {
+        Ok(text) => text.trim_end().to_string(),
+        Err(e) => {
+            return Err(IngestError::format(
+                path,
+                "line 1",
+                "UTF-8 text (save the file as UTF-8)",
+                format!(
+                    "the byte 0x{:02X} at byte {} of the line",
+                    line[e.valid_up_to()],
+                    e.valid_up_to() + 1
+                ),
+            ))
+        }
+    };
     if text.is_empty() {
         return Err(IngestError::format(
             path,
@@ -296,14 +329,14 @@ pub(crate) fn split_unit(header: &str) -> (String, Option<String>) {
 /// Columns → channels, taking the time column (if any) for the rate and gaps.
 ///
 /// `units`: a unit per column from a vendor units line; else units come from the header.
-/// `first_row_line`: the line (or row) number of the first sample, for errors.
+/// `first`: where the first sample is, for errors.
 pub(crate) fn from_columns(
     path: &Path,
     names: Vec<String>,
     mut columns: Vec<Array1<f64>>,
     units: Option<Vec<Option<String>>>,
     rules: TimeRules,
-    first_row_line: usize,
+    first: FirstSample,
 ) -> Result<RawRecording, IngestError> {
     let split: Vec<(String, Option<String>)> = names.iter().map(|n| split_unit(n)).collect();
     let time_col = split.iter().position(|(name, unit)| {
@@ -325,7 +358,7 @@ pub(crate) fn from_columns(
                 &names[t],
                 time.as_slice().unwrap_or(&[]),
                 rules,
-                first_row_line,
+                first,
             )?
         }
         None => match rules.sidecar_fs_hz {
@@ -373,13 +406,13 @@ fn time_base(
     column: &str,
     time: &[f64],
     rules: TimeRules,
-    first_row_line: usize,
+    first: FirstSample,
 ) -> Result<(f64, Vec<TimeGap>), IngestError> {
     for (i, pair) in time.windows(2).enumerate() {
         if pair[1].partial_cmp(&pair[0]) != Some(std::cmp::Ordering::Greater) {
             return Err(IngestError::format(
                 path,
-                format!("line {}, column `{column}`", first_row_line + i + 1),
+                format!("{}, column `{column}`", first.place(i + 1)),
                 format!("a time after {} s (time must increase)", pair[0]),
                 format!("{} s", pair[1]),
             ));
@@ -388,7 +421,7 @@ fn time_base(
     if let Some(i) = time.iter().position(|t| !t.is_finite()) {
         return Err(IngestError::format(
             path,
-            format!("line {}, column `{column}`", first_row_line + i),
+            format!("{}, column `{column}`", first.place(i)),
             "a finite time in seconds",
             time[i].to_string(),
         ));

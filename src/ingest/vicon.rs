@@ -11,7 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use super::table::{
-    check_unique, frame_columns, from_columns, read_numeric_csv, split_header, CsvLayout, TimeRules,
+    check_unique, frame_columns, from_columns, read_numeric_csv, split_header, CsvLayout,
+    FirstSample, TimeRules,
 };
 use super::{IngestError, RawRecording};
 
@@ -69,6 +70,18 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
     let devices = split_header(&header[2]);
     let columns = split_header(&header[3]);
     let units = split_header(&header[4]);
+    if units.len() < columns.len() {
+        return Err(IngestError::format(
+            path,
+            "line 5 (units)",
+            format!("a unit for each of the {} columns of line 4", columns.len()),
+            format!(
+                "{} fields, none for `{}`",
+                units.len(),
+                columns[units.len()]
+            ),
+        ));
+    }
     let mut names = columns.clone();
     let mut device = String::new();
     for (i, name) in names.iter_mut().enumerate() {
@@ -106,6 +119,6 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         data,
         Some(kept_units),
         rules,
-        layout.first_data_line(),
+        FirstSample::Line(layout.first_data_line()),
     )
 }
