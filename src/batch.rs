@@ -22,6 +22,39 @@ use crate::{output_error, Error};
 /// The folder inside an output folder that holds the parts and the manifest.
 pub const STATE_DIR: &str = ".palpa";
 
+/// Ctrl-C during `palpa run`. The first SIGINT asks the run to start no more recordings:
+/// those in flight finish and keep their parts, so `--resume` goes on from there, and no
+/// table is written from half a dataset. The handler then restores the default action, so
+/// a second Ctrl-C ends palpa at once.
+pub mod interrupt {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_sigint(_: libc::c_int) {
+        REQUESTED.store(true, Ordering::SeqCst);
+        // SAFETY: signal() is async-signal-safe (POSIX.1-2008, signal-safety(7)).
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
+
+    /// Installs the handler.
+    pub fn watch() {
+        let handler: extern "C" fn(libc::c_int) = on_sigint;
+        // SAFETY: the handler only stores to an atomic and calls signal(), both
+        // async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        }
+    }
+
+    /// Whether Ctrl-C has been pressed since [`watch`].
+    pub fn requested() -> bool {
+        REQUESTED.load(Ordering::SeqCst)
+    }
+}
+
 /// One machine's share of a dataset: recordings whose id hashes to `index` modulo `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -44,7 +77,12 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Shard, String> {
-        let expected = || format!("expected K/N with 0 <= K < N (as 2/8), found {s:?}");
+        let expected = || {
+            format!(
+                "expected K/N, two whole numbers with K from 0 to N-1 (2/8 is the third of 8 \
+                 shards), found {s}"
+            )
+        };
         let (k, n) = s.split_once('/').ok_or_else(expected)?;
         let (index, count) = (
             k.trim().parse().map_err(|_| expected())?,

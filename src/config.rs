@@ -631,7 +631,7 @@ impl Default for SimulationConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read the configuration file: {source}", path.display())]
     Io {
         /// The config file.
         path: PathBuf,
@@ -639,7 +639,11 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// Not TOML, an unknown key, or a value of the wrong type.
-    #[error("{}: key `{key}`: {message}", path.display())]
+    #[error(
+        "{}: {}{message}",
+        path.display(),
+        if key.is_empty() { String::new() } else { format!("key `{key}`: ") }
+    )]
     Parse {
         /// The config file.
         path: PathBuf,
@@ -649,7 +653,13 @@ pub enum ConfigError {
         message: String,
     },
     /// Values that parse but contradict each other or the physics.
-    #[error("{}: {}", path.display(), problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    #[error(
+        "{}: {} invalid value{}:\n{}",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    )]
     Invalid {
         /// The config file, or `<default>`.
         path: PathBuf,
@@ -671,6 +681,23 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.key, self.message)
     }
+}
+
+/// The TOML parser's message with Rust's type names put in words.
+fn plain_types(message: &str) -> String {
+    [
+        ("f64", "a number"),
+        ("usize", "a whole number, 0 or more"),
+        ("u64", "a whole number, 0 or more"),
+        ("u32", "a whole number, 0 or more"),
+        ("u16", "a whole number, 0 or more"),
+        ("i64", "a whole number"),
+        ("bool", "true or false"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (rust, words)| {
+        m.replace(&format!("expected {rust}"), &format!("expected {words}"))
+    })
 }
 
 impl Config {
@@ -709,7 +736,7 @@ impl Config {
         serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             let key = if key == "." { String::new() } else { key };
-            (key, e.into_inner().message().trim().to_string())
+            (key, plain_types(e.into_inner().message().trim()))
         })
     }
 
@@ -760,7 +787,7 @@ impl Config {
         if !(0.0..1.0).contains(&s.overlap_fraction) {
             v.fail(
                 "spectrum.overlap_fraction",
-                format!("= {} must be in [0, 1)", s.overlap_fraction),
+                format!("= {} must be at least 0 and below 1", s.overlap_fraction),
             );
         }
         v.increasing("spectrum.band_hz", s.band_hz);
@@ -794,7 +821,9 @@ impl Config {
         if k == 0 || k > m {
             v.fail(
                 "twitch.k_of_m",
-                format!("= [{k}, {m}] must satisfy 1 ≤ k ≤ m"),
+                format!(
+                    "= [{k}, {m}]: the first number must be at least 1 and not above the second"
+                ),
             );
         }
         v.positive("twitch.threshold_h_mad", t.threshold_h_mad);
@@ -944,7 +973,7 @@ impl Validator {
 
     fn fraction(&mut self, key: &'static str, x: f64) {
         if !(0.0..=1.0).contains(&x) {
-            self.fail(key, format!("= {x} must be a fraction in [0, 1]"));
+            self.fail(key, format!("= {x} must be a fraction from 0 to 1"));
         }
     }
 

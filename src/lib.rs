@@ -44,6 +44,20 @@ pub enum Error {
         /// What does not fit.
         message: String,
     },
+    /// Ctrl-C stopped `palpa run` before every recording was done (exit code 130).
+    #[error(
+        "interrupted after {done} of {total} recordings; no table was written. The finished \
+         recordings are kept in {}: run the same command with --resume to go on from there",
+        out.display()
+    )]
+    Interrupted {
+        /// Recordings finished (and kept for `--resume`).
+        done: usize,
+        /// Recordings the run had to do.
+        total: usize,
+        /// The output folder.
+        out: PathBuf,
+    },
     /// An output could not be written.
     #[error("{}: {message}", path.display())]
     Output {

@@ -1,5 +1,6 @@
 //! The `palpa` binary: parse the command line, call the library, map the outcome to an exit
-//! code — 0 all ok, 1 nothing could be done, 2 some inputs failed (DESIGN §5).
+//! code — 0 all ok, 1 nothing could be done, 2 some inputs failed (DESIGN §5), and 130 when
+//! Ctrl-C stopped a run (the shell convention, 128 + SIGINT; DESIGN names no code for it).
 
 use std::process::ExitCode;
 
@@ -42,8 +43,14 @@ fn main() -> ExitCode {
         Ok(outcome) if outcome.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(2),
         Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::from(1)
+            // `{e}`, not `{e:#}`: palpa's errors already quote their cause, which the
+            // alternate form would print a second time.
+            tracing::error!("{e}");
+            match e.downcast_ref::<palpa::Error>() {
+                // 128 + SIGINT, as shells report a command Ctrl-C ended.
+                Some(palpa::Error::Interrupted { .. }) => ExitCode::from(130),
+                _ => ExitCode::from(1),
+            }
         }
     }
 }

@@ -837,10 +837,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         store: &store,
         resume: args.resume,
     };
-    let processed: Vec<(RecordingSummary, bool)> = pool.install(|| {
+    batch::interrupt::watch();
+    let processed: Vec<Option<(RecordingSummary, bool)>> = pool.install(|| {
         sources
             .par_iter()
             .map(|source| {
+                if batch::interrupt::requested() {
+                    return None;
+                }
                 let (row, resumed) = context.recording(source);
                 tracing::info!(
                     "{}: {}",
@@ -852,13 +856,21 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
                     }
                 );
                 progress.inc(1);
-                (row, resumed)
+                Some((row, resumed))
             })
             .collect()
     });
     progress.finish_and_clear();
-    let resumed = processed.iter().filter(|(_, resumed)| *resumed).count();
-    let rows: Vec<RecordingSummary> = processed.into_iter().map(|(row, _)| row).collect();
+    if batch::interrupt::requested() {
+        return Err(Error::Interrupted {
+            done: processed.iter().flatten().count(),
+            total: sources.len(),
+            out,
+        });
+    }
+    let processed = processed.into_iter().flatten();
+    let (rows, resumed): (Vec<RecordingSummary>, Vec<bool>) = processed.unzip();
+    let resumed = resumed.into_iter().filter(|&r| r).count();
     let processed_s = clock.elapsed().as_secs_f64();
     let manifest = Manifest {
         palpa_version: env!("CARGO_PKG_VERSION").into(),
@@ -960,6 +972,11 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome, Error> {
 fn prepare_output(out: &Path, plots: bool) -> Result<Option<PathBuf>, Error> {
     std::fs::create_dir_all(out)
         .map_err(|e| output_error(out, format!("cannot create the output folder: {e}")))?;
+    // Find out now, not after an hour of work, that nothing can be written here.
+    let probe = temporary_name(&out.join("write-test"));
+    File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| output_error(out, format!("cannot write in the output folder: {e}")))?;
     batch::remove_temporaries(out);
     batch::remove_temporaries(&out.join(batch::STATE_DIR));
     batch::remove_temporaries(&out.join(batch::STATE_DIR).join("parts"));
@@ -1005,11 +1022,8 @@ fn write_outputs(
     let clock = Instant::now();
     let failed = rows.iter().filter(|r| r.result.is_err()).count();
     for r in rows.iter().filter(|r| r.result.is_err()) {
-        tracing::error!(
-            "{}: {}",
-            r.path,
-            r.result.as_ref().err().map_or("", String::as_str)
-        );
+        // The error names the file itself.
+        tracing::error!("{}", r.result.as_ref().err().map_or("", String::as_str));
     }
     to.store.retain(&manifest.recordings)?;
     manifest.write(out)?;
@@ -1234,7 +1248,25 @@ impl RunContext<'_> {
         if let Some(row) = stored {
             return (row, true);
         }
-        let row = self.process(source, inputs);
+        // A panic is a bug in palpa, never the input's fault, but it must still cost only this
+        // recording: it becomes a failed row and the batch goes on.
+        let row = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.process(source, inputs.clone())
+        }))
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let mut row = self.row(source, inputs);
+            row.result = Err(format!(
+                "{}: palpa failed on this recording (a bug, please report it with the file): \
+                 {message}",
+                source.path.display()
+            ));
+            row
+        });
         if let Err(e) = self.store.put(&row, &key) {
             tracing::warn!("{e}: a resumed run or a merge will process this recording again");
         }
@@ -1249,10 +1281,9 @@ impl RunContext<'_> {
             .replace('\\', "/")
     }
 
-    /// Load, condition, analyse, draw; any failure becomes the row's error.
-    fn process(&self, source: &Source, inputs: Vec<(String, u64, String)>) -> RecordingSummary {
-        let cfg = self.cfg;
-        let mut summary = RecordingSummary {
+    /// The row of `source` before anything is known of its contents.
+    fn row(&self, source: &Source, inputs: Vec<(String, u64, String)>) -> RecordingSummary {
+        RecordingSummary {
             id: source.id.clone(),
             path: self.relative(&source.path),
             meta: RecordingMeta {
@@ -1267,7 +1298,13 @@ impl RunContext<'_> {
             inputs,
             stage_s: [0.0; 3],
             figures: Vec::new(),
-        };
+        }
+    }
+
+    /// Load, condition, analyse, draw; any failure becomes the row's error.
+    fn process(&self, source: &Source, inputs: Vec<(String, u64, String)>) -> RecordingSummary {
+        let cfg = self.cfg;
+        let mut summary = self.row(source, inputs);
         let clock = Instant::now();
         match ingest::load(source, cfg) {
             Ok(mut rec) => {

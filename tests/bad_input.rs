@@ -56,11 +56,7 @@ fn record_count_disagrees_with_file_size() {
     assert_names(
         &load_err(&path),
         &path,
-        &[
-            "header field `number of data records`",
-            "5 records",
-            "3 records",
-        ],
+        &["`number of data records`", "5 data records", "3 records"],
     );
 }
 
@@ -115,7 +111,7 @@ fn absurd_samples_per_record_is_refused() {
     assert_names(
         &load_err(&path),
         &path,
-        &["header field `number of data records`", "99999999 records"],
+        &["`number of data records`", "99999999 data records"],
     );
 }
 
@@ -130,7 +126,7 @@ fn non_numeric_main_header_field() {
         &[
             "header field `number of data records`",
             "a whole number",
-            "\"three\"",
+            "`three`",
         ],
     );
 }
@@ -147,7 +143,7 @@ fn non_numeric_signal_header_field() {
             "signal 2 `Force`",
             "header field `physical minimum`",
             "a number",
-            "\"-1OO\"",
+            "`-1OO`",
         ],
     );
 }

@@ -205,5 +205,9 @@ fn a_bad_shard_argument_is_a_usage_error() {
         .assert()
         .code(1);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
-    assert!(stderr.contains("expected K/N with 0 <= K < N"), "{stderr}");
+    assert!(
+        stderr.contains("expected K/N, two whole numbers with K from 0 to N-1")
+            && stderr.contains("found 3/3"),
+        "{stderr}"
+    );
 }

@@ -107,11 +107,11 @@ pub fn classify(
             return Err(IngestError::format(
                 path,
                 format!("channel `{name}`, unit"),
+                format!("the unit in the file, `{f}`, to agree with the channels TSV"),
                 format!(
-                    "the unit in the file (`{f}`) to agree with `*_channels.tsv` line {}",
+                    "`{t}` on line {} of the channels TSV",
                     row.map_or(0, |r| r.line)
                 ),
-                format!("`{t}` in the TSV"),
             ))
         }
         (Some(f), _) => f.trim().to_string(),

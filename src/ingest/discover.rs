@@ -141,7 +141,10 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
             path,
             "file extension",
             "one of .edf, .bdf, .csv, .parquet",
-            format!("{:?}", path.extension().unwrap_or_default()),
+            match path.extension() {
+                Some(ext) => format!(".{}", ext.to_string_lossy()),
+                None => "no extension".to_string(),
+            },
         )
     })?;
     let parent = path

@@ -237,8 +237,15 @@ fn read_header_from(path: &Path, file: &mut File) -> Result<EdfHeader, IngestErr
         return Err(IngestError::format(
             path,
             "header field `version`",
-            "`0` (EDF) or byte 255 + `BIOSEMI` (BDF)",
-            format!("{:?}", field(0..8)),
+            "`0` (EDF) or the BDF marker, the byte 0xFF then `BIOSEMI`",
+            format!(
+                "the bytes {}: this is not an EDF or BDF file",
+                fixed[..8]
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
         ));
     };
     let reserved = field(192..236);
@@ -290,7 +297,7 @@ fn read_header_from(path: &Path, file: &mut File) -> Result<EdfHeader, IngestErr
         return Err(IngestError::format(
             path,
             "header field `duration of a data record`",
-            "a duration ≥ 0 s",
+            "a finite duration in seconds, 0 or more (0 only for a file of annotations alone)",
             field(244..252),
         ));
     }
@@ -398,7 +405,7 @@ fn parse_signals(
                     path,
                     place(SIGNAL_FIELDS[f].0),
                     format!(
-                        "a {}-bit value in {dig_lo}..={dig_hi}",
+                        "a whole number from {dig_lo} to {dig_hi} ({}-bit samples)",
                         variant.sample_bytes() * 8
                     ),
                     value.to_string(),
@@ -461,8 +468,8 @@ fn check_data_size(
                 IngestError::format(
                     path,
                     "data records",
-                    "a count this machine can address",
-                    complete.to_string(),
+                    "a file small enough to read",
+                    format!("{complete} records"),
                 )
             });
         }
@@ -471,9 +478,12 @@ fn check_data_size(
         }
         return Err(IngestError::format(
             path,
-            "header field `number of samples in each data record`",
-            format!("data records of {record_bytes} bytes (the sum over signals × sample size)"),
-            format!("{data_len} bytes of data, less than one record"),
+            "data after the header",
+            format!(
+                "at least one data record of {record_bytes} bytes (from the header fields \
+                 `number of samples in each data record`)"
+            ),
+            format!("{data_len} bytes"),
         ));
     }
     let declared = declared_records as u64;
@@ -488,13 +498,16 @@ fn check_data_size(
     }
     Err(IngestError::format(
         path,
-        "header field `number of data records`",
+        "data after the header",
         format!(
-            "{declared} records of {record_bytes} bytes (the sum of the signals' samples per record × {} bytes)",
+            "{declared} data records × {record_bytes} bytes (from the header fields \
+             `number of data records` and `number of samples in each data record`, {} bytes \
+             a sample)",
             header.variant.sample_bytes()
         ),
         format!(
-            "{data_len} bytes of data after the header, i.e. {complete} records{}",
+            "{data_len} bytes, i.e. {complete} records{}: the file is cut short or the header \
+             is wrong",
             if partial == 0 {
                 String::new()
             } else {
@@ -533,7 +546,7 @@ fn parse_field<T: std::str::FromStr>(
         } else {
             "a whole number"
         };
-        IngestError::format(path, place, expected, format!("{text:?}"))
+        IngestError::format(path, place, expected, format!("`{text}`"))
     })
 }
 
@@ -677,15 +690,16 @@ struct Tal {
 }
 
 fn parse_tals(path: &Path, record: usize, bytes: &[u8]) -> Result<Vec<Tal>, IngestError> {
-    let place = || format!("data record {}, annotations signal", record + 1);
+    let place = || format!("data record {}, EDF+ annotations", record + 1);
     let mut tals = Vec::new();
     for raw in bytes.split(|&b| b == 0).filter(|t| !t.is_empty()) {
         let Some(end) = raw.iter().position(|&b| b == 0x14) else {
             return Err(IngestError::format(
                 path,
                 place(),
-                "a TAL `+onset[\\x15duration]\\x14text\\x14`",
-                format!("{:?}", String::from_utf8_lossy(raw)),
+                "an onset, an optional duration and texts, separated by the EDF+ control \
+                 bytes 0x15 and 0x14",
+                format!("`{}`", String::from_utf8_lossy(raw)),
             ));
         };
         let time = String::from_utf8_lossy(&raw[..end]);
@@ -702,8 +716,12 @@ fn parse_tals(path: &Path, record: usize, bytes: &[u8]) -> Result<Vec<Tal>, Inge
                     IngestError::format(
                         path,
                         place(),
-                        format!("a TAL {what} such as `+1.5`"),
-                        format!("{s:?}"),
+                        if what == "duration" {
+                            "an annotation duration in seconds, such as `0.5`"
+                        } else {
+                            "an annotation onset in seconds with its sign, such as `+1.5`"
+                        },
+                        format!("`{s}`"),
                     )
                 })
         };
@@ -748,9 +766,12 @@ fn build_timeline(
         else {
             return Err(IngestError::format(
                 path,
-                format!("data record {}, annotations signal", r + 1),
-                "a time-keeping TAL (`+onset\\x14\\x14`) first",
-                "none",
+                format!("data record {}, EDF+ annotations", r + 1),
+                "the record's time stamp (an onset with no text) as the first annotation",
+                match tals.first() {
+                    Some(t) => format!("`{:+}` with text `{}`", t.onset_s, t.texts.join(" ")),
+                    None => "no annotation".to_string(),
+                },
             ));
         };
         if let Some(&prev) = record_onsets.last() {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The operating system refused.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read this file: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -32,7 +32,7 @@ pub enum IngestError {
     #[error(
         "{}: channel `{channel}`: {}; expected one of {expected}",
         path.display(),
-        if unit.is_empty() { "no unit is given".to_string() } else { format!("unit `{unit}` is not a known {kind} unit") }
+        if unit.is_empty() { "no unit is given (put it in the column header, as `EMG1 [uV]`, the EDF physical dimension or the channels TSV)".to_string() } else { format!("unit `{unit}` is not a known {kind} unit") }
     )]
     UnknownUnit {
         /// The file.
@@ -66,7 +66,7 @@ pub(crate) fn listing<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) 
 }
 
 /// Longest `found` text a message quotes; a garbage file must not fill the terminal.
-const FOUND_MAX_CHARS: usize = 120;
+const FOUND_MAX_CHARS: usize = 160;
 
 impl IngestError {
     /// A format error at `place` of `path`.

@@ -344,8 +344,13 @@ fn classify_all<'a>(
             return Err(IngestError::format(
                 &source.path,
                 format!("channel `{name}`"),
-                "one channel of each name",
-                format!("channels {} and {} both named so", first + 1, i + 1),
+                "each channel name once",
+                format!(
+                    "it twice, as channels {} and {} of the file's {} (rename one)",
+                    first + 1,
+                    i + 1,
+                    names.len()
+                ),
             ));
         }
     }

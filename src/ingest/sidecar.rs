@@ -96,8 +96,8 @@ pub fn read_json(paths: &[PathBuf]) -> Result<SidecarJson, IngestError> {
             IngestError::format(
                 path,
                 format!("line {}, column {}", e.line(), e.column()),
-                "valid JSON",
-                json_problem(&e),
+                "valid JSON (texts and keys in double quotes, no comma after the last item)",
+                format!("a syntax error: {}", json_problem(&e)),
             )
         })?;
         let Value::Object(object) = value else {
@@ -245,7 +245,11 @@ impl Tsv {
                         path,
                         format!("line {}", i + 2),
                         format!("{} tab-separated fields, as in the header", columns.len()),
-                        format!("{} fields", row.len()),
+                        match row.len() {
+                            1 if line.trim().is_empty() => "an empty line".to_string(),
+                            1 => "1 field (is the file separated by tabs?)".to_string(),
+                            n => format!("{n} fields"),
+                        },
                     ))
                 }
             })

@@ -71,7 +71,14 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
     };
     let names: Vec<String> = reader()?
         .schema()
-        .map_err(|e| IngestError::format(path, "file structure", "a Parquet file", e.to_string()))?
+        .map_err(|e| {
+            IngestError::format(
+                path,
+                "file structure",
+                "a complete Parquet file",
+                format!("a file cut short or not Parquet ({e})"),
+            )
+        })?
         .iter_names()
         .map(|c| c.to_string())
         .collect();
@@ -191,7 +198,11 @@ fn diagnose_csv(path: &Path, names: &[String], layout: CsvLayout) -> Result<(), 
                 path,
                 format!("line {line_no}"),
                 format!("{} fields, as in the header", names.len()),
-                format!("{} fields", cells.len()),
+                match cells.len() {
+                    1 if text.trim().is_empty() => "an empty line".to_string(),
+                    1 => "1 field".to_string(),
+                    n => format!("{n} fields"),
+                },
             ));
         }
         for (cell, name) in cells.iter().zip(names) {
@@ -408,6 +419,18 @@ fn time_base(
     rules: TimeRules,
     first: FirstSample,
 ) -> Result<(f64, Vec<TimeGap>), IngestError> {
+    if let Some(i) = time.iter().position(|t| !t.is_finite()) {
+        return Err(IngestError::format(
+            path,
+            format!("{}, column `{column}`", first.place(i)),
+            "a time in seconds",
+            if time[i].is_nan() {
+                "an empty or non-numeric cell".to_string()
+            } else {
+                time[i].to_string()
+            },
+        ));
+    }
     for (i, pair) in time.windows(2).enumerate() {
         if pair[1].partial_cmp(&pair[0]) != Some(std::cmp::Ordering::Greater) {
             return Err(IngestError::format(
@@ -417,14 +440,6 @@ fn time_base(
                 format!("{} s", pair[1]),
             ));
         }
-    }
-    if let Some(i) = time.iter().position(|t| !t.is_finite()) {
-        return Err(IngestError::format(
-            path,
-            format!("{}, column `{column}`", first.place(i)),
-            "a finite time in seconds",
-            time[i].to_string(),
-        ));
     }
     let fs_hz = match rules.sidecar_fs_hz {
         Some(fs) => fs,

@@ -29,11 +29,23 @@ pub fn is_vicon(first_line: &str) -> bool {
 /// A header line missing or malformed (line named), then as a generic CSV.
 pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> {
     let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let line_error = |n: usize, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            IngestError::format(
+                path,
+                format!("line {n}"),
+                "UTF-8 text (save the file as UTF-8)",
+                "bytes that are not UTF-8",
+            )
+        } else {
+            IngestError::io(path, e)
+        }
+    };
     let mut lines = BufReader::new(file).lines();
     let mut header = Vec::with_capacity(HEADER_LINES);
     for n in 1..=HEADER_LINES {
         match lines.next() {
-            Some(line) => header.push(line.map_err(|e| IngestError::io(path, e))?),
+            Some(line) => header.push(line.map_err(|e| line_error(n, e))?),
             None => {
                 return Err(IngestError::format(
                     path,
@@ -45,8 +57,8 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         }
     }
     let mut n_rows = 0;
-    for line in lines {
-        let line = line.map_err(|e| IngestError::io(path, e))?;
+    for (n, line) in (HEADER_LINES + 1..).zip(lines) {
+        let line = line.map_err(|e| line_error(n, e))?;
         if line.trim().trim_matches(',').is_empty() {
             break;
         }

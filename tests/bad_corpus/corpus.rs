@@ -173,7 +173,7 @@ pub fn cases() -> Vec<Case> {
         Case {
             files: one("edf_header_only.edf", edf()[..header_len].to_vec()),
             broken: "the header alone; it promises 4 records",
-            expect: Failed(vec!["edf_header_only.edf", "`number of data records`", "4 records"]),
+            expect: Failed(vec!["edf_header_only.edf", "data after the header", "4 data records", "found 0 bytes"]),
         },
         Case {
             files: one("edf_lying_record_count.edf", with_field(edf(), N_RECORDS, b"40")),
@@ -213,7 +213,7 @@ pub fn cases() -> Vec<Case> {
         Case {
             files: one("edf_huge_samples_per_record.edf", signal_header(edf(), "spr", 0, b"99999999")),
             broken: "sEMG says 99,999,999 samples per record",
-            expect: Failed(vec!["edf_huge_samples_per_record.edf", "`number of data records`", "200000220 bytes", "samples per record"]),
+            expect: Failed(vec!["edf_huge_samples_per_record.edf", "`number of data records`", "200000220 bytes", "`number of samples in each data record`"]),
         },
         Case {
             files: one("edf_zero_samples_per_record.edf", signal_header(edf(), "spr", 1, b"0")),
@@ -401,7 +401,7 @@ pub fn cases() -> Vec<Case> {
         Case {
             files: one("parquet_truncated.parquet", parquet[..parquet.len() / 2].to_vec()),
             broken: "the first half of a valid file (no footer)",
-            expect: Failed(vec!["parquet_truncated.parquet", "file structure", "a Parquet file"]),
+            expect: Failed(vec!["parquet_truncated.parquet", "file structure", "a complete Parquet file"]),
         },
         Case {
             files: one("parquet_corrupt.parquet", {
@@ -416,12 +416,12 @@ pub fn cases() -> Vec<Case> {
         Case {
             files: one("parquet_empty.parquet", Vec::new()),
             broken: "0 bytes",
-            expect: Failed(vec!["parquet_empty.parquet", "file structure", "a Parquet file"]),
+            expect: Failed(vec!["parquet_empty.parquet", "file structure", "a complete Parquet file"]),
         },
         Case {
             files: one("parquet_garbage.parquet", good_csv().into_bytes()),
             broken: "CSV text under a .parquet name",
-            expect: Failed(vec!["parquet_garbage.parquet", "file structure", "a Parquet file"]),
+            expect: Failed(vec!["parquet_garbage.parquet", "file structure", "a complete Parquet file"]),
         },
         // Sidecars, each beside a valid recording.
         Case {
