@@ -390,3 +390,42 @@ fn participants_tsv_without_participant_id_is_named() {
         &["line 1 (header)", "a column `participant_id`"],
     );
 }
+
+/// Discovery used to drop, in silence, recordings whose stem ended like a sidecar's
+/// (`_channels`, `_events`) or whose name was not UTF-8 (found by the broken corpus).
+#[test]
+fn discovery_keeps_recordings_whatever_their_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    small_file(
+        dir.path(),
+        "arm_channels.edf",
+        Variant::Edf,
+        Continuity::Continuous,
+    );
+    small_file(
+        dir.path(),
+        "arm_events.edf",
+        Variant::Edf,
+        Continuity::Continuous,
+    );
+    let latin1 = std::ffi::OsStr::from_bytes(b"Jos\xe9.edf");
+    small_file(
+        dir.path(),
+        latin1.to_str().unwrap_or("x"),
+        Variant::Edf,
+        Continuity::Continuous,
+    );
+    std::fs::rename(dir.path().join("x"), dir.path().join(latin1)).unwrap();
+    std::fs::write(
+        dir.path().join("arm_channels_channels.tsv"),
+        "name\ttype\tunits\n",
+    )
+    .unwrap();
+    let found: Vec<String> = ingest::discover(dir.path())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(found, ["Jos\u{fffd}", "arm_channels", "arm_events"]);
+}
