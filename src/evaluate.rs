@@ -276,21 +276,35 @@ fn read_table(dir: &Path, name: &str) -> Result<DataFrame, Error> {
     } else {
         Err(Error::Output {
             path: parquet,
-            message: format!("not found (nor {name}.csv)"),
+            message: format!(
+                "expected the table {name}.parquet or {name}.csv here, found neither \
+                 (palpa simulate writes the truth tables; give another folder with --truth)"
+            ),
         })
     }
 }
 
 fn floats(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<Option<f64>>, Error> {
-    float_column(df, name).map_err(|e| column_error(at, name, e))
+    float_column(df, name).map_err(|e| column_error(df, at, name, e))
 }
 
 fn texts(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<String>, Error> {
-    text_column(df, name).map_err(|e| column_error(at, name, e))
+    text_column(df, name).map_err(|e| column_error(df, at, name, e))
 }
 
-fn column_error(at: &Path, name: &str, e: PolarsError) -> Error {
-    output_error(at, format!("column `{name}`: {e}"))
+fn column_error(df: &DataFrame, at: &Path, name: &str, e: PolarsError) -> Error {
+    let found = match e {
+        PolarsError::ColumnNotFound(_) => format!(
+            "only {}",
+            df.get_column_names()
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    };
+    output_error(at, format!("expected a column `{name}`, found {found}"))
 }
 
 fn flags(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<bool>, Error> {

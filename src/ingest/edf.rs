@@ -480,8 +480,8 @@ fn check_data_size(
             path,
             "data after the header",
             format!(
-                "at least one data record of {record_bytes} bytes (from the header fields \
-                 `number of samples in each data record`)"
+                "at least one data record of {record_bytes} bytes (from the signals' header \
+                 field `number of samples in each data record`)"
             ),
             format!("{data_len} bytes"),
         ));

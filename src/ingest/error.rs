@@ -32,7 +32,7 @@ pub enum IngestError {
     #[error(
         "{}: channel `{channel}`: {}; expected one of {expected}",
         path.display(),
-        if unit.is_empty() { "no unit is given (put it in the column header, as `EMG1 [uV]`, the EDF physical dimension or the channels TSV)".to_string() } else { format!("unit `{unit}` is not a known {kind} unit") }
+        unit_problem(unit, kind)
     )]
     UnknownUnit {
         /// The file.
@@ -56,6 +56,17 @@ pub enum IngestError {
     },
 }
 
+/// What is wrong with a channel's unit, and where a missing one goes.
+fn unit_problem(unit: &str, kind: &str) -> String {
+    if unit.is_empty() {
+        "no unit is given (put it in the column header, as `EMG1 [uV]`, the EDF physical \
+         dimension or the channels TSV)"
+            .to_string()
+    } else {
+        format!("unit `{unit}` is not a known {kind} unit")
+    }
+}
+
 /// Names as a user reads them in a message: `` `a`, `b`, `c` ``.
 pub(crate) fn listing<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> String {
     names
@@ -64,6 +75,9 @@ pub(crate) fn listing<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) 
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// What a text file must be, as every error about its encoding says.
+pub(crate) const UTF8_EXPECTED: &str = "UTF-8 text (save the file as UTF-8)";
 
 /// Longest `found` text a message quotes; a garbage file must not fill the terminal.
 const FOUND_MAX_CHARS: usize = 160;

@@ -68,7 +68,7 @@ fn text_of(path: &Path) -> Result<String, IngestError> {
         IngestError::format(
             path,
             format!("line {line}"),
-            "UTF-8 text (save the file as UTF-8)",
+            super::error::UTF8_EXPECTED,
             format!("the byte 0x{:02X}", bytes[at]),
         )
     })

@@ -237,7 +237,7 @@ pub(crate) fn first_line(path: &Path) -> Result<String, IngestError> {
             return Err(IngestError::format(
                 path,
                 "line 1",
-                "UTF-8 text (save the file as UTF-8)",
+                super::error::UTF8_EXPECTED,
                 format!(
                     "the byte 0x{:02X} at byte {} of the line",
                     line[e.valid_up_to()],

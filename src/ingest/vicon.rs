@@ -34,7 +34,7 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
             IngestError::format(
                 path,
                 format!("line {n}"),
-                "UTF-8 text (save the file as UTF-8)",
+                super::error::UTF8_EXPECTED,
                 "bytes that are not UTF-8",
             )
         } else {
