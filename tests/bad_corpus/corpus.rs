@@ -5,7 +5,7 @@
 //!
 //! Broken EDF/BDF files start from one small valid file (4 one-second records, sEMG at
 //! 1 kHz and force at 100 Hz) with one thing changed, so each error is about that thing.
-//! Sidecar cases pair a valid 8 s CSV with one broken sidecar.
+//! Sidecar cases pair a valid 2 s CSV with one broken sidecar.
 
 use std::path::Path;
 
@@ -103,12 +103,12 @@ fn garbage(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// 8 s of sEMG and force at 1 kHz with one 4 s press, as CSV text.
+/// 2 s of sEMG and force at 1 kHz with one 1 s press, as CSV text.
 fn good_csv() -> String {
     let mut text = String::from("time_s,EMG UT L [uV],force [N]\n");
-    for i in 0..8000 {
+    for i in 0..2000 {
         let emg = ((i * 37) % 101) as f64 - 50.0;
-        let force = if (2000..6000).contains(&i) { 15.0 } else { 0.1 };
+        let force = if (500..1500).contains(&i) { 15.0 } else { 0.1 };
         text.push_str(&format!("{:.3},{emg},{force}\n", f64::from(i) / 1000.0));
     }
     text
@@ -129,11 +129,11 @@ fn one(name: &str, bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
 /// The Parquet of `good_csv`, written by polars.
 fn good_parquet() -> Vec<u8> {
     use polars::prelude::*;
-    let n = 8000;
+    let n = 2000;
     let time: Vec<f64> = (0..n).map(|i| f64::from(i) / 1000.0).collect();
     let emg: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 - 50.0).collect();
     let force: Vec<f64> = (0..n)
-        .map(|i| if (2000..6000).contains(&i) { 15.0 } else { 0.1 })
+        .map(|i| if (500..1500).contains(&i) { 15.0 } else { 0.1 })
         .collect();
     let mut df =
         df!("time_s" => time, "EMG UT L [uV]" => emg, "force [N]" => force).expect("equal columns");
