@@ -90,37 +90,37 @@ fn in_namespace(script: &str) -> Output {
     out
 }
 
-/// Every path under `dir` whose name marks an unfinished write.
-fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
+/// Every file under `dir`, sorted; none if `dir` does not exist.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if entry.file_name().to_string_lossy().contains(".tmp-") {
-                found.push(path);
+            } else {
+                files.push(path);
             }
         }
     }
-    found
+    files.sort();
+    files
+}
+
+/// Every file under `dir` whose name marks an unfinished write.
+fn temporaries(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".tmp-"))
+        .collect()
 }
 
 fn size_of_tree(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                total += meta.len();
-            }
-        }
-    }
-    total
+    files_under(dir)
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum()
 }
 
 #[test]
@@ -375,25 +375,14 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
 
 /// Every file of `dir` with its size, modification time and contents.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime, Vec<u8>)> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(entry.path());
-            }
-            files.insert(
-                entry.path(),
-                (
-                    meta.len(),
-                    meta.modified().unwrap(),
-                    std::fs::read(entry.path()).unwrap_or_default(),
-                ),
-            );
-        }
-    }
-    files
+    files_under(dir)
+        .into_iter()
+        .map(|path| {
+            let meta = std::fs::metadata(&path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            (path, (meta.len(), meta.modified().unwrap(), bytes))
+        })
+        .collect()
 }
 
 #[test]

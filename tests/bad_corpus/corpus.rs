@@ -11,9 +11,10 @@ use std::path::Path;
 
 use ndarray::Array1;
 use palpa::ingest::edf::{Continuity, Variant};
-use palpa::model::Annotation;
 
-use super::common::{signal, signal_field, write_file, N_RECORDS, N_SIGNALS, RECORD_DURATION};
+use super::common::{
+    signal, signal_field, snap_annotation, write_file, N_RECORDS, N_SIGNALS, RECORD_DURATION,
+};
 
 /// One recording of the corpus: its files (the recording first, then its sidecars).
 pub struct Case {
@@ -49,14 +50,7 @@ fn base(variant: Variant, labels: [&str; 2], units: [&str; 2]) -> Vec<u8> {
     let emg = Array1::from_iter((0..4000).map(|i| ((i * 37) % 101) as f64 - 50.0));
     let force =
         Array1::from_iter((0..400).map(|i| if (100..300).contains(&i) { 15.0 } else { 0.0 }));
-    let annotations = [Annotation {
-        onset_s: 1.25,
-        duration_s: Some(0.5),
-        text: "snap".into(),
-        muscle: None,
-        side: None,
-        site: None,
-    }];
+    let annotations = [snap_annotation()];
     let signals = vec![
         signal(labels[0], units[0], 1000, 1000, &emg),
         signal(labels[1], units[1], 100, 100, &force),

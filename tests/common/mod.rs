@@ -82,20 +82,25 @@ pub fn small_file(dir: &Path, name: &str, variant: Variant, continuity: Continui
     let path = dir.join(name);
     let emg = Array1::from_iter((0..30).map(|i| (i as f64 - 15.0) * 7.0));
     let force = Array1::from_iter((0..15).map(|i| i as f64));
-    let annotations = [Annotation {
-        onset_s: 1.25,
-        duration_s: Some(0.5),
-        text: "snap".into(),
-        muscle: None,
-        side: None,
-        site: None,
-    }];
+    let annotations = [snap_annotation()];
     let signals = vec![
         signal("EMG UT L", "uV", 1000, 10, &emg),
         signal("Force", "N", 100, 5, &force),
     ];
     write_file(&path, variant, continuity, signals, &annotations);
     path
+}
+
+/// The one annotation of the small test files: `snap` at 1.25 s for 0.5 s.
+pub fn snap_annotation() -> Annotation {
+    Annotation {
+        onset_s: 1.25,
+        duration_s: Some(0.5),
+        text: "snap".into(),
+        muscle: None,
+        side: None,
+        site: None,
+    }
 }
 
 /// Byte offset of a per-signal header field for signal `i` of `ns` (EDF spec order).
