@@ -66,6 +66,17 @@ fn reference() -> &'static Path {
         .path()
 }
 
+/// Every table, the report and the methods in `out` are those of [`reference`].
+fn assert_same_tables(out: &Path, what: &str) {
+    for name in tables() {
+        assert!(
+            std::fs::read(out.join(&name)).unwrap()
+                == std::fs::read(reference().join("out").join(&name)).unwrap(),
+            "{name} {what} differs from an uninterrupted run"
+        );
+    }
+}
+
 fn tables() -> Vec<String> {
     palpa::summary::TABLES
         .iter()
@@ -364,13 +375,7 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
         "{}",
         run_json["resumed"]
     );
-    for name in tables() {
-        assert!(
-            std::fs::read(out.join(&name)).unwrap()
-                == std::fs::read(reference().join("out").join(&name)).unwrap(),
-            "{name} after Ctrl-C and --resume differs from an uninterrupted run"
-        );
-    }
+    assert_same_tables(&out, "after Ctrl-C and --resume");
 }
 
 /// Every file of `dir` with its size, modification time and contents.
@@ -399,11 +404,5 @@ fn a_read_only_dataset_is_processed_and_left_as_it_was() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert!(snapshot(&data) == before, "the dataset changed");
-    for name in tables() {
-        assert!(
-            std::fs::read(out.join(&name)).unwrap()
-                == std::fs::read(reference().join("out").join(&name)).unwrap(),
-            "{name} of the read-only dataset differs from a writable one"
-        );
-    }
+    assert_same_tables(&out, "of the read-only dataset");
 }
