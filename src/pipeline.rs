@@ -1223,20 +1223,43 @@ impl RunContext<'_> {
     /// else the recording processed and stored. A stored failure is tried again: it may
     /// have been a file that was being copied, or a full disk.
     fn recording(&self, source: &Source) -> (RecordingSummary, bool) {
-        let inputs: Vec<(String, u64, String)> = std::iter::once(&source.path)
-            .chain(&source.json)
-            .chain(&source.channels_tsv)
-            .chain(&source.events_tsv)
-            .filter_map(|p| {
-                let (bytes, sha256) = ingest::fingerprint(p).ok()?;
-                Some((self.relative(p), bytes, sha256))
-            })
-            .collect();
-        let key = self.store.key(&inputs);
-        let stored = self
-            .resume
-            .then(|| self.store.get(&self.relative(&source.path), &key))
-            .flatten()
+        let fingerprints = || -> Vec<(String, u64, String)> {
+            std::iter::once(&source.path)
+                .chain(&source.json)
+                .chain(&source.channels_tsv)
+                .chain(&source.events_tsv)
+                .filter_map(|p| {
+                    let (bytes, sha256) = ingest::fingerprint(p).ok()?;
+                    Some((self.relative(p), bytes, sha256))
+                })
+                .collect()
+        };
+        let (inputs, mut row) = if self.resume {
+            let inputs = fingerprints();
+            if let Some(row) = self.stored(source, &inputs) {
+                return (row, true);
+            }
+            (inputs, self.guarded(source))
+        } else {
+            // Nothing to look up: hashing the inputs for the part's key overlaps the work.
+            rayon::join(fingerprints, || self.guarded(source))
+        };
+        row.inputs = inputs;
+        if let Err(e) = self.store.put(&row, &self.store.key(&row.inputs)) {
+            tracing::warn!("{e}: a resumed run or a merge will process this recording again");
+        }
+        (row, false)
+    }
+
+    /// The stored row of `source` when its part was made from the same inputs and
+    /// configuration, succeeded, and its figures are still there.
+    fn stored(
+        &self,
+        source: &Source,
+        inputs: &[(String, u64, String)],
+    ) -> Option<RecordingSummary> {
+        self.store
+            .get(&self.relative(&source.path), &self.store.key(inputs))
             .filter(|row| {
                 row.result.is_ok()
                     && row.figures.iter().all(|(_, stem)| {
@@ -1244,33 +1267,28 @@ impl RunContext<'_> {
                             .iter()
                             .all(|ext| self.out.join(format!("{stem}.{ext}")).is_file())
                     })
-            });
-        if let Some(row) = stored {
-            return (row, true);
-        }
-        // A panic is a bug in palpa, never the input's fault, but it must still cost only this
-        // recording: it becomes a failed row and the batch goes on.
-        let row = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.process(source, inputs.clone())
-        }))
-        .unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            let mut row = self.row(source, inputs);
-            row.result = Err(format!(
-                "{}: palpa failed on this recording (a bug, please report it with the file): \
-                 {message}",
-                source.path.display()
-            ));
-            row
-        });
-        if let Err(e) = self.store.put(&row, &key) {
-            tracing::warn!("{e}: a resumed run or a merge will process this recording again");
-        }
-        (row, false)
+            })
+    }
+
+    /// [`Self::process`], with a panic caught. A panic is a bug in palpa, never the input's
+    /// fault, but it must still cost only this recording: it becomes a failed row and the
+    /// batch goes on.
+    fn guarded(&self, source: &Source) -> RecordingSummary {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process(source)))
+            .unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let mut row = self.row(source);
+                row.result = Err(format!(
+                    "{}: palpa failed on this recording (a bug, please report it with the \
+                     file): {message}",
+                    source.path.display()
+                ));
+                row
+            })
     }
 
     /// `p` relative to the dataset root, `/`-separated.
@@ -1282,7 +1300,7 @@ impl RunContext<'_> {
     }
 
     /// The row of `source` before anything is known of its contents.
-    fn row(&self, source: &Source, inputs: Vec<(String, u64, String)>) -> RecordingSummary {
+    fn row(&self, source: &Source) -> RecordingSummary {
         RecordingSummary {
             id: source.id.clone(),
             path: self.relative(&source.path),
@@ -1295,16 +1313,16 @@ impl RunContext<'_> {
             },
             info: None,
             result: Err(String::new()),
-            inputs,
+            inputs: Vec::new(),
             stage_s: [0.0; 3],
             figures: Vec::new(),
         }
     }
 
     /// Load, condition, analyse, draw; any failure becomes the row's error.
-    fn process(&self, source: &Source, inputs: Vec<(String, u64, String)>) -> RecordingSummary {
+    fn process(&self, source: &Source) -> RecordingSummary {
         let cfg = self.cfg;
-        let mut summary = self.row(source, inputs);
+        let mut summary = self.row(source);
         let clock = Instant::now();
         match ingest::load(source, cfg) {
             Ok(mut rec) => {

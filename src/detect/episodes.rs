@@ -18,6 +18,7 @@
 //! Times are seconds from the first sample; forces in N.
 
 use ndarray::ArrayView1;
+use rayon::prelude::*;
 use realfft::RealFftPlanner;
 
 use crate::config::EpisodeConfig;
@@ -96,7 +97,7 @@ pub fn detect_episodes(
     cfg: &EpisodeConfig,
 ) -> Vec<Episode> {
     contacts(force_n, fs_hz, cfg)
-        .into_iter()
+        .into_par_iter()
         .map(|(start, end)| classify(force_n, fs_hz, start, end, annotations, cfg))
         .collect()
 }

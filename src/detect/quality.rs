@@ -98,7 +98,7 @@ pub fn channel_qc(
     // Plain slices: these scans run over every sample of every channel.
     let samples = ch.samples.as_standard_layout();
     let x = samples.as_slice().unwrap_or_default();
-    let nan_fraction = fraction(x.iter().filter(|v| !v.is_finite()).count());
+    let nan_fraction = fraction(x.iter().map(|v| !v.is_finite() as usize).sum());
     let flat_fraction = fraction(flat_samples(x, ch.fs_hz, cfg));
     let clipped_fraction = fraction(clipped_samples(x, ch.physical_range, ch.kind, cfg));
     verdict.limit(nan_fraction, cfg.nan_fraction_limits, |v| {
@@ -222,51 +222,81 @@ fn flat_samples(x: &[f64], fs_hz: f64, cfg: &QcConfig) -> usize {
 /// sits: at least `clip_repeat_min_samples` samples equal to it with an equal neighbour (a
 /// flat top). An oscillating signal only grazes its extremes; force is left to its physical
 /// rails, since a hold is meant to sit flat at its maximum.
+///
+/// Written as plain loops over lanes: these scans touch every sample of every channel, and
+/// `f64::min`/`max` folds and `filter().count()` chains do not vectorise.
 fn clipped_samples(
     x: &[f64],
     physical: Option<[f64; 2]>,
     kind: ChannelKind,
     cfg: &QcConfig,
 ) -> usize {
-    let finite = || x.iter().copied().filter(|v| v.is_finite());
-    let (lo, hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
+    let [lo, hi] = finite_range(x);
     if lo >= hi {
         return 0;
     }
-    let mut rails: Vec<(f64, f64)> = Vec::new();
+    // A sample is clipped when it lies beyond any rail pair, which is beyond the innermost.
+    let (mut low_rail, mut high_rail) = (f64::NEG_INFINITY, f64::INFINITY);
     if let Some([plo, phi]) = physical {
         let margin = cfg.clip_margin_fraction * (phi - plo);
-        rails.push((plo + margin, phi - margin));
+        (low_rail, high_rail) = (plo + margin, phi - margin);
     }
     if kind == ChannelKind::Emg {
-        let sits_at = |extreme: f64| {
-            let flat_top = (0..x.len())
-                .filter(|&i| {
-                    x[i] == extreme
-                        && ((i > 0 && x[i - 1] == extreme)
-                            || (i + 1 < x.len() && x[i + 1] == extreme))
-                })
-                .count();
-            flat_top >= cfg.clip_repeat_min_samples
-        };
+        let [at_lo, at_hi] = flat_tops(x, [lo, hi]);
         let margin = cfg.clip_margin_fraction * (hi - lo);
-        let low_rail = if sits_at(lo) {
-            lo + margin
-        } else {
-            f64::NEG_INFINITY
-        };
-        let high_rail = if sits_at(hi) {
-            hi - margin
-        } else {
-            f64::INFINITY
-        };
-        rails.push((low_rail, high_rail));
+        if at_lo >= cfg.clip_repeat_min_samples {
+            low_rail = low_rail.max(lo + margin);
+        }
+        if at_hi >= cfg.clip_repeat_min_samples {
+            high_rail = high_rail.min(hi - margin);
+        }
     }
-    finite()
-        .filter(|&v| rails.iter().any(|&(l, h)| v <= l || v >= h))
-        .count()
+    // Non-finite samples fail both comparisons but ±∞; they are counted as such, not here.
+    x.iter()
+        .map(|&v| (v.is_finite() && (v <= low_rail || v >= high_rail)) as usize)
+        .sum()
+}
+
+/// The smallest and largest finite sample (`[∞, −∞]` when there is none).
+fn finite_range(x: &[f64]) -> [f64; 2] {
+    const LANES: usize = 8;
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for k in 0..LANES {
+            // NaN fails both comparisons; ±∞ is caught by the masks.
+            let v = chunk[k];
+            let finite = v.is_finite();
+            lo[k] = if finite && v < lo[k] { v } else { lo[k] };
+            hi[k] = if finite && v > hi[k] { v } else { hi[k] };
+        }
+    }
+    let finite = tail.iter().copied().filter(|v| v.is_finite());
+    let lo = finite.clone().chain(lo).fold(f64::INFINITY, f64::min);
+    let hi = finite.chain(hi).fold(f64::NEG_INFINITY, f64::max);
+    [lo, hi]
+}
+
+/// For each of two values, the samples equal to it with an equal neighbour.
+fn flat_tops(x: &[f64], values: [f64; 2]) -> [usize; 2] {
+    values.map(|e| {
+        let at = |i: usize| x.get(i).is_some_and(|&v| v == e);
+        let edges = [0, x.len().saturating_sub(1)];
+        let ends = if x.len() < 2 {
+            0
+        } else {
+            edges
+                .iter()
+                .filter(|&&i| at(i) && at(if i == 0 { 1 } else { i - 1 }))
+                .count()
+        };
+        let inner: usize = x
+            .windows(3)
+            .map(|w| (w[1] == e && (w[0] == e || w[2] == e)) as usize)
+            .sum();
+        ends + inner
+    })
 }
 
 /// Whichever candidate mains frequency carries more power over the EMG channels' PSDs;
@@ -404,5 +434,82 @@ mod tests {
         assert_eq!(q.qc, QcLevel::Bad);
         assert!(q.reasons.iter().any(|r| r.contains("below 1000 Hz")));
         assert!(q.reasons.iter().any(|r| r.contains("marked bad")));
+    }
+
+    /// The clipping count as first written, one plain pass per question, against the
+    /// lane-wise scans, over signals with rails, flat tops at either end, NaN and ±∞.
+    #[test]
+    fn the_clipping_scans_count_what_the_plain_definition_counts() {
+        fn plain(
+            x: &[f64],
+            physical: Option<[f64; 2]>,
+            kind: ChannelKind,
+            cfg: &QcConfig,
+        ) -> usize {
+            let finite = || x.iter().copied().filter(|v| v.is_finite());
+            let lo = finite().fold(f64::INFINITY, f64::min);
+            let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+            if lo >= hi {
+                return 0;
+            }
+            let mut rails = Vec::new();
+            if let Some([plo, phi]) = physical {
+                let m = cfg.clip_margin_fraction * (phi - plo);
+                rails.push((plo + m, phi - m));
+            }
+            if kind == ChannelKind::Emg {
+                let sits = |e: f64| {
+                    (0..x.len())
+                        .filter(|&i| {
+                            x[i] == e
+                                && ((i > 0 && x[i - 1] == e) || (i + 1 < x.len() && x[i + 1] == e))
+                        })
+                        .count()
+                        >= cfg.clip_repeat_min_samples
+                };
+                let m = cfg.clip_margin_fraction * (hi - lo);
+                rails.push((
+                    if sits(lo) { lo + m } else { f64::NEG_INFINITY },
+                    if sits(hi) { hi - m } else { f64::INFINITY },
+                ));
+            }
+            finite()
+                .filter(|&v| rails.iter().any(|&(l, h)| v <= l || v >= h))
+                .count()
+        }
+        let cfg = QcConfig::default();
+        for seed in 0..40u64 {
+            let n = [0, 1, 2, 3, 7, 17, 1000][seed as usize % 7];
+            let mut x = noise(n, seed).to_vec();
+            if n > 4 {
+                let (lo, hi) = (
+                    x.iter().copied().fold(0.0, f64::min),
+                    x.iter().copied().fold(0.0, f64::max),
+                );
+                match seed % 5 {
+                    0 => x[..3].fill(lo - 1.0),
+                    1 => {
+                        let k = n - 3;
+                        x[k..].fill(hi + 1.0);
+                    }
+                    2 => x[n / 2] = f64::NAN,
+                    3 => {
+                        x[1] = f64::INFINITY;
+                        x[n - 2] = f64::NEG_INFINITY;
+                        x[2..5].fill(hi + 2.0);
+                    }
+                    _ => x.iter_mut().for_each(|v| *v = (*v * 2.0).round()),
+                }
+            }
+            for physical in [None, Some([-1.5, 1.5]), Some([-0.2, 3.0])] {
+                for kind in [ChannelKind::Emg, ChannelKind::Force] {
+                    assert_eq!(
+                        clipped_samples(&x, physical, kind, &cfg),
+                        plain(&x, physical, kind, &cfg),
+                        "seed {seed}, n {n}, {physical:?}, {kind:?}"
+                    );
+                }
+            }
+        }
     }
 }

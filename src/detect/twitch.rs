@@ -28,7 +28,7 @@ use realfft::RealFftPlanner;
 use crate::config::TwitchConfig;
 use crate::detect::episodes::{Episode, Technique};
 use crate::detect::taut_band::BandEvidence;
-use crate::signal::envelope::{moving_mean, moving_rms, tkeo};
+use crate::signal::envelope::{moving_mean, moving_mean_of, moving_rms, smoothed_tkeo};
 use crate::signal::{median, to_samples};
 
 /// Conversion from MAD to the standard deviation of a normal distribution.
@@ -411,10 +411,7 @@ fn analyse_channel(
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
     // Bursts first, then the envelope: the TKEO energy and its quiet copy are gone before the
     // envelope is made, so a long recording holds three signal-length arrays here, not five.
-    let energy = moving_mean(
-        tkeo(cleaned.view()).view(),
-        to_samples(cfg.tkeo_smooth_ms / 1e3, fs),
-    );
+    let energy = smoothed_tkeo(cleaned.view(), to_samples(cfg.tkeo_smooth_ms / 1e3, fs));
     let mut baseline = quiet.values(energy.view());
     let bursts = match robust_threshold(&mut baseline, cfg.threshold_h_mad) {
         Some(threshold) if threshold > 0.0 => {
@@ -609,8 +606,9 @@ struct Ecg {
 /// correlation with the median template). Beats anywhere are then subtracted when they
 /// correlate with the template as well.
 fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> Option<Ecg> {
-    let energy = moving_mean(
-        x.mapv(|v| v * v).view(),
+    let energy = moving_mean_of(
+        x.len(),
+        |i| x[i] * x[i],
         to_samples(cfg.ecg_energy_ms / 1e3, fs),
     );
     let threshold = robust_threshold(&mut quiet.values(energy.view()), cfg.ecg_peak_h_mad)?;
@@ -723,11 +721,25 @@ impl Centred {
     }
 }
 
-/// Pearson correlation of a window with a template of its length.
+/// Pearson correlation of a window with a template of its length. Aligning every beat tries
+/// dozens of shifts, so the sums run in four lanes rather than one long chain of additions.
 fn correlation(a: ArrayView1<f64>, b: &Centred) -> f64 {
+    const LANES: usize = 4;
     let ma = a.sum() / a.len() as f64;
-    let (mut sab, mut saa) = (0.0, 0.0);
-    for (&x, &c) in a.iter().zip(&b.centred) {
+    let a = a.as_standard_layout();
+    let a = a.as_slice().unwrap_or_default();
+    let (mut sab, mut saa) = ([0.0; LANES], [0.0; LANES]);
+    let (xs, cs) = (a.chunks_exact(LANES), b.centred.chunks_exact(LANES));
+    let tail = xs.remainder().iter().zip(cs.remainder());
+    for (x, c) in xs.zip(cs) {
+        for k in 0..LANES {
+            let d = x[k] - ma;
+            sab[k] += d * c[k];
+            saa[k] += d * d;
+        }
+    }
+    let (mut sab, mut saa) = (sab.iter().sum::<f64>(), saa.iter().sum::<f64>());
+    for (&x, &c) in tail {
         sab += (x - ma) * c;
         saa += (x - ma) * (x - ma);
     }

@@ -90,7 +90,20 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
             .map_err(|e| IngestError::table(path, e))?;
         columns.extend(frame_columns(path, df, std::slice::from_ref(name))?);
     }
+    release_freed_memory();
     from_columns(path, names, columns, None, rules, FirstSample::Row)
+}
+
+/// Hands the pages polars freed while decoding back to the system. glibc keeps them in
+/// the arenas of polars' threads, where the analysis (on other threads) cannot reuse them:
+/// about 50 MB of an hour-long recording's peak (VmHWM, 3600 s × 8 sEMG at 2 kHz).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it touches no live
+    // allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Where a table's first sample is, so an error can name the sample's place: a line of a

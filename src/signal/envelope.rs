@@ -51,25 +51,48 @@ pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
 /// Centred moving mean over `window` samples, cut short at the ends as [`moving_rms`]; for
 /// smoothing detection statistics such as the TKEO, which may be negative.
 pub fn moving_mean(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
+    moving_mean_of(x.len(), |i| x[i], window)
+}
+
+/// [`moving_mean`] of the TKEO of `x`, without holding the TKEO: on a long recording that
+/// is one signal-length array fewer at the detector's peak. Same values, bit for bit.
+pub fn smoothed_tkeo(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     let n = x.len();
+    let psi = |i: usize| {
+        if i == 0 || i + 1 >= n {
+            0.0
+        } else {
+            x[i] * x[i] - x[i - 1] * x[i + 1]
+        }
+    };
+    moving_mean_of(n, psi, window)
+}
+
+/// [`moving_mean`] of the series `value(0) … value(n − 1)`, each value made when the window
+/// reaches it.
+pub fn moving_mean_of(n: usize, value: impl Fn(usize) -> f64, window: usize) -> Array1<f64> {
     let w = window.max(1);
     let half = w / 2;
     let mut out = sample_buffer(n);
+    // The window's values at a resynchronisation, summed as ndarray sums an array.
+    let mut held = Vec::with_capacity(w.min(n));
     let mut sum = 0.0;
     let (mut lo, mut hi) = (0usize, 0usize);
     for (i, o) in out.iter_mut().enumerate() {
         let new_lo = i.saturating_sub(half);
         let new_hi = (i + w - half).min(n);
         while hi < new_hi {
-            sum += x[hi];
+            sum += value(hi);
             hi += 1;
         }
         while lo < new_lo {
-            sum -= x[lo];
+            sum -= value(lo);
             lo += 1;
         }
         if i % RESYNC_SAMPLES == 0 {
-            sum = x.slice(ndarray::s![lo..hi]).sum();
+            held.clear();
+            held.extend((lo..hi).map(&value));
+            sum = ArrayView1::from(&held[..]).sum();
         }
         *o = sum / (hi - lo) as f64;
     }
@@ -156,5 +179,26 @@ mod tests {
         let tone: Vec<f64> = (0..50).map(|i| 2.0 * (w * i as f64).sin()).collect();
         let psi = tkeo(ArrayView1::from(&tone));
         assert!((psi[25] - 4.0 * w.sin().powi(2)).abs() < 1e-12);
+    }
+
+    /// Smoothing a series made on the fly gives the very bits smoothing the stored series
+    /// gives, across resynchronisations and at the ends.
+    #[test]
+    fn fused_smoothing_is_bit_identical_to_smoothing_the_stored_series() {
+        for n in [0, 1, 2, 3, 50, 3 * RESYNC_SAMPLES + 17] {
+            let x = Array1::from(noise(n));
+            for w in [1, 2, 7, 80] {
+                assert_eq!(
+                    smoothed_tkeo(x.view(), w),
+                    moving_mean(tkeo(x.view()).view(), w),
+                    "n {n}, window {w}"
+                );
+                assert_eq!(
+                    moving_mean_of(n, |i| x[i] * x[i], w),
+                    moving_mean(x.mapv(|v| v * v).view(), w),
+                    "n {n}, window {w}"
+                );
+            }
+        }
     }
 }
