@@ -23,6 +23,7 @@
 //! or present on both sides for 300 ms. The tone is still rejected as an LTR and counted.
 
 use ndarray::{s, Array1, ArrayView1};
+use rayon::prelude::*;
 use realfft::RealFftPlanner;
 
 use crate::config::TwitchConfig;
@@ -677,7 +678,8 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> O
             .map_or(p, |(q, _)| q)
     };
     let first = Centred::of(median_template(&quiet_beats));
-    let quiet_beats: Vec<usize> = quiet_beats.iter().map(|&p| align(p, &first)).collect();
+    // Aligning tries dozens of shifts per beat: the beats are shared out over the threads.
+    let quiet_beats: Vec<usize> = quiet_beats.par_iter().map(|&p| align(p, &first)).collect();
     let template = Centred::of(median_template(&quiet_beats));
     let mean_r =
         quiet_beats.iter().map(|&p| r_at(p, &template)).sum::<f64>() / quiet_beats.len() as f64;
@@ -685,7 +687,7 @@ fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> O
         return None;
     }
     let beats = peaks
-        .iter()
+        .par_iter()
         .filter(|&&p| fits(p))
         .map(|&p| align(p, &template))
         .filter(|&p| r_at(p, &template) >= cfg.ecg_template_min_r)
