@@ -281,16 +281,12 @@ fn finite_range(x: &[f64]) -> [f64; 2] {
 /// For each of two values, the samples equal to it with an equal neighbour.
 fn flat_tops(x: &[f64], values: [f64; 2]) -> [usize; 2] {
     values.map(|e| {
-        let at = |i: usize| x.get(i).is_some_and(|&v| v == e);
-        let edges = [0, x.len().saturating_sub(1)];
-        let ends = if x.len() < 2 {
-            0
-        } else {
-            edges
-                .iter()
-                .filter(|&&i| at(i) && at(if i == 0 { 1 } else { i - 1 }))
-                .count()
-        };
+        let n = x.len();
+        if n < 2 {
+            return 0;
+        }
+        // The two ends have one neighbour each; the windows hold every sample between.
+        let ends = (x[0] == e && x[1] == e) as usize + (x[n - 1] == e && x[n - 2] == e) as usize;
         let inner: usize = x
             .windows(3)
             .map(|w| (w[1] == e && (w[0] == e || w[2] == e)) as usize)
