@@ -29,7 +29,8 @@ use realfft::RealFftPlanner;
 use crate::config::TwitchConfig;
 use crate::detect::episodes::{Episode, Technique};
 use crate::detect::taut_band::BandEvidence;
-use crate::signal::envelope::{moving_mean, moving_mean_of, moving_rms, smoothed_tkeo};
+use crate::model::sample_buffer;
+use crate::signal::envelope::{moving_mean, moving_mean_into, moving_rms, smoothed_tkeo_into};
 use crate::signal::{median, to_samples};
 
 /// Conversion from MAD to the standard deviation of a normal distribution.
@@ -405,16 +406,33 @@ fn analyse_channel(
 ) -> ChannelAnalysis {
     let fs = emg.fs_hz;
     let quiet = Quiet::new(emg.filtered.len(), fs, episodes, cfg.quiet_margin_s);
-    let (cleaned, ecg_bpm) = match find_ecg(emg.filtered, fs, &quiet, cfg) {
+    // One energy array (the ECG's, then the TKEO's) and one list of quiet values serve the
+    // whole side: each fresh signal-length array of an hour at 2 kHz is 58 MB of pages the
+    // kernel must fault in and zero, and both sides ask for them at once.
+    let mut energy = Array1::from(sample_buffer(emg.filtered.len()));
+    let mut quiet_values = Vec::new();
+    let ecg = find_ecg(
+        emg.filtered,
+        fs,
+        &quiet,
+        cfg,
+        &mut energy,
+        &mut quiet_values,
+    );
+    let (cleaned, ecg_bpm) = match ecg {
         Some(ecg) => (subtract_template(emg.filtered, &ecg), Some(ecg.bpm)),
         None => (emg.filtered.to_owned(), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
     // Bursts first, then the envelope: the TKEO energy and its quiet copy are gone before the
     // envelope is made, so a long recording holds three signal-length arrays here, not five.
-    let energy = smoothed_tkeo(cleaned.view(), to_samples(cfg.tkeo_smooth_ms / 1e3, fs));
-    let mut baseline = quiet.values(energy.view());
-    let bursts = match robust_threshold(&mut baseline, cfg.threshold_h_mad) {
+    smoothed_tkeo_into(
+        &mut energy,
+        cleaned.view(),
+        to_samples(cfg.tkeo_smooth_ms / 1e3, fs),
+    );
+    quiet.values_into(energy.view(), &mut quiet_values);
+    let bursts = match robust_threshold(&mut quiet_values, cfg.threshold_h_mad) {
         Some(threshold) if threshold > 0.0 => {
             let bursts = double_threshold(energy.view(), threshold, cfg.k_of_m);
             merge(bursts, to_samples(cfg.merge_ms / 1e3, fs))
@@ -440,9 +458,10 @@ fn analyse_channel(
         }
         _ => Vec::new(),
     };
-    drop((energy, baseline));
+    drop(energy);
     let envelope = moving_rms(cleaned.view(), to_samples(envelope_ms / 1e3, fs));
-    let rest_envelope = median(&mut quiet.values(envelope.view())).unwrap_or(0.0);
+    quiet.values_into(envelope.view(), &mut quiet_values);
+    let rest_envelope = median(&mut quiet_values).unwrap_or(0.0);
     ChannelAnalysis {
         fs,
         cleaned,
@@ -463,6 +482,8 @@ pub fn quiet_rms(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], margin_s: f6
 /// The contact-free samples of a channel: at least `margin_s` from every contact.
 struct Quiet {
     mask: Vec<bool>,
+    /// Samples [`Quiet::values_into`] lists.
+    count: usize,
     /// At least 1 s is quiet; otherwise every sample stands in.
     enough: bool,
 }
@@ -477,36 +498,47 @@ impl Quiet {
                 mask[a..z].iter_mut().for_each(|q| *q = false);
             }
         }
-        let enough = mask.iter().filter(|&&q| q).count() >= to_samples(1.0, fs);
-        Quiet { mask, enough }
+        let quiet = mask.iter().filter(|&&q| q).count();
+        let enough = quiet >= to_samples(1.0, fs);
+        Quiet {
+            mask,
+            count: if enough { quiet } else { n },
+            enough,
+        }
     }
 
     fn is_quiet(&self, i: usize) -> bool {
         self.mask.get(i).copied().unwrap_or(false)
     }
 
-    /// The quiet values of `x` (sampled like the mask), or all of them when too few are quiet.
-    fn values(&self, x: ArrayView1<f64>) -> Vec<f64> {
+    /// The quiet values of `x` (sampled like the mask), or all of them when too few are
+    /// quiet, into `out`, which is cleared first and keeps its allocation.
+    fn values_into(&self, x: ArrayView1<f64>, out: &mut Vec<f64>) {
+        out.clear();
+        // Exactly: grown by doubling, the list could take twice the room it needs.
+        out.reserve_exact(self.count);
         if !self.enough {
-            return x.to_vec();
+            out.extend(x.iter().copied());
+            return;
         }
-        x.iter()
-            .zip(&self.mask)
-            .filter(|(_, &q)| q)
-            .map(|(&v, _)| v)
-            .collect()
+        out.extend(
+            x.iter()
+                .zip(&self.mask)
+                .filter(|(_, &q)| q)
+                .map(|(&v, _)| v),
+        );
     }
 
-    /// RMS over the quiet samples, summed in the order [`Quiet::values`] lists them,
+    /// RMS over the quiet samples, summed in the order [`Quiet::values_into`] lists them,
     /// without copying them.
     fn rms(&self, x: ArrayView1<f64>) -> Option<f64> {
-        let (squares, count) = if self.enough {
-            let quiet = || x.iter().zip(&self.mask).filter(|(_, &q)| q);
-            (quiet().map(|(v, _)| v * v).sum::<f64>(), quiet().count())
+        let squares = if self.enough {
+            let quiet = x.iter().zip(&self.mask).filter(|(_, &q)| q);
+            quiet.map(|(v, _)| v * v).sum::<f64>()
         } else {
-            (x.iter().map(|v| v * v).sum::<f64>(), x.len())
+            x.iter().map(|v| v * v).sum::<f64>()
         };
-        (count > 0).then(|| (squares / count as f64).sqrt())
+        (self.count > 0).then(|| (squares / self.count as f64).sqrt())
     }
 }
 
@@ -606,13 +638,24 @@ struct Ecg {
 /// within `ecg_bpm`, most intervals within ±20% of it, and beats that look alike (mean
 /// correlation with the median template). Beats anywhere are then subtracted when they
 /// correlate with the template as well.
-fn find_ecg(x: ArrayView1<f64>, fs: f64, quiet: &Quiet, cfg: &TwitchConfig) -> Option<Ecg> {
-    let energy = moving_mean_of(
-        x.len(),
+/// `energy` (of `x`'s length) and `quiet_values` are working space, left holding the
+/// smoothed squares and their quiet copy.
+fn find_ecg(
+    x: ArrayView1<f64>,
+    fs: f64,
+    quiet: &Quiet,
+    cfg: &TwitchConfig,
+    energy: &mut Array1<f64>,
+    quiet_values: &mut Vec<f64>,
+) -> Option<Ecg> {
+    moving_mean_into(
+        energy,
         |i| x[i] * x[i],
         to_samples(cfg.ecg_energy_ms / 1e3, fs),
     );
-    let threshold = robust_threshold(&mut quiet.values(energy.view()), cfg.ecg_peak_h_mad)?;
+    let energy = &*energy;
+    quiet.values_into(energy.view(), quiet_values);
+    let threshold = robust_threshold(quiet_values, cfg.ecg_peak_h_mad)?;
     let refractory = to_samples(cfg.ecg_refractory_ms / 1e3, fs);
     let mut peaks: Vec<usize> = Vec::new();
     let mut i = 0;

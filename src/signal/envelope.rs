@@ -54,9 +54,10 @@ pub fn moving_mean(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     moving_mean_of(x.len(), |i| x[i], window)
 }
 
-/// [`moving_mean`] of the TKEO of `x`, without holding the TKEO: on a long recording that
-/// is one signal-length array fewer at the detector's peak. Same values, bit for bit.
-pub fn smoothed_tkeo(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
+/// [`moving_mean`] of the TKEO of `x` into `out` (of `x`'s length), without holding the
+/// TKEO: on a long recording that is one signal-length array fewer at the detector's peak,
+/// and a detector can reuse one buffer. Same values, bit for bit.
+pub fn smoothed_tkeo_into(out: &mut Array1<f64>, x: ArrayView1<f64>, window: usize) {
     let n = x.len();
     let psi = |i: usize| {
         if i == 0 || i + 1 >= n {
@@ -65,15 +66,22 @@ pub fn smoothed_tkeo(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
             x[i] * x[i] - x[i - 1] * x[i + 1]
         }
     };
-    moving_mean_of(n, psi, window)
+    moving_mean_into(out, psi, window);
 }
 
 /// [`moving_mean`] of the series `value(0) … value(n − 1)`, each value made when the window
 /// reaches it.
 pub fn moving_mean_of(n: usize, value: impl Fn(usize) -> f64, window: usize) -> Array1<f64> {
+    let mut out = Array1::from(sample_buffer(n));
+    moving_mean_into(&mut out, value, window);
+    out
+}
+
+/// [`moving_mean_of`] into `out`, whose length is the series'.
+pub fn moving_mean_into(out: &mut Array1<f64>, value: impl Fn(usize) -> f64, window: usize) {
+    let n = out.len();
     let w = window.max(1);
     let half = w / 2;
-    let mut out = sample_buffer(n);
     // The window's values at a resynchronisation, summed as ndarray sums an array.
     let mut held = Vec::with_capacity(w.min(n));
     let mut sum = 0.0;
@@ -96,7 +104,6 @@ pub fn moving_mean_of(n: usize, value: impl Fn(usize) -> f64, window: usize) -> 
         }
         *o = sum / (hi - lo) as f64;
     }
-    Array1::from(out)
 }
 
 /// Teager–Kaiser energy, `ψ[n] = x[n]² − x[n−1]·x[n+1]` (Solnik 2008, DOMAIN §5). The two end
@@ -188,8 +195,10 @@ mod tests {
         for n in [0, 1, 2, 3, 50, 3 * RESYNC_SAMPLES + 17] {
             let x = Array1::from(noise(n));
             for w in [1, 2, 7, 80] {
+                let mut fused = Array1::zeros(n);
+                smoothed_tkeo_into(&mut fused, x.view(), w);
                 assert_eq!(
-                    smoothed_tkeo(x.view(), w),
+                    fused,
                     moving_mean(tkeo(x.view()).view(), w),
                     "n {n}, window {w}"
                 );
