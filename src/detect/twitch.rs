@@ -424,8 +424,9 @@ fn analyse_channel(
         None => (emg.filtered.to_owned(), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
-    // Bursts first, then the envelope: the TKEO energy and its quiet copy are gone before the
-    // envelope is made, so a long recording holds three signal-length arrays here, not five.
+    // Bursts first, then the envelope: the energy array is gone before the envelope is made,
+    // so a side holds at most three signal-length arrays (cleaned, energy or envelope, and
+    // the quiet values).
     smoothed_tkeo_into(
         &mut energy,
         cleaned.view(),
