@@ -51,7 +51,9 @@ pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
 /// Centred moving mean over `window` samples, cut short at the ends as [`moving_rms`]; for
 /// smoothing detection statistics such as the TKEO, which may be negative.
 pub fn moving_mean(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
-    moving_mean_of(x.len(), |i| x[i], window)
+    let mut out = Array1::from(sample_buffer(x.len()));
+    moving_mean_into(&mut out, |i| x[i], window);
+    out
 }
 
 /// [`moving_mean`] of the TKEO of `x` into `out` (of `x`'s length), without holding the
@@ -69,15 +71,8 @@ pub fn smoothed_tkeo_into(out: &mut Array1<f64>, x: ArrayView1<f64>, window: usi
     moving_mean_into(out, psi, window);
 }
 
-/// [`moving_mean`] of the series `value(0) … value(n − 1)`, each value made when the window
-/// reaches it.
-pub fn moving_mean_of(n: usize, value: impl Fn(usize) -> f64, window: usize) -> Array1<f64> {
-    let mut out = Array1::from(sample_buffer(n));
-    moving_mean_into(&mut out, value, window);
-    out
-}
-
-/// [`moving_mean_of`] into `out`, whose length is the series'.
+/// [`moving_mean`] of the series `value(0) … value(n − 1)`, `n = out.len()`, into `out`:
+/// each value is made when the window reaches it, so the series is never stored.
 pub fn moving_mean_into(out: &mut Array1<f64>, value: impl Fn(usize) -> f64, window: usize) {
     let n = out.len();
     let w = window.max(1);
@@ -202,8 +197,10 @@ mod tests {
                     moving_mean(tkeo(x.view()).view(), w),
                     "n {n}, window {w}"
                 );
+                let mut fused = Array1::zeros(n);
+                moving_mean_into(&mut fused, |i| x[i] * x[i], w);
                 assert_eq!(
-                    moving_mean_of(n, |i| x[i] * x[i], w),
+                    fused,
                     moving_mean(x.mapv(|v| v * v).view(), w),
                     "n {n}, window {w}"
                 );
