@@ -8,17 +8,10 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
+mod common;
+
 const DEMO: &str = "datasets/demo";
 const DEMO_RECORDINGS: usize = 8;
-
-/// Every table in both formats, the report and the methods.
-fn outputs() -> Vec<String> {
-    palpa::summary::TABLES
-        .iter()
-        .flat_map(|(table, _)| [format!("{table}.parquet"), format!("{table}.csv")])
-        .chain(["report.html".into(), "methods.md".into()])
-        .collect()
-}
 
 fn palpa() -> Command {
     Command::cargo_bin("palpa").unwrap()
@@ -38,33 +31,6 @@ fn reference() -> &'static Path {
             dir
         })
         .path()
-}
-
-fn assert_same_outputs(out: &Path, what: &str) {
-    for name in outputs() {
-        assert!(
-            std::fs::read(out.join(&name)).unwrap()
-                == std::fs::read(reference().join(&name)).unwrap(),
-            "{name} of the {what} differs from one uninterrupted run"
-        );
-    }
-    let figures = |dir: &Path| {
-        let mut names: Vec<_> = std::fs::read_dir(dir.join("plots"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        names.sort();
-        names
-    };
-    let names = figures(reference());
-    assert_eq!(figures(out), names, "figures of the {what}");
-    for name in names {
-        assert_eq!(
-            std::fs::read(out.join("plots").join(&name)).unwrap(),
-            std::fs::read(reference().join("plots").join(&name)).unwrap(),
-            "{name:?} of the {what}"
-        );
-    }
 }
 
 fn parts(out: &Path) -> usize {
@@ -117,7 +83,7 @@ fn a_run_killed_midway_resumes_to_the_tables_of_an_uninterrupted_run() {
         "{resumed} recordings resumed, {done} were done before the kill"
     );
     assert!(resumed < DEMO_RECORDINGS, "nothing was left to process");
-    assert_same_outputs(&out, "resumed run");
+    common::assert_same_outputs(&out, reference(), "resumed run");
     let leftovers: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -135,7 +101,7 @@ fn a_run_killed_midway_resumes_to_the_tables_of_an_uninterrupted_run() {
         Some(DEMO_RECORDINGS as u64),
         "a complete output folder resumes every recording"
     );
-    assert_same_outputs(&out, "fully resumed run");
+    common::assert_same_outputs(&out, reference(), "fully resumed run");
 }
 
 #[test]
@@ -174,7 +140,7 @@ fn three_shards_merged_equal_one_run() {
         .arg(&merged)
         .assert()
         .success();
-    assert_same_outputs(&merged, "merge of three shards");
+    common::assert_same_outputs(&merged, reference(), "merge of three shards");
 
     let incomplete = palpa()
         .args(["merge"])

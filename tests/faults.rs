@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::SerReader;
 
+mod common;
+
 /// Demo recordings of the test dataset, in the order a one-thread run takes them.
 const STEMS: [&str; 4] = [
     "sub-01_task-palpation_run-1",
@@ -64,25 +66,6 @@ fn reference() -> &'static Path {
             dir
         })
         .path()
-}
-
-/// Every table, the report and the methods in `out` are those of [`reference`].
-fn assert_same_tables(out: &Path, what: &str) {
-    for name in tables() {
-        assert!(
-            std::fs::read(out.join(&name)).unwrap()
-                == std::fs::read(reference().join("out").join(&name)).unwrap(),
-            "{name} {what} differs from an uninterrupted run"
-        );
-    }
-}
-
-fn tables() -> Vec<String> {
-    palpa::summary::TABLES
-        .iter()
-        .flat_map(|(t, _)| [format!("{t}.parquet"), format!("{t}.csv")])
-        .chain(["report.html".into(), "methods.md".into()])
-        .collect()
 }
 
 /// Runs `script` under `sh` in a private mount namespace; `$PALPA` is the binary.
@@ -222,7 +205,7 @@ fn a_full_disk_leaves_no_half_written_table() {
             Vec::<PathBuf>::new(),
             "{size} bytes of disk"
         );
-        for name in tables() {
+        for name in common::run_outputs() {
             if let Ok(bytes) = std::fs::read(kept.join(&name)) {
                 assert!(
                     bytes == std::fs::read(reference.join(&name)).unwrap(),
@@ -350,7 +333,7 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
         "Ctrl-C did not stop the run early"
     );
     assert_eq!(temporaries(&out), Vec::<PathBuf>::new());
-    for name in tables() {
+    for name in common::run_outputs() {
         assert!(
             !out.join(&name).exists(),
             "{name} written from half a dataset"
@@ -375,7 +358,7 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
         "{}",
         run_json["resumed"]
     );
-    assert_same_tables(&out, "after Ctrl-C and --resume");
+    common::assert_same_outputs(&out, &reference().join("out"), "run resumed after Ctrl-C");
 }
 
 /// Every file of `dir` with its size, modification time and contents.
@@ -404,5 +387,9 @@ fn a_read_only_dataset_is_processed_and_left_as_it_was() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert!(snapshot(&data) == before, "the dataset changed");
-    assert_same_tables(&out, "of the read-only dataset");
+    common::assert_same_outputs(
+        &out,
+        &reference().join("out"),
+        "run on the read-only dataset",
+    );
 }

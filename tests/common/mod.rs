@@ -140,3 +140,24 @@ pub fn set_field(path: &Path, (offset, width): (usize, usize), text: &str) {
 pub const N_RECORDS: (usize, usize) = (236, 8);
 pub const N_SIGNALS: (usize, usize) = (252, 4);
 pub const RECORD_DURATION: (usize, usize) = (244, 8);
+
+/// Every table of a `palpa run --format both`, the report and the methods.
+pub fn run_outputs() -> Vec<String> {
+    palpa::summary::TABLES
+        .iter()
+        .flat_map(|(table, _)| [format!("{table}.parquet"), format!("{table}.csv")])
+        .chain(["report.html".into(), "methods.md".into()])
+        .collect()
+}
+
+/// Each of [`run_outputs`] in `out` is byte-identical to its twin in `reference`, the output
+/// folder of an uninterrupted run.
+pub fn assert_same_outputs(out: &Path, reference: &Path, what: &str) {
+    for name in run_outputs() {
+        assert!(
+            std::fs::read(out.join(&name)).unwrap()
+                == std::fs::read(reference.join(&name)).unwrap(),
+            "{name} of the {what} differs from an uninterrupted run"
+        );
+    }
+}
