@@ -28,6 +28,13 @@ fn palpa_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_palpa"))
 }
 
+/// `palpa run ARGS -o OUT DATA`.
+fn palpa_run(args: &[&str], out: &Path, data: &Path) -> Command {
+    let mut run = Command::new(palpa_bin());
+    run.arg("run").args(args).arg("-o").arg(out).arg(data);
+    run
+}
+
 /// A flat copy of four demo recordings with their sidecars.
 fn dataset(root: &Path) -> PathBuf {
     let dir = root.join("dataset");
@@ -52,10 +59,7 @@ fn reference() -> &'static Path {
         .get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
             let out = dir.path().join("out");
-            let run = Command::new(palpa_bin())
-                .args(["run", "-q", "--format", "both", "-o"])
-                .arg(&out)
-                .arg(dataset(dir.path()))
+            let run = palpa_run(&["-q", "--format", "both"], &out, &dataset(dir.path()))
                 .output()
                 .unwrap();
             assert!(
@@ -125,12 +129,7 @@ fn an_output_folder_that_cannot_be_written_is_refused_before_any_work() {
     // A parent that is a file: the folder cannot even be made.
     let file = root.path().join("a-file");
     std::fs::write(&file, "").unwrap();
-    let run = Command::new(palpa_bin())
-        .args(["run", "-o"])
-        .arg(file.join("out"))
-        .arg(&data)
-        .output()
-        .unwrap();
+    let run = palpa_run(&[], &file.join("out"), &data).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
@@ -267,22 +266,14 @@ fn an_input_deleted_mid_run_fails_that_recording_only() {
     let root = tempfile::tempdir().unwrap();
     let data = dataset(root.path());
     let out = root.path().join("out");
-    let mut run = Command::new(palpa_bin())
-        .args([
-            "run",
-            "-q",
-            "-j",
-            "1",
-            "--no-plots",
-            "--format",
-            "csv",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(&data)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = palpa_run(
+        &["-q", "-j", "1", "--no-plots", "--format", "csv"],
+        &out,
+        &data,
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     wait_for_first_part(&mut run, &out);
     let last = format!("{}_emg.edf", STEMS[3]);
     std::fs::remove_file(data.join(&last)).unwrap();
@@ -310,10 +301,7 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
     let root = tempfile::tempdir().unwrap();
     let data = dataset(root.path());
     let out = root.path().join("out");
-    let mut run = Command::new(palpa_bin())
-        .args(["run", "-q", "-j", "1", "--format", "both", "-o"])
-        .arg(&out)
-        .arg(&data)
+    let mut run = palpa_run(&["-q", "-j", "1", "--format", "both"], &out, &data)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -340,12 +328,13 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
         );
     }
 
-    let resumed = Command::new(palpa_bin())
-        .args(["run", "-q", "-j", "1", "--resume", "--format", "both", "-o"])
-        .arg(&out)
-        .arg(&data)
-        .output()
-        .unwrap();
+    let resumed = palpa_run(
+        &["-q", "-j", "1", "--resume", "--format", "both"],
+        &out,
+        &data,
+    )
+    .output()
+    .unwrap();
     assert!(
         resumed.status.success(),
         "{}",
