@@ -10,6 +10,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,6 +22,53 @@ use crate::{output_error, Error};
 
 /// The folder inside an output folder that holds the parts and the manifest.
 pub const STATE_DIR: &str = ".palpa";
+
+/// The places for recordings in flight: one per thread of the pool. A recording takes one
+/// before it is read and gives it back when its row is done, so a batch holds at most that
+/// many recordings at once, however large the dataset.
+pub struct Places {
+    free: Mutex<usize>,
+    given_back: Condvar,
+}
+
+/// A place taken from [`Places`]; dropping it gives it back.
+pub struct Place<'a>(&'a Places);
+
+impl Places {
+    /// `count` places, at least one.
+    pub fn new(count: usize) -> Places {
+        Places {
+            free: Mutex::new(count.max(1)),
+            given_back: Condvar::new(),
+        }
+    }
+
+    /// Waits until a place is free and takes it.
+    pub fn take(&self) -> Place<'_> {
+        let mut free = lock(&self.free);
+        while *free == 0 {
+            free = self
+                .given_back
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        Place(self)
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.free) += 1;
+        self.0.given_back.notify_one();
+    }
+}
+
+/// The value behind `mutex`, also after a panic elsewhere: what it guards here (counts and
+/// finished rows) stays whole, since a panic is caught per recording, outside the lock.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Ctrl-C during `palpa run`. The first SIGINT asks the run to start no more recordings:
 /// those in flight finish and keep their parts, so `--resume` goes on from there, and no

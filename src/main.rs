@@ -15,6 +15,13 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
+    if let Command::Run(a) = &cli.command {
+        // `-j` caps polars' decoding threads too. Its pool starts at the first read and
+        // reads this then; nothing else runs yet, so setting the variable races no thread.
+        if let Some(jobs) = a.jobs {
+            std::env::set_var("POLARS_MAX_THREADS", jobs.to_string());
+        }
+    }
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => tracing::Level::ERROR,
         (false, 0) => tracing::Level::WARN,

@@ -846,38 +846,55 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         resume: args.resume,
     };
     batch::interrupt::watch();
-    let processed: Vec<Option<(RecordingSummary, bool)>> = pool.install(|| {
-        sources
-            .par_iter()
-            .map(|source| {
-                if batch::interrupt::requested() {
-                    return None;
-                }
-                let (row, resumed) = context.recording(source);
-                tracing::info!(
-                    "{}: {}",
-                    row.id,
-                    match (&row.result, resumed) {
-                        (Ok(_), false) => "ok",
-                        (Ok(_), true) => "ok (resumed)",
-                        (Err(_), _) => "failed",
-                    }
-                );
-                progress.inc(1);
-                Some((row, resumed))
-            })
-            .collect()
+    // Recordings are read here, outside the pool: polars decodes on its own threads and
+    // must not be called from rayon's (peers.md). A recording holds one of the pool's
+    // places from its read to its row, so memory is bounded by the threads, not the dataset,
+    // and the next recording is read while the others are processed.
+    let places = batch::Places::new(pool.current_num_threads());
+    let finished = std::sync::Mutex::new(Vec::with_capacity(sources.len()));
+    let finish = |i: usize, row: RecordingSummary, resumed: bool| {
+        tracing::info!(
+            "{}: {}",
+            row.id,
+            match (&row.result, resumed) {
+                (Ok(_), false) => "ok",
+                (Ok(_), true) => "ok (resumed)",
+                (Err(_), _) => "failed",
+            }
+        );
+        progress.inc(1);
+        batch::lock(&finished).push((i, row, resumed));
+    };
+    let (finish, context) = (&finish, &context);
+    pool.in_place_scope(|scope| {
+        for (i, source) in sources.iter().enumerate() {
+            let place = places.take();
+            if batch::interrupt::requested() {
+                break;
+            }
+            match context.begin(source) {
+                Begun::Done(row, resumed) => finish(i, row, resumed),
+                Begun::Loaded(loaded) => scope.spawn(move |_| {
+                    let _place = place;
+                    finish(i, context.complete(source, loaded), false);
+                }),
+            }
+        }
     });
     progress.finish_and_clear();
+    let mut finished = finished
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if batch::interrupt::requested() {
         return Err(Error::Interrupted {
-            done: processed.iter().flatten().count(),
+            done: finished.len(),
             total: sources.len(),
             out,
         });
     }
-    let processed = processed.into_iter().flatten();
-    let (rows, resumed): (Vec<RecordingSummary>, Vec<bool>) = processed.unzip();
+    finished.sort_unstable_by_key(|&(i, _, _)| i);
+    let (rows, resumed): (Vec<RecordingSummary>, Vec<bool>) =
+        finished.into_iter().map(|(_, row, r)| (row, r)).unzip();
     let resumed = resumed.into_iter().filter(|&r| r).count();
     let processed_s = clock.elapsed().as_secs_f64();
     let manifest = Manifest {
@@ -1226,37 +1243,87 @@ struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
-    /// One recording's row, and whether it was resumed: its stored part when `--resume`
-    /// finds one for the same inputs and configuration (with its figures still there),
-    /// else the recording processed and stored. A stored failure is tried again: it may
-    /// have been a file that was being copied, or a full disk.
-    fn recording(&self, source: &Source) -> (RecordingSummary, bool) {
-        let fingerprints = || -> Vec<(String, u64, String)> {
-            std::iter::once(&source.path)
-                .chain(&source.json)
-                .chain(&source.channels_tsv)
-                .chain(&source.events_tsv)
-                .filter_map(|p| {
-                    let (bytes, sha256) = ingest::fingerprint(p).ok()?;
-                    Some((self.relative(p), bytes, sha256))
-                })
-                .collect()
-        };
-        let (inputs, mut row) = if self.resume {
-            let inputs = fingerprints();
+    /// The first part of a recording, on the thread that reads them: with `--resume`, its
+    /// stored row when the part was made from the same inputs and configuration (with its
+    /// figures still there); else the recording read, or its row when it cannot be. A
+    /// stored failure is tried again: it may have been a file that was being copied, or a
+    /// full disk.
+    fn begin(&self, source: &Source) -> Begun {
+        let inputs = if self.resume {
+            let inputs = self.fingerprints(source);
             if let Some(row) = self.stored(source, &inputs) {
-                return (row, true);
+                return Begun::Done(row, true);
             }
-            (inputs, self.guarded(source))
+            Some(inputs)
         } else {
-            // Nothing to look up: hashing the inputs for the part's key overlaps the work.
-            rayon::join(fingerprints, || self.guarded(source))
+            None
         };
+        let clock = Instant::now();
+        match self.guarded(source, || {
+            ingest::load(source, self.cfg).map_err(|e| e.to_string())
+        }) {
+            Ok(rec) => Begun::Loaded(Loaded {
+                rec,
+                load_s: clock.elapsed().as_secs_f64(),
+                inputs,
+            }),
+            Err(message) => {
+                let mut row = self.row(source);
+                row.result = Err(message);
+                let inputs = inputs.unwrap_or_else(|| self.fingerprints(source));
+                Begun::Done(self.kept(row, inputs), false)
+            }
+        }
+    }
+
+    /// The rest of a recording, in the pool: conditioned, analysed, drawn, and its row
+    /// stored for `--resume` and `palpa merge`.
+    fn complete(&self, source: &Source, loaded: Loaded) -> RecordingSummary {
+        let Loaded {
+            rec,
+            load_s,
+            inputs,
+        } = loaded;
+        let processed = |rec| {
+            self.guarded(source, || Ok(self.process(source, rec, load_s)))
+                .unwrap_or_else(|message| {
+                    let mut row = self.row(source);
+                    row.result = Err(message);
+                    row
+                })
+        };
+        let (inputs, row) = match inputs {
+            Some(inputs) => (inputs, processed(rec)),
+            // Not looked up before: hashing the inputs for the part's key overlaps the work.
+            None => rayon::join(|| self.fingerprints(source), || processed(rec)),
+        };
+        self.kept(row, inputs)
+    }
+
+    /// Size and SHA-256 of each of the recording's files, the key of its stored part.
+    fn fingerprints(&self, source: &Source) -> Vec<(String, u64, String)> {
+        std::iter::once(&source.path)
+            .chain(&source.json)
+            .chain(&source.channels_tsv)
+            .chain(&source.events_tsv)
+            .filter_map(|p| {
+                let (bytes, sha256) = ingest::fingerprint(p).ok()?;
+                Some((self.relative(p), bytes, sha256))
+            })
+            .collect()
+    }
+
+    /// `row` with its inputs, stored as a part.
+    fn kept(
+        &self,
+        mut row: RecordingSummary,
+        inputs: Vec<(String, u64, String)>,
+    ) -> RecordingSummary {
         row.inputs = inputs;
         if let Err(e) = self.store.put(&row, &self.store.key(&row.inputs)) {
             tracing::warn!("{e}: a resumed run or a merge will process this recording again");
         }
-        (row, false)
+        row
     }
 
     /// The stored row of `source` when its part was made from the same inputs and
@@ -1278,25 +1345,26 @@ impl RunContext<'_> {
             })
     }
 
-    /// [`Self::process`], with a panic caught. A panic is a bug in palpa, never the input's
-    /// fault, but it must still cost only this recording: it becomes a failed row and the
+    /// `work`, with a panic caught. A panic is a bug in palpa, never the input's fault, but
+    /// it must still cost only this recording: it becomes the recording's error and the
     /// batch goes on.
-    fn guarded(&self, source: &Source) -> RecordingSummary {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process(source)))
-            .unwrap_or_else(|panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                let mut row = self.row(source);
-                row.result = Err(format!(
-                    "{}: palpa failed on this recording (a bug, please report it with the \
-                     file): {message}",
-                    source.path.display()
-                ));
-                row
-            })
+    fn guarded<T>(
+        &self,
+        source: &Source,
+        work: impl FnOnce() -> Result<T, String>,
+    ) -> Result<T, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!(
+                "{}: palpa failed on this recording (a bug, please report it with the \
+                 file): {message}",
+                source.path.display()
+            ))
+        })
     }
 
     /// `p` relative to the dataset root, `/`-separated.
@@ -1327,39 +1395,47 @@ impl RunContext<'_> {
         }
     }
 
-    /// Load, condition, analyse, draw; any failure becomes the row's error.
-    fn process(&self, source: &Source) -> RecordingSummary {
+    /// Condition, analyse, draw.
+    fn process(&self, source: &Source, mut rec: Recording, load_s: f64) -> RecordingSummary {
         let cfg = self.cfg;
         let mut summary = self.row(source);
         let clock = Instant::now();
-        match ingest::load(source, cfg) {
-            Ok(mut rec) => {
-                let loaded = clock.elapsed().as_secs_f64();
-                let info = ingest::info_of(&rec);
-                let signals = condition(&mut rec, cfg);
-                let conditioned = clock.elapsed().as_secs_f64();
-                let result = analyse(&rec, &signals, cfg);
-                if let Some(dir) = self.plots {
-                    match recording_figures(&rec, info.duration_s, &signals, &result, cfg, dir) {
-                        Ok(figures) => summary.figures = figures,
-                        Err(e) => {
-                            tracing::warn!("{}: figures not drawn: {e}", rec.path.display());
-                        }
-                    }
-                }
-                summary.result = Ok(result);
-                summary.stage_s = [
-                    loaded,
-                    conditioned - loaded,
-                    clock.elapsed().as_secs_f64() - conditioned,
-                ];
-                summary.info = Some(info);
-                summary.meta = rec.meta;
+        let info = ingest::info_of(&rec);
+        let signals = condition(&mut rec, cfg);
+        let conditioned = clock.elapsed().as_secs_f64();
+        let result = analyse(&rec, &signals, cfg);
+        if let Some(dir) = self.plots {
+            match recording_figures(&rec, info.duration_s, &signals, &result, cfg, dir) {
+                Ok(figures) => summary.figures = figures,
+                Err(e) => tracing::warn!("{}: figures not drawn: {e}", rec.path.display()),
             }
-            Err(e) => summary.result = Err(e.to_string()),
         }
+        summary.result = Ok(result);
+        summary.stage_s = [
+            load_s,
+            conditioned,
+            clock.elapsed().as_secs_f64() - conditioned,
+        ];
+        summary.info = Some(info);
+        summary.meta = rec.meta;
         summary
     }
+}
+
+/// A recording after [`RunContext::begin`].
+enum Begun {
+    /// Its row is known: resumed, or the recording could not be read.
+    Done(RecordingSummary, bool),
+    /// Read, for [`RunContext::complete`].
+    Loaded(Loaded),
+}
+
+/// A recording read, with the seconds it took and its inputs' fingerprints when `--resume`
+/// needed them first.
+struct Loaded {
+    rec: Recording,
+    load_s: f64,
+    inputs: Option<Vec<(String, u64, String)>>,
 }
 
 /// `palpa evaluate`: a run's detections against ground truth, printed as a table or JSON.

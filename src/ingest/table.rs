@@ -64,6 +64,7 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
 /// # Errors
 /// A corrupt file, a non-numeric column, backwards time, no way to know the rate.
 pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
+    outside_rayon();
     let reader = || {
         File::open(path)
             .map(ParquetReader::new)
@@ -92,6 +93,16 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
     }
     release_freed_memory();
     from_columns(path, names, columns, None, rules, FirstSample::Row)
+}
+
+/// polars decodes on its own rayon pool, and called from another pool's thread it has
+/// deadlocked (peers.md: polars #8441, #22159), so `palpa run` reads recordings before
+/// handing them to its pool. Tests run in debug, where this holds the batch to that.
+fn outside_rayon() {
+    debug_assert!(
+        rayon::current_thread_index().is_none(),
+        "polars called from a rayon thread"
+    );
 }
 
 /// Hands the pages polars freed while decoding back to the system. glibc keeps them in
@@ -150,6 +161,7 @@ pub(crate) fn read_numeric_csv(
     names: &[String],
     layout: CsvLayout,
 ) -> Result<DataFrame, IngestError> {
+    outside_rayon();
     let schema = Schema::from_iter(
         names
             .iter()
