@@ -210,6 +210,8 @@ pub struct ChannelSignals {
     pub mnf_hz: Option<f64>,
     /// Median frequency of the conditioned EMG over `spectrum.band_hz`.
     pub mdf_hz: Option<f64>,
+    /// Welch PSD of the conditioned EMG, which gave MNF and MDF and is drawn in the figures.
+    pub psd: Option<Psd>,
 }
 
 /// Conditioned samples by kind.
@@ -280,6 +282,7 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
                 conditioned: Conditioned::None,
                 mnf_hz: None,
                 mdf_hz: None,
+                psd: None,
             }
         })
         .collect();
@@ -321,11 +324,22 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         .into_iter()
         .map(|i| (i, std::mem::take(&mut rec.channels[i].samples)))
         .collect();
-    let (emg, force): (Vec<(usize, Filtered)>, Vec<_>) = rayon::join(
+    // Each batch's spectra follow its filters in the same task, so one batch's spectra
+    // overlap another batch's (or the force's) filtering instead of waiting for the last.
+    let (emg, force): (Vec<FilteredEmg>, Vec<_>) = rayon::join(
         || {
             batches
                 .into_par_iter()
-                .flat_map_iter(|b| b.condition(&emg_plans))
+                .flat_map(|b| {
+                    let fs_hz = b.fs_hz;
+                    b.condition(&emg_plans).into_par_iter().map(move |(i, c)| {
+                        let psd = c
+                            .as_ref()
+                            .ok()
+                            .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
+                        (i, c, psd)
+                    })
+                })
                 .collect()
         },
         || {
@@ -341,11 +355,18 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
                 .collect()
         },
     );
-    let emg = emg.into_iter().map(|(i, c)| (i, c.map(Conditioned::Emg)));
+    let emg = emg
+        .into_iter()
+        .map(|(i, c, psd)| (i, c.map(Conditioned::Emg), psd));
     let force = force
         .into_iter()
-        .map(|(i, c)| (i, c.map(Conditioned::Force)));
-    for (i, conditioned) in emg.chain(force) {
+        .map(|(i, c)| (i, c.map(Conditioned::Force), None));
+    for (i, conditioned, psd) in emg.chain(force) {
+        if let Some(psd) = psd {
+            channels[i].mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
+            channels[i].mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
+            channels[i].psd = Some(psd);
+        }
         match conditioned {
             Ok(c) => channels[i].conditioned = c,
             Err((raw, e)) => {
@@ -359,19 +380,12 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         }
     }
 
-    channels
-        .par_iter_mut()
-        .zip(&rec.channels)
-        .for_each(|(sig, ch)| {
-            if let Conditioned::Emg(e) = &sig.conditioned {
-                if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
-                    sig.mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
-                    sig.mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
-                }
-            }
-        });
     RecordingSignals { mains_hz, channels }
 }
+
+/// An EMG channel after its batch: its index, its filtered signal (or its raw samples back
+/// with the error) and the Welch PSD of the filtered signal.
+type FilteredEmg = (usize, Filtered, Option<Psd>);
 
 /// EMG channels filtered together, with their raw samples.
 struct EmgBatch {
@@ -677,38 +691,46 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
             fs_hz: rec.channels[i].fs_hz,
         })
     };
-    let twitches = detect_twitches(
-        TwitchInput {
-            emg: palpated.and_then(emg_view),
-            contralateral: contralateral.and_then(emg_view),
-            force: force.map(|(ch, f)| ForceView {
-                debiased: f.debiased.view(),
-                fs_hz: ch.fs_hz,
-            }),
-            episodes: &episodes,
-            drops: &drops,
-            envelope_window_ms: cfg.emg.envelope_window_ms,
-        },
-        &cfg.twitch,
-    );
-
     // Pressure-evoked EMG and the MDF shift of holds, on the palpated channel.
-    let mut mdf_edges = vec![[None, None]; episodes.len()];
-    if let Some((e, fs)) = palpated.and_then(|p| Some((emg_of(p)?, rec.channels[p].fs_hz))) {
-        add_emg_evidence(
-            &mut evidence,
-            e.envelope().view(),
-            fs,
-            &episodes,
-            &cfg.taut_band,
-        );
-        for (i, ep) in episodes.iter().enumerate() {
-            if ep.technique == Technique::Hold {
-                mdf_edges[i] =
-                    edge_mdf_hz(e.filtered.view(), fs, [ep.start_s, ep.end_s], &cfg.spectrum);
+    let palpated_evidence = |evidence: &mut Vec<BandEvidence>| {
+        let mut mdf_edges = vec![[None, None]; episodes.len()];
+        if let Some((e, fs)) = palpated.and_then(|p| Some((emg_of(p)?, rec.channels[p].fs_hz))) {
+            add_emg_evidence(evidence, e.envelope().view(), fs, &episodes, &cfg.taut_band);
+            for (i, ep) in episodes.iter().enumerate() {
+                if ep.technique == Technique::Hold {
+                    mdf_edges[i] =
+                        edge_mdf_hz(e.filtered.view(), fs, [ep.start_s, ep.end_s], &cfg.spectrum);
+                }
             }
         }
-    }
+        mdf_edges
+    };
+    // Each side of the twitch detector is a chain of steps; the palpated channel's evoked
+    // EMG and hold MDFs, and every channel's rest RMS, fill the threads beside them.
+    let (twitches, (mdf_edges, channels)) = rayon::join(
+        || {
+            detect_twitches(
+                TwitchInput {
+                    emg: palpated.and_then(emg_view),
+                    contralateral: contralateral.and_then(emg_view),
+                    force: force.map(|(ch, f)| ForceView {
+                        debiased: f.debiased.view(),
+                        fs_hz: ch.fs_hz,
+                    }),
+                    episodes: &episodes,
+                    drops: &drops,
+                    envelope_window_ms: cfg.emg.envelope_window_ms,
+                },
+                &cfg.twitch,
+            )
+        },
+        || {
+            rayon::join(
+                || palpated_evidence(&mut evidence),
+                || channel_results(rec, signals, &episodes, cfg),
+            )
+        },
+    );
 
     let ppts: Vec<f64> = episodes.iter().filter_map(|e| e.ppt_n).collect();
     let probe_area_cm2 = rec.meta.probe_area_cm2;
@@ -719,25 +741,6 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
     };
     let audits = audit(&episodes, &twitches.withdrawals, ctx, &cfg.audit);
 
-    let channels = signals
-        .channels
-        .par_iter()
-        .zip(&rec.channels)
-        .map(|(s, ch)| ChannelResult {
-            qc: s.qc.clone(),
-            rest_rms_uv: match &s.conditioned {
-                Conditioned::Emg(e) => quiet_rms(
-                    e.filtered.view(),
-                    ch.fs_hz,
-                    &episodes,
-                    cfg.twitch.quiet_margin_s,
-                ),
-                _ => None,
-            },
-            mnf_hz: s.mnf_hz,
-            mdf_hz: s.mdf_hz,
-        })
-        .collect();
     let episodes = episodes
         .into_iter()
         .zip(evidence)
@@ -761,6 +764,34 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
         palpated_channel: palpated.map(|p| rec.channels[p].name.clone()),
         twitches,
     }
+}
+
+/// Each channel's QC, rest RMS (EMG outside contacts) and spectral figures.
+fn channel_results(
+    rec: &Recording,
+    signals: &RecordingSignals,
+    episodes: &[Episode],
+    cfg: &Config,
+) -> Vec<ChannelResult> {
+    signals
+        .channels
+        .par_iter()
+        .zip(&rec.channels)
+        .map(|(s, ch)| ChannelResult {
+            qc: s.qc.clone(),
+            rest_rms_uv: match &s.conditioned {
+                Conditioned::Emg(e) => quiet_rms(
+                    e.filtered.view(),
+                    ch.fs_hz,
+                    episodes,
+                    cfg.twitch.quiet_margin_s,
+                ),
+                _ => None,
+            },
+            mnf_hz: s.mnf_hz,
+            mdf_hz: s.mdf_hz,
+        })
+        .collect()
 }
 
 /// The palpated muscle's EMG channel: the one whose muscle (and side, when known) matches
@@ -873,7 +904,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
                 break;
             }
             match context.begin(source) {
-                Begun::Done(row, resumed) => finish(i, row, resumed),
+                Begun::Done(row, resumed) => finish(i, *row, resumed),
                 Begun::Loaded(loaded) => scope.spawn(move |_| {
                     let _place = place;
                     finish(i, context.complete(source, loaded), false);
@@ -1173,7 +1204,7 @@ fn recording_figures(
                     Trace::of(e.filtered.view(), ch.fs_hz),
                     Trace::of(e.envelope().view(), ch.fs_hz),
                 ));
-                if let Ok(psd) = welch(e.filtered.view(), ch.fs_hz, &cfg.spectrum) {
+                if let Some(psd) = &sig.psd {
                     spectra.push((
                         ch.name.clone(),
                         Spectrum {
@@ -1252,7 +1283,7 @@ impl RunContext<'_> {
         let inputs = if self.resume {
             let inputs = self.fingerprints(source);
             if let Some(row) = self.stored(source, &inputs) {
-                return Begun::Done(row, true);
+                return Begun::Done(Box::new(row), true);
             }
             Some(inputs)
         } else {
@@ -1262,28 +1293,28 @@ impl RunContext<'_> {
         match self.guarded(source, || {
             ingest::load(source, self.cfg).map_err(|e| e.to_string())
         }) {
-            Ok(rec) => Begun::Loaded(Loaded {
+            Ok(rec) => Begun::Loaded(Box::new(Loaded {
                 rec,
                 load_s: clock.elapsed().as_secs_f64(),
                 inputs,
-            }),
+            })),
             Err(message) => {
                 let mut row = self.row(source);
                 row.result = Err(message);
                 let inputs = inputs.unwrap_or_else(|| self.fingerprints(source));
-                Begun::Done(self.kept(row, inputs), false)
+                Begun::Done(Box::new(self.kept(row, inputs)), false)
             }
         }
     }
 
     /// The rest of a recording, in the pool: conditioned, analysed, drawn, and its row
     /// stored for `--resume` and `palpa merge`.
-    fn complete(&self, source: &Source, loaded: Loaded) -> RecordingSummary {
+    fn complete(&self, source: &Source, loaded: Box<Loaded>) -> RecordingSummary {
         let Loaded {
             rec,
             load_s,
             inputs,
-        } = loaded;
+        } = *loaded;
         let processed = |rec| {
             self.guarded(source, || Ok(self.process(source, rec, load_s)))
                 .unwrap_or_else(|message| {
@@ -1425,9 +1456,9 @@ impl RunContext<'_> {
 /// A recording after [`RunContext::begin`].
 enum Begun {
     /// Its row is known: resumed, or the recording could not be read.
-    Done(RecordingSummary, bool),
+    Done(Box<RecordingSummary>, bool),
     /// Read, for [`RunContext::complete`].
-    Loaded(Loaded),
+    Loaded(Box<Loaded>),
 }
 
 /// A recording read, with the seconds it took and its inputs' fingerprints when `--resume`

@@ -309,7 +309,13 @@ fn steps(run: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> usize {
 /// episode spans enough cycles of it.
 fn is_strum(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> bool {
     let n = seg.len();
+    // The depth first: it rules out most contacts (a plateau barely moves) without the
+    // spectrum, whose exact-length FFT is planned anew for each contact.
     if n < 8 {
+        return false;
+    }
+    let deep_enough = modulation_depth(seg) >= cfg.strum_min_depth_fraction;
+    if !deep_enough {
         return false;
     }
     let mean = seg.mean().unwrap_or(0.0);
@@ -330,15 +336,24 @@ fn is_strum(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> bool {
         return false;
     };
     let dominant_hz = k as f64 * df;
-    let [lo, hi] = cfg.strum_band_hz;
-    let mut sorted = seg.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let q = |p: f64| sorted[((p * (n - 1) as f64).round() as usize).min(n - 1)];
-    let depth = (q(0.95) - q(0.05)) / q(0.95);
     let cycles = dominant_hz * n as f64 / fs_hz;
-    (lo..=hi).contains(&dominant_hz)
-        && depth >= cfg.strum_min_depth_fraction
-        && cycles >= cfg.strum_min_cycles
+    let [lo, hi] = cfg.strum_band_hz;
+    (lo..=hi).contains(&dominant_hz) && cycles >= cfg.strum_min_cycles
+}
+
+/// (95th − 5th percentile) / 95th percentile of `seg` (not empty), each the nearest-rank
+/// order statistic, found by selection rather than a sort.
+fn modulation_depth(seg: ArrayView1<f64>) -> f64 {
+    let mut values = seg.to_vec();
+    let last = values.len() - 1;
+    let rank = |p: f64| ((p * last as f64).round() as usize).min(last);
+    let (below, &mut p95, _) = values.select_nth_unstable_by(rank(0.95), f64::total_cmp);
+    let p05 = if rank(0.05) < below.len() {
+        *below.select_nth_unstable_by(rank(0.05), f64::total_cmp).1
+    } else {
+        p95
+    };
+    (p95 - p05) / p95
 }
 
 #[cfg(test)]
@@ -348,6 +363,30 @@ mod tests {
     use std::f64::consts::PI;
 
     const FS: f64 = 200.0;
+
+    #[test]
+    fn modulation_depth_is_that_of_the_sorted_samples() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in (1..60).chain([199, 200, 1001]) {
+            // Quantised values, so ties are common.
+            let x = Array1::from_iter((0..n).map(|_| 1.0 + (next() * 20.0).floor()));
+            let mut sorted = x.to_vec();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let q = |p: f64| sorted[((p * (n - 1) as f64).round() as usize).min(n - 1)];
+            let expected = (q(0.95) - q(0.05)) / q(0.95);
+            assert_eq!(
+                modulation_depth(x.view()).to_bits(),
+                expected.to_bits(),
+                "n = {n}"
+            );
+        }
+    }
 
     /// Force built from pieces: (duration_s, shape over 0..1 of the piece).
     fn force(pieces: &[(f64, &dyn Fn(f64) -> f64)]) -> Array1<f64> {

@@ -861,9 +861,9 @@ fn force_twitch(
         return None;
     }
     let seg = f.debiased.slice(s![from..to]);
-    let mut sorted = seg.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let level = sorted[(cfg.force_level_quantile * (sorted.len() - 1) as f64).round() as usize];
+    let mut values = seg.to_vec();
+    let rank = (cfg.force_level_quantile * (values.len() - 1) as f64).round() as usize;
+    let level = *values.select_nth_unstable_by(rank, f64::total_cmp).1;
     let mut diffs: Vec<f64> = seg.windows(2).into_iter().map(|w| w[1] - w[0]).collect();
     let med = median(&mut diffs.clone())?;
     diffs.iter_mut().for_each(|d| *d = (*d - med).abs());
