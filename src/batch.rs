@@ -589,6 +589,21 @@ mod tests {
     }
 
     #[test]
+    fn a_recording_waits_for_a_place_and_gets_the_one_given_back() {
+        let places = Places::new(2);
+        let first = places.take();
+        let _second = places.take();
+        std::thread::scope(|s| {
+            let third = s.spawn(|| drop(places.take()));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!third.is_finished(), "a third place was taken of two");
+            drop(first);
+            third.join().unwrap();
+        });
+        assert_eq!(*lock(&places.free), 1, "the third gave its place back");
+    }
+
+    #[test]
     fn temporaries_of_an_interrupted_run_are_removed_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         for name in [

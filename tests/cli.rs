@@ -279,3 +279,59 @@ fn thread_count_does_not_change_the_tables_and_quiet_keeps_stderr_empty() {
         }
     }
 }
+
+/// `-j 1` caps polars' decoding threads too: while a run reads Parquet recordings, the
+/// process never has more than one thread of polars' pool (named `polars-0`, `polars-1`, …).
+#[cfg(target_os = "linux")]
+#[test]
+fn one_job_means_one_polars_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    palpa()
+        .args([
+            "simulate",
+            "--seed",
+            "3",
+            "--subjects",
+            "1",
+            "--format",
+            "parquet",
+            "-o",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("palpa"))
+        .args(["-q", "run", "--no-plots", "-j", "1"])
+        .arg(&data)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .spawn()
+        .unwrap();
+    let tasks = std::path::PathBuf::from(format!("/proc/{}/task", child.id()));
+    let mut polars_threads = std::collections::BTreeSet::new();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        for task in std::fs::read_dir(&tasks).into_iter().flatten().flatten() {
+            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            let name = name.trim();
+            let index = name.strip_prefix("polars-").unwrap_or_default();
+            if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) {
+                polars_threads.insert(name.to_string());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    assert!(status.success(), "palpa run failed: {status}");
+    assert!(
+        !polars_threads.is_empty(),
+        "no polars thread seen: the run ended before one could be observed"
+    );
+    assert_eq!(
+        polars_threads.into_iter().collect::<Vec<_>>(),
+        ["polars-0"],
+        "-j 1 left polars more threads"
+    );
+}
