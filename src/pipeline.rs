@@ -1299,8 +1299,7 @@ impl RunContext<'_> {
                 inputs,
             })),
             Err(message) => {
-                let mut row = self.row(source);
-                row.result = Err(message);
+                let row = self.failed(source, message);
                 let inputs = inputs.unwrap_or_else(|| self.fingerprints(source));
                 Begun::Done(Box::new(self.kept(row, inputs)), false)
             }
@@ -1317,11 +1316,7 @@ impl RunContext<'_> {
         } = *loaded;
         let processed = |rec| {
             self.guarded(source, || Ok(self.process(source, rec, load_s)))
-                .unwrap_or_else(|message| {
-                    let mut row = self.row(source);
-                    row.result = Err(message);
-                    row
-                })
+                .unwrap_or_else(|message| self.failed(source, message))
         };
         let (inputs, row) = match inputs {
             Some(inputs) => (inputs, processed(rec)),
@@ -1404,6 +1399,14 @@ impl RunContext<'_> {
             .unwrap_or(p)
             .to_string_lossy()
             .replace('\\', "/")
+    }
+
+    /// The row of `source` when it failed with `message`.
+    fn failed(&self, source: &Source, message: String) -> RecordingSummary {
+        RecordingSummary {
+            result: Err(message),
+            ..self.row(source)
+        }
     }
 
     /// The row of `source` before anything is known of its contents.

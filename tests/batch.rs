@@ -33,16 +33,6 @@ fn reference() -> &'static Path {
         .path()
 }
 
-fn parts(out: &Path) -> usize {
-    std::fs::read_dir(out.join(".palpa/parts")).map_or(0, |d| {
-        d.filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        })
-        .count()
-    })
-}
-
 fn run_json(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap()
 }
@@ -57,12 +47,12 @@ fn a_run_killed_midway_resumes_to_the_tables_of_an_uninterrupted_run() {
         .spawn()
         .unwrap();
     let clock = Instant::now();
-    while parts(&out) < 2 && clock.elapsed() < Duration::from_secs(600) {
+    while common::finished_parts(&out) < 2 && clock.elapsed() < Duration::from_secs(600) {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let done = parts(&out);
+    let done = common::finished_parts(&out);
     assert!(
         (2..DEMO_RECORDINGS).contains(&done),
         "the run was to be killed midway; {done} of {DEMO_RECORDINGS} recordings were done"

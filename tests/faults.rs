@@ -219,21 +219,10 @@ fn a_full_disk_leaves_no_half_written_table() {
     );
 }
 
-/// The number of finished recordings a run has kept so far.
-fn parts(out: &Path) -> usize {
-    std::fs::read_dir(out.join(".palpa/parts"))
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "part"))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
 /// Waits until `run` has finished its first recording; panics if it ends first.
 fn wait_for_first_part(run: &mut Child, out: &Path) {
     let clock = Instant::now();
-    while parts(out) == 0 {
+    while common::finished_parts(out) == 0 {
         assert!(
             run.try_wait().unwrap().is_none(),
             "the run ended before one recording was done"
@@ -317,7 +306,7 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
         "{stderr}"
     );
     assert!(
-        parts(&out) < STEMS.len(),
+        common::finished_parts(&out) < STEMS.len(),
         "Ctrl-C did not stop the run early"
     );
     assert_eq!(temporaries(&out), Vec::<PathBuf>::new());

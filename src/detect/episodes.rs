@@ -309,7 +309,7 @@ fn steps(run: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> usize {
 /// episode spans enough cycles of it.
 fn is_strum(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> bool {
     let n = seg.len();
-    // The depth first: it rules out most contacts (a plateau barely moves) without the
+    // The depth first, as it is cheaper: a contact too shallow to be strumming needs no
     // spectrum, whose exact-length FFT is planned anew for each contact.
     if n < 8 {
         return false;

@@ -141,6 +141,19 @@ pub const N_RECORDS: (usize, usize) = (236, 8);
 pub const N_SIGNALS: (usize, usize) = (252, 4);
 pub const RECORD_DURATION: (usize, usize) = (244, 8);
 
+/// The number of recordings a run in `out` has finished and kept: a part being written is
+/// `<name>.tmp-<pid>.part` until it is renamed, and does not count.
+pub fn finished_parts(out: &Path) -> usize {
+    std::fs::read_dir(out.join(".palpa/parts")).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".part") && !name.contains(".tmp-")
+            })
+            .count()
+    })
+}
+
 /// Every table of a `palpa run --format both`, the report and the methods.
 pub fn run_outputs() -> Vec<String> {
     palpa::summary::TABLES
