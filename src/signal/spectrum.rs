@@ -98,10 +98,13 @@ impl Welch {
         } else {
             0
         };
+        // A strided view is copied once, so the segments below are plain slices.
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("standard layout is contiguous");
         for s in 0..segments {
-            let seg = x.slice(ndarray::s![s * self.step..s * self.step + nperseg]);
-            let mean = seg.sum() / nperseg as f64;
-            for ((dst, &v), w) in input.iter_mut().zip(seg.iter()).zip(&self.window) {
+            let seg = &x[s * self.step..s * self.step + nperseg];
+            let mean = ArrayView1::from(seg).sum() / nperseg as f64;
+            for ((dst, &v), w) in input.iter_mut().zip(seg).zip(&self.window) {
                 *dst = (v - mean) * w;
             }
             self.fft
