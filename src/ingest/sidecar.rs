@@ -2,8 +2,8 @@
 //! `participants.tsv`.
 //!
 //! JSON files are merged top-down (BIDS inheritance: the file nearest the recording wins key
-//! by key). TSV files are read with polars as text, `n/a` being null as in BIDS; each row
-//! keeps its line number so that errors can point at it.
+//! by key). TSV files are split at tabs (BIDS TSV has no quoting), `n/a` being null as in
+//! BIDS; each row keeps its line number so that errors can point at it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
