@@ -189,12 +189,17 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
     if let Some(emg) = input.emg {
         let envelope_ms = input.envelope_window_ms;
         // The two sides are independent until their bursts are compared.
-        let (palpated, contra) = rayon::join(
-            || analyse_channel(emg, input.episodes, envelope_ms, cfg),
+        // Of the other side only its bursts are needed: it makes no envelope, and its
+        // arrays go at once.
+        let ((palpated, envelope), contra) = rayon::join(
             || {
-                // Of the other side only its bursts are needed: its arrays go at once.
+                analyse_channel(emg, input.episodes, cfg, |cleaned, quiet| {
+                    Envelope::of(cleaned, emg.fs_hz, quiet, envelope_ms)
+                })
+            },
+            || {
                 input.contralateral.map(|c| {
-                    let side = analyse_channel(c, input.episodes, envelope_ms, cfg);
+                    let (side, ()) = analyse_channel(c, input.episodes, cfg, |_, _| ());
                     (side.bursts, side.fs)
                 })
             },
@@ -205,14 +210,14 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
         let t = |i: usize| i as f64 / fs;
         for b in &palpated.bursts {
             let duration_ms = (b.off - b.on + 1) as f64 / fs * 1e3;
-            let loud = loud_for(&palpated, *b, fs, cfg);
+            let loud = loud_for(&envelope, *b, fs, cfg);
             let both = contra
                 .as_ref()
                 .map_or(0.0, |(bursts, c_fs)| overlap_s(*b, fs, bursts, *c_fs));
             let voluntary = duration_ms > cfg.voluntary_min_ms
                 || both > 0.0
                 || loud
-                || !isolated(&palpated, *b, cfg);
+                || !isolated(&envelope, *b, fs, cfg);
             if voluntary {
                 report.voluntary_bursts += 1;
                 if loud || both * 1e3 >= cfg.voluntary_sustain_ms {
@@ -237,8 +242,8 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             };
             let seg = palpated.cleaned.slice(s![b.on..=b.off]);
             let rms = (seg.iter().map(|v| v * v).sum::<f64>() / seg.len() as f64).sqrt();
-            let peak = palpated
-                .envelope
+            let peak = envelope
+                .samples
                 .slice(s![b.on..=b.off])
                 .fold(0.0f64, |m, &v| m.max(v));
             let snr_db = 20.0 * (rms / palpated.rest_rms.max(f64::MIN_POSITIVE)).log10();
@@ -360,11 +365,11 @@ fn overlap_s(b: Burst, fs: f64, others: &[Burst], fs_other: f64) -> f64 {
 
 /// Whether the envelope stays above `voluntary_rest_multiple` × rest for
 /// `voluntary_sustain_ms` inside the burst.
-fn loud_for(c: &ChannelAnalysis, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool {
-    let level = cfg.voluntary_rest_multiple * c.rest_envelope;
+fn loud_for(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool {
+    let level = cfg.voluntary_rest_multiple * envelope.rest;
     let need = to_samples(cfg.voluntary_sustain_ms / 1e3, fs);
     let (mut run, mut longest) = (0, 0);
-    for &v in c.envelope.slice(s![b.on..=b.off]) {
+    for &v in envelope.samples.slice(s![b.on..=b.off]) {
         run = if v >= level { run + 1 } else { 0 };
         longest = longest.max(run);
     }
@@ -374,41 +379,58 @@ fn loud_for(c: &ChannelAnalysis, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
 /// Whether the envelope around the burst is quiet: an LTR is a brief event on a resting
 /// muscle, while bursts within sustained activity (pressure-evoked tone, a voluntary
 /// contraction, or its onset) are fluctuations of that activity.
-fn isolated(c: &ChannelAnalysis, b: Burst, cfg: &TwitchConfig) -> bool {
-    let w = to_samples(cfg.quiet_around_ms / 1e3, c.fs);
-    let level = cfg.quiet_around_rest_multiple * c.rest_envelope;
+fn isolated(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool {
+    let w = to_samples(cfg.quiet_around_ms / 1e3, fs);
+    let level = cfg.quiet_around_rest_multiple * envelope.rest;
+    let samples = &envelope.samples;
     let quiet = |from: usize, to: usize| {
-        let mut window = c.envelope.slice(s![from..to]).to_vec();
+        let mut window = samples.slice(s![from..to]).to_vec();
         median(&mut window).is_none_or(|m| m < level)
     };
-    let after = (b.off + 1).min(c.envelope.len());
-    quiet(b.on.saturating_sub(w), b.on) && quiet(after, (after + w).min(c.envelope.len()))
+    let after = (b.off + 1).min(samples.len());
+    quiet(b.on.saturating_sub(w), b.on) && quiet(after, (after + w).min(samples.len()))
 }
 
 /// One channel's bursts, after ECG removal.
 struct ChannelAnalysis {
     fs: f64,
     cleaned: Array1<f64>,
-    envelope: Array1<f64>,
     rest_rms: f64,
-    /// Median of the envelope over quiet samples: the resting level, robust to what ECG
-    /// subtraction leaves behind.
-    rest_envelope: f64,
     bursts: Vec<Burst>,
     ecg_bpm: Option<f64>,
 }
 
-fn analyse_channel(
+/// The RMS envelope of a channel's cleaned signal, with its resting level.
+struct Envelope {
+    samples: Array1<f64>,
+    /// Median of the envelope over quiet samples: the resting level, robust to what ECG
+    /// subtraction leaves behind.
+    rest: f64,
+}
+
+impl Envelope {
+    fn of(cleaned: ArrayView1<f64>, fs: f64, quiet: &Quiet, window_ms: f64) -> Envelope {
+        let samples = moving_rms(cleaned, to_samples(window_ms / 1e3, fs));
+        let mut quiet_values = Vec::new();
+        quiet.values_into(samples.view(), &mut quiet_values);
+        let rest = median(&mut quiet_values).unwrap_or(0.0);
+        Envelope { samples, rest }
+    }
+}
+
+/// A channel's ECG removed, its resting RMS and its bursts; `beside` runs on the cleaned
+/// signal beside the burst search (the palpated side's envelope, which needs no bursts).
+fn analyse_channel<R: Send>(
     emg: EmgView<'_>,
     episodes: &[Episode],
-    envelope_ms: f64,
     cfg: &TwitchConfig,
-) -> ChannelAnalysis {
+    beside: impl FnOnce(ArrayView1<f64>, &Quiet) -> R + Send,
+) -> (ChannelAnalysis, R) {
     let fs = emg.fs_hz;
     let quiet = Quiet::new(emg.filtered.len(), fs, episodes, cfg.quiet_margin_s);
     // One energy array (the ECG's, then the TKEO's) and one list of quiet values serve the
-    // whole side: each fresh signal-length array of an hour at 2 kHz is 58 MB of pages the
-    // kernel must fault in and zero, and both sides ask for them at once.
+    // burst search: each fresh signal-length array of an hour at 2 kHz is 58 MB of pages
+    // the kernel must fault in and zero, and both sides ask for them at once.
     let mut energy = Array1::from(sample_buffer(emg.filtered.len()));
     let mut quiet_values = Vec::new();
     let ecg = find_ecg(
@@ -424,18 +446,41 @@ fn analyse_channel(
         None => (emg.filtered.to_owned(), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
-    // Bursts first, then the envelope: the energy array is gone before the envelope is made,
-    // so a side holds at most three signal-length arrays (cleaned, energy or envelope, and
-    // the quiet values).
-    smoothed_tkeo_into(
-        &mut energy,
-        cleaned.view(),
-        to_samples(cfg.tkeo_smooth_ms / 1e3, fs),
+    let (bursts, beside) = rayon::join(
+        || {
+            // Moved in, so the energy and its quiet values go as soon as the bursts are found.
+            let (mut energy, mut quiet_values) = (energy, quiet_values);
+            smoothed_tkeo_into(
+                &mut energy,
+                cleaned.view(),
+                to_samples(cfg.tkeo_smooth_ms / 1e3, fs),
+            );
+            quiet.values_into(energy.view(), &mut quiet_values);
+            bursts(energy.view(), &mut quiet_values, fs, cfg)
+        },
+        || beside(cleaned.view(), &quiet),
     );
-    quiet.values_into(energy.view(), &mut quiet_values);
-    let bursts = match robust_threshold(&mut quiet_values, cfg.threshold_h_mad) {
+    let analysis = ChannelAnalysis {
+        fs,
+        cleaned,
+        rest_rms,
+        bursts,
+        ecg_bpm,
+    };
+    (analysis, beside)
+}
+
+/// Bursts of the smoothed TKEO `energy` above the robust threshold of its quiet values
+/// (reordered in place).
+fn bursts(
+    energy: ArrayView1<f64>,
+    quiet_values: &mut [f64],
+    fs: f64,
+    cfg: &TwitchConfig,
+) -> Vec<Burst> {
+    match robust_threshold(quiet_values, cfg.threshold_h_mad) {
         Some(threshold) if threshold > 0.0 => {
-            let bursts = double_threshold(energy.view(), threshold, cfg.k_of_m);
+            let bursts = double_threshold(energy, threshold, cfg.k_of_m);
             merge(bursts, to_samples(cfg.merge_ms / 1e3, fs))
                 .into_iter()
                 .map(|(on, off)| {
@@ -458,19 +503,6 @@ fn analyse_channel(
                 .collect()
         }
         _ => Vec::new(),
-    };
-    drop(energy);
-    let envelope = moving_rms(cleaned.view(), to_samples(envelope_ms / 1e3, fs));
-    quiet.values_into(envelope.view(), &mut quiet_values);
-    let rest_envelope = median(&mut quiet_values).unwrap_or(0.0);
-    ChannelAnalysis {
-        fs,
-        cleaned,
-        envelope,
-        rest_rms,
-        rest_envelope,
-        bursts,
-        ecg_bpm,
     }
 }
 
