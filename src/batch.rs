@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::pipeline::write_atomically;
-use crate::summary::RecordingSummary;
+use crate::summary::{InputFile, RecordingSummary};
 use crate::{output_error, Error};
 
 /// The folder inside an output folder that holds the parts and the manifest.
@@ -299,8 +299,8 @@ impl PartStore {
         Ok(PartStore { dir, run_key })
     }
 
-    /// The key of a recording with these inputs (path, bytes, SHA-256 each).
-    pub fn key(&self, inputs: &[(String, u64, String)]) -> String {
+    /// The key of a recording with these inputs.
+    pub fn key(&self, inputs: &[InputFile]) -> String {
         let mut hash = Sha256::new().chain_update(&self.run_key);
         for (path, bytes, sha256) in inputs {
             hash.update(path);

@@ -43,7 +43,7 @@ use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
 use crate::signal::{
     wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered, ForceFilters, LANES,
 };
-use crate::summary::{self, RecordingSummary, TableFormat};
+use crate::summary::{self, InputFile, RecordingSummary, TableFormat};
 use crate::{output_error, Error, Outcome};
 
 /// The defaults, overridden by the TOML file if one is given.
@@ -1327,7 +1327,7 @@ impl RunContext<'_> {
     }
 
     /// Size and SHA-256 of each of the recording's files, the key of its stored part.
-    fn fingerprints(&self, source: &Source) -> Vec<(String, u64, String)> {
+    fn fingerprints(&self, source: &Source) -> Vec<InputFile> {
         std::iter::once(&source.path)
             .chain(&source.json)
             .chain(&source.channels_tsv)
@@ -1340,11 +1340,7 @@ impl RunContext<'_> {
     }
 
     /// `row` with its inputs, stored as a part.
-    fn kept(
-        &self,
-        mut row: RecordingSummary,
-        inputs: Vec<(String, u64, String)>,
-    ) -> RecordingSummary {
+    fn kept(&self, mut row: RecordingSummary, inputs: Vec<InputFile>) -> RecordingSummary {
         row.inputs = inputs;
         if let Err(e) = self.store.put(&row, &self.store.key(&row.inputs)) {
             tracing::warn!("{e}: a resumed run or a merge will process this recording again");
@@ -1354,11 +1350,7 @@ impl RunContext<'_> {
 
     /// The stored row of `source` when its part was made from the same inputs and
     /// configuration, succeeded, and its figures are still there.
-    fn stored(
-        &self,
-        source: &Source,
-        inputs: &[(String, u64, String)],
-    ) -> Option<RecordingSummary> {
+    fn stored(&self, source: &Source, inputs: &[InputFile]) -> Option<RecordingSummary> {
         self.store
             .get(&self.relative(&source.path), &self.store.key(inputs))
             .filter(|row| {
@@ -1469,7 +1461,7 @@ enum Begun {
 struct Loaded {
     rec: Recording,
     load_s: f64,
-    inputs: Option<Vec<(String, u64, String)>>,
+    inputs: Option<Vec<InputFile>>,
 }
 
 /// `palpa evaluate`: a run's detections against ground truth, printed as a table or JSON.

@@ -29,13 +29,17 @@ pub struct RecordingSummary {
     pub info: Option<RecordingInfo>,
     /// Findings, or the error that stopped the recording.
     pub result: Result<RecordingResult, String>,
-    /// The recording file and its sidecars: path, bytes, SHA-256.
-    pub inputs: Vec<(String, u64, String)>,
+    /// The recording file and its sidecars.
+    pub inputs: Vec<InputFile>,
     /// Seconds spent loading, conditioning and analysing (for `run.json`, never a table).
     pub stage_s: [f64; 3],
     /// Figures written for it: (title, stem relative to the output folder).
     pub figures: Vec<(String, String)>,
 }
+
+/// One input file of a recording: its path relative to the dataset, its size in bytes and
+/// its SHA-256, the key of the recording's stored part.
+pub type InputFile = (String, u64, String);
 
 /// Table file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

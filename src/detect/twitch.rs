@@ -200,7 +200,7 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             || {
                 input.contralateral.map(|c| {
                     let (side, ()) = analyse_channel(c, input.episodes, cfg, |_, _| ());
-                    (side.bursts, side.fs)
+                    (side.bursts, c.fs_hz)
                 })
             },
         );
@@ -393,7 +393,6 @@ fn isolated(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
 
 /// One channel's bursts, after ECG removal.
 struct ChannelAnalysis {
-    fs: f64,
     cleaned: Array1<f64>,
     rest_rms: f64,
     bursts: Vec<Burst>,
@@ -461,7 +460,6 @@ fn analyse_channel<R: Send>(
         || beside(cleaned.view(), &quiet),
     );
     let analysis = ChannelAnalysis {
-        fs,
         cleaned,
         rest_rms,
         bursts,
