@@ -875,6 +875,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         plots: plots_dir.as_deref(),
         store: &store,
         resume: args.resume,
+        hash_beside_read: pool.current_num_threads() > 1,
     };
     batch::interrupt::watch();
     // Recordings are read here, outside the pool: polars decodes on its own threads and
@@ -1271,6 +1272,10 @@ struct RunContext<'a> {
     plots: Option<&'a Path>,
     store: &'a PartStore,
     resume: bool,
+    /// Whether a recording's files are hashed on a thread of their own while it is read,
+    /// as they are when the pool has more than one thread; with `-j 1` the hashing stays
+    /// in the pool, after the read.
+    hash_beside_read: bool,
 }
 
 impl RunContext<'_> {
@@ -1289,13 +1294,26 @@ impl RunContext<'_> {
         } else {
             None
         };
-        let clock = Instant::now();
-        match self.guarded(source, || {
-            ingest::load(source, self.cfg).map_err(|e| e.to_string())
-        }) {
+        let load = || {
+            let clock = Instant::now();
+            let loaded = self.guarded(source, || {
+                ingest::load(source, self.cfg).map_err(|e| e.to_string())
+            });
+            (loaded, clock.elapsed().as_secs_f64())
+        };
+        let ((loaded, load_s), inputs) = match inputs {
+            // polars leaves a core partly idle while it decodes: hashing there for the
+            // part's key takes no core from the recording's analysis.
+            None if self.hash_beside_read => std::thread::scope(|s| {
+                let hashing = s.spawn(|| self.fingerprints(source));
+                (load(), hashing.join().ok())
+            }),
+            inputs => (load(), inputs),
+        };
+        match loaded {
             Ok(rec) => Begun::Loaded(Box::new(Loaded {
                 rec,
-                load_s: clock.elapsed().as_secs_f64(),
+                load_s,
                 inputs,
             })),
             Err(message) => {
@@ -1320,7 +1338,7 @@ impl RunContext<'_> {
         };
         let (inputs, row) = match inputs {
             Some(inputs) => (inputs, processed(rec)),
-            // Not looked up before: hashing the inputs for the part's key overlaps the work.
+            // Not hashed yet (`-j 1`): beside the work, should the pool have room.
             None => rayon::join(|| self.fingerprints(source), || processed(rec)),
         };
         self.kept(row, inputs)

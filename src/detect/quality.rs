@@ -252,8 +252,9 @@ fn clipped_samples(
         }
     }
     // Non-finite samples fail both comparisons but ±∞; they are counted as such, not here.
+    // `&` and `|`, not `&&` and `||`: without branches the count vectorises.
     x.iter()
-        .map(|&v| (v.is_finite() && (v <= low_rail || v >= high_rail)) as usize)
+        .map(|&v| (v.is_finite() & ((v <= low_rail) | (v >= high_rail))) as usize)
         .sum()
 }
 
@@ -278,21 +279,22 @@ fn finite_range(x: &[f64]) -> [f64; 2] {
     [lo, hi]
 }
 
-/// For each of two values, the samples equal to it with an equal neighbour.
-fn flat_tops(x: &[f64], values: [f64; 2]) -> [usize; 2] {
-    values.map(|e| {
-        let n = x.len();
-        if n < 2 {
-            return 0;
-        }
-        // The two ends have one neighbour each; the windows hold every sample between.
-        let ends = (x[0] == e && x[1] == e) as usize + (x[n - 1] == e && x[n - 2] == e) as usize;
-        let inner: usize = x
-            .windows(3)
-            .map(|w| (w[1] == e && (w[0] == e || w[2] == e)) as usize)
-            .sum();
-        ends + inner
-    })
+/// For each of two values, the samples equal to it with an equal neighbour, both counted in
+/// one pass without branches, so that it vectorises.
+fn flat_tops(x: &[f64], [a, b]: [f64; 2]) -> [usize; 2] {
+    let n = x.len();
+    if n < 2 {
+        return [0, 0];
+    }
+    let at = |e: f64, w: &[f64]| ((w[1] == e) & ((w[0] == e) | (w[2] == e))) as usize;
+    // The two ends have one neighbour each; the windows hold every sample between.
+    let ends = |e: f64| {
+        ((x[0] == e) & (x[1] == e)) as usize + ((x[n - 1] == e) & (x[n - 2] == e)) as usize
+    };
+    let (at_a, at_b) = x
+        .windows(3)
+        .fold((0, 0), |(ca, cb), w| (ca + at(a, w), cb + at(b, w)));
+    [ends(a) + at_a, ends(b) + at_b]
 }
 
 /// Whichever candidate mains frequency carries more power over the EMG channels' PSDs;

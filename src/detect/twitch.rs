@@ -22,6 +22,8 @@
 //! withdrawal only for the unmistakable voluntary bursts: above 20× resting RMS for 300 ms,
 //! or present on both sides for 300 ms. The tone is still rejected as an LTR and counted.
 
+use std::ops::RangeInclusive;
+
 use ndarray::{s, Array1, ArrayView1};
 use rayon::prelude::*;
 use realfft::RealFftPlanner;
@@ -744,12 +746,12 @@ fn find_ecg(
     // residue for each sample of misalignment: re-align every beat on the first template
     // (best correlation within half the energy window), then average again.
     let shift = to_samples(cfg.ecg_energy_ms / 2e3, fs);
+    let samples = x.as_standard_layout();
+    let samples = samples.as_slice().unwrap_or_default();
     let align = |p: usize, template: &Centred| {
-        (p.saturating_sub(shift)..=p + shift)
-            .filter(|&q| fits(q))
-            .map(|q| (q, r_at(q, template)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(p, |(q, _)| q)
+        let first = p.saturating_sub(shift).max(before);
+        let last = (p + shift).min(x.len().saturating_sub(after + 1));
+        best_aligned(samples, first..=last, before, template).unwrap_or(p)
     };
     let first = Centred::of(median_template(&quiet_beats));
     // Aligning tries dozens of shifts per beat: the beats are shared out over the threads.
@@ -797,8 +799,8 @@ impl Centred {
     }
 }
 
-/// Pearson correlation of a window with a template of its length. Aligning every beat tries
-/// dozens of shifts, so the sums run in four lanes rather than one long chain of additions.
+/// Pearson correlation of a window with a template of its length, the sums in four lanes
+/// rather than one long chain of additions.
 fn correlation(a: ArrayView1<f64>, b: &Centred) -> f64 {
     const LANES: usize = 4;
     let ma = a.sum() / a.len() as f64;
@@ -824,6 +826,69 @@ fn correlation(a: ArrayView1<f64>, b: &Centred) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Of the windows `x[q − before ..]` of the template's length, for `q` in `at`, the one
+/// best correlated with the template (the last of equals). Each step slides the window's
+/// sum and sum of squares along by one sample, so a shift costs one multiply-add per
+/// sample, for the products, where [`correlation`] makes three passes. Band-passed sEMG has
+/// no offset to cancel in `Σx² − (Σx)²/n`; a window too flat for that to hold counts as
+/// uncorrelated, as [`correlation`] counts a constant one.
+fn best_aligned(
+    x: &[f64],
+    at: RangeInclusive<usize>,
+    before: usize,
+    template: &Centred,
+) -> Option<usize> {
+    let c = &template.centred;
+    let n = c.len();
+    let (first, last) = (*at.start(), *at.end());
+    if first > last || first < before || last - before + n > x.len() || template.ss <= 0.0 {
+        return None;
+    }
+    let c_sum: f64 = c.iter().sum();
+    let window = |q: usize| &x[q - before..q - before + n];
+    let (mut sum, mut sum_sq) = window(first)
+        .iter()
+        .fold((0.0, 0.0), |(s, s2), v| (s + v, s2 + v * v));
+    let mut best: Option<(usize, f64)> = None;
+    for q in at {
+        if q > first {
+            let (gone, new) = (x[q - 1 - before], x[q - before + n - 1]);
+            sum += new - gone;
+            sum_sq += new * new - gone * gone;
+        }
+        let mean = sum / n as f64;
+        let saa = sum_sq - sum * mean;
+        let r = if saa > n as f64 * f64::EPSILON * sum_sq {
+            (dot(window(q), c) - mean * c_sum) / (saa * template.ss).sqrt()
+        } else {
+            0.0
+        };
+        if best.is_none_or(|(_, top)| r >= top) {
+            best = Some((q, r));
+        }
+    }
+    best.map(|(q, _)| q)
+}
+
+/// `Σ a·b` in eight lanes, so the additions are not one chain.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    const LANES: usize = 8;
+    let mut acc = [0.0; LANES];
+    let (xs, ys) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = xs
+        .remainder()
+        .iter()
+        .zip(ys.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in xs.zip(ys) {
+        for k in 0..LANES {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 /// Subtracts the template at every beat, scaled by least squares (clamped to 0–2) so that
@@ -959,6 +1024,38 @@ mod tests {
         (0..n)
             .map(|_| rms * ((0..12).map(|_| u()).sum::<f64>() - 6.0))
             .collect()
+    }
+
+    #[test]
+    fn sliding_alignment_picks_the_window_the_exact_correlation_picks() {
+        let (before, after, shift) = (120, 180, 40);
+        let qrs = |j: usize| 80.0 * (-((j as f64 - 120.0) / 12.0).powi(2)).exp();
+        let mut x = noise(20_000, 5, 10.0);
+        for beat in (600..19_000).step_by(1_700) {
+            for j in 0..=before + after {
+                x[beat - before + j] += qrs(j) * (1.0 + (beat % 7) as f64 / 10.0);
+            }
+        }
+        let template = Centred::of((0..=before + after).map(qrs).collect());
+        let x = x.as_slice().unwrap();
+        let fits = |q: usize| q >= before && q + after < x.len();
+        for p in (0..x.len()).step_by(97).chain([0, 30, 19_900, x.len() - 1]) {
+            let exact = (p.saturating_sub(shift)..=p + shift)
+                .filter(|&q| fits(q))
+                .map(|q| {
+                    let window = ArrayView1::from(&x[q - before..=q + after]);
+                    (q, correlation(window, &template))
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(q, _)| q);
+            let first = p.saturating_sub(shift).max(before);
+            let last = (p + shift).min(x.len().saturating_sub(after + 1));
+            assert_eq!(
+                best_aligned(x, first..=last, before, &template),
+                exact,
+                "at {p}"
+            );
+        }
     }
 
     fn hold(start_s: f64, end_s: f64) -> Episode {
