@@ -22,8 +22,6 @@
 //! withdrawal only for the unmistakable voluntary bursts: above 20× resting RMS for 300 ms,
 //! or present on both sides for 300 ms. The tone is still rejected as an LTR and counted.
 
-use std::ops::RangeInclusive;
-
 use ndarray::{s, Array1, ArrayView1};
 use rayon::prelude::*;
 use realfft::RealFftPlanner;
@@ -749,9 +747,7 @@ fn find_ecg(
     let samples = x.as_standard_layout();
     let samples = samples.as_slice().unwrap_or_default();
     let align = |p: usize, template: &Centred| {
-        let first = p.saturating_sub(shift).max(before);
-        let last = (p + shift).min(x.len().saturating_sub(after + 1));
-        best_aligned(samples, first..=last, before, template).unwrap_or(p)
+        best_aligned(samples, p, shift, before, template).unwrap_or(p)
     };
     let first = Centred::of(median_template(&quiet_beats));
     // Aligning tries dozens of shifts per beat: the beats are shared out over the threads.
@@ -828,22 +824,25 @@ fn correlation(a: ArrayView1<f64>, b: &Centred) -> f64 {
     }
 }
 
-/// Of the windows `x[q − before ..]` of the template's length, for `q` in `at`, the one
-/// best correlated with the template (the last of equals). Each step slides the window's
+/// Of the windows `x[q − before ..]` of the template's length that lie inside `x`, for `q`
+/// within `p ± shift`, the one best correlated with the template (the last of equals);
+/// `None` when no window fits or the template is flat. Each step slides the window's
 /// sum and sum of squares along by one sample, so a shift costs one multiply-add per
 /// sample, for the products, where [`correlation`] makes three passes. Band-passed sEMG has
 /// no offset to cancel in `Σx² − (Σx)²/n`; a window too flat for that to hold counts as
 /// uncorrelated, as [`correlation`] counts a constant one.
 fn best_aligned(
     x: &[f64],
-    at: RangeInclusive<usize>,
+    p: usize,
+    shift: usize,
     before: usize,
     template: &Centred,
 ) -> Option<usize> {
     let c = &template.centred;
     let n = c.len();
-    let (first, last) = (*at.start(), *at.end());
-    if first > last || first < before || last - before + n > x.len() || template.ss <= 0.0 {
+    let first = p.saturating_sub(shift).max(before);
+    let last = (p + shift).min((x.len() + before).checked_sub(n)?);
+    if first > last || template.ss <= 0.0 {
         return None;
     }
     let c_sum: f64 = c.iter().sum();
@@ -852,7 +851,7 @@ fn best_aligned(
         .iter()
         .fold((0.0, 0.0), |(s, s2), v| (s + v, s2 + v * v));
     let mut best: Option<(usize, f64)> = None;
-    for q in at {
+    for q in first..=last {
         if q > first {
             let (gone, new) = (x[q - 1 - before], x[q - before + n - 1]);
             sum += new - gone;
@@ -1048,10 +1047,8 @@ mod tests {
                 })
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(q, _)| q);
-            let first = p.saturating_sub(shift).max(before);
-            let last = (p + shift).min(x.len().saturating_sub(after + 1));
             assert_eq!(
-                best_aligned(x, first..=last, before, &template),
+                best_aligned(x, p, shift, before, &template),
                 exact,
                 "at {p}"
             );
