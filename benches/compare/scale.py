@@ -8,7 +8,8 @@ with 2 threads and with 1, the SciPy pipeline of scipy_pipeline.py, and NeuroKit
 `emg_process` per channel (nk_process.py; 600 s Parquet only, it takes minutes); and
 palpa on two 600 s recordings at once, for the threads' gain across recordings. Each is
 a fresh process timed by /usr/bin/time: wall time (median of the repeats) and peak RSS
-(largest of the repeats). It prints a Markdown table and each goal with its numbers.
+(largest of the repeats). The commands of a recording run in turns, one run of each per
+round. It prints a Markdown table and each goal with its numbers.
 PALPA_BIN names the palpa binary (default: target/release/palpa, built first).
 """
 
@@ -51,9 +52,19 @@ def timed(cmd):
     return float(wall), int(rss_kb) / 1024
 
 
-def measure(cmd, repeats):
-    runs = [timed(cmd) for _ in range(repeats)]
-    return statistics.median(w for w, _ in runs), max(r for _, r in runs)
+def measure(cmds):
+    """{name: (median wall s, largest RSS MB)} of commands given as {name: (cmd, repeats)},
+    run in turns (one run of each per round), so that the host's drift, which moves a
+    run's time by up to 2x on this VM, touches each command alike rather than one block."""
+    runs = {name: [] for name in cmds}
+    for round_ in range(max(repeats for _, repeats in cmds.values())):
+        for name, (cmd, repeats) in cmds.items():
+            if round_ < repeats:
+                runs[name].append(timed(cmd))
+    return {
+        name: (statistics.median(w for w, _ in r), max(rss for _, rss in r))
+        for name, r in runs.items()
+    }
 
 
 def dataset(palpa, work, length_s, fmt):
@@ -102,22 +113,25 @@ def main():
             one, recording, channels_tsv = dataset(palpa, args.work, length_s, fmt)
             out = args.work / f"out-{length_s}-{fmt}"
             run = [palpa, "-q", "run", str(one), "-o", str(out), "--no-plots"]
-            row = {"decoded_mb": decoded_mb(channels_tsv, length_s)}
-            row["palpa_j2"] = measure(run + ["-j", "2"], args.repeats)
-            row["palpa_j1"] = measure(run + ["-j", "1"], args.repeats)
-            row["scipy"] = measure(
-                [python, str(HERE / "scipy_pipeline.py"), str(recording), str(channels_tsv)],
-                args.python_repeats,
-            )
+            cmds = {
+                "palpa_j2": (run + ["-j", "2"], args.repeats),
+                "palpa_j1": (run + ["-j", "1"], args.repeats),
+                "scipy": (
+                    [python, str(HERE / "scipy_pipeline.py"), str(recording), str(channels_tsv)],
+                    args.python_repeats,
+                ),
+            }
             if length_s == 600 and fmt == "parquet" and not args.no_nk:
-                row["nk"] = measure([python, str(HERE / "nk_process.py"), str(recording)], 1)
-            rows[(length_s, fmt)] = row
+                cmds["nk"] = ([python, str(HERE / "nk_process.py"), str(recording)], 1)
+            rows[(length_s, fmt)] = {"decoded_mb": decoded_mb(channels_tsv, length_s),
+                                     **measure(cmds)}
             print(f"measured {length_s} s {fmt}", file=sys.stderr)
 
     # Many recordings: the simulated 600 s Parquet set holds two, run side by side.
     pair = args.work / "sim-600-parquet"
     run = [palpa, "-q", "run", str(pair), "-o", str(args.work / "out-pair"), "--no-plots"]
-    pair_j2, pair_j1 = measure(run + ["-j", "2"], args.repeats), measure(run + ["-j", "1"], args.repeats)
+    timings = measure({j: (run + ["-j", j[1]], args.repeats) for j in ("j2", "j1")})
+    pair_j2, pair_j1 = timings["j2"], timings["j1"]
 
     cpu = next(
         (l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),

@@ -63,9 +63,22 @@ pub struct RawRecording {
 /// # Errors
 /// [`IngestError`] naming the file (recording or sidecar) and the place in it.
 pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
+    load_with_readers(source, cfg, 1)
+}
+
+/// [`load`], with a Parquet file's columns decoded on `readers` threads at once (none
+/// spawned for one). Call it outside any rayon pool: polars runs on its own.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with_readers(
+    source: &Source,
+    cfg: &Config,
+    readers: usize,
+) -> Result<Recording, IngestError> {
     let json = sidecar::read_json(&source.json)?;
     let meta = meta_of(source, &json, cfg);
-    let raw = read_raw(source, &meta, cfg)?;
+    let raw = read_raw(source, &meta, cfg, readers)?;
     check_samples(&source.path, &raw)?;
     let classes = classify_all(
         source,
@@ -267,6 +280,7 @@ fn read_raw(
     source: &Source,
     meta: &RecordingMeta,
     cfg: &Config,
+    readers: usize,
 ) -> Result<RawRecording, IngestError> {
     let path = &source.path;
     let rules = table::TimeRules {
@@ -308,7 +322,7 @@ fn read_raw(
                 table::read_csv(path, rules)
             }
         }
-        Format::Parquet => table::read_parquet(path, rules),
+        Format::Parquet => table::read_parquet(path, rules, readers),
     }
 }
 

@@ -13,6 +13,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ndarray::Array1;
@@ -57,13 +58,21 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
     from_columns(path, names, columns, None, rules, FirstSample::Line(2))
 }
 
-/// Reads a Parquet recording, one column at a time: polars maps the file, and reading it
-/// whole held the file's pages and the whole decoded frame at once, which made loading the
-/// peak of a run (1.04 GB for an hour of 8 sEMG channels at 2 kHz and force).
+/// Reads a Parquet recording a column at a time on each of `readers` threads: polars maps
+/// the file, and reading it whole held the file's pages and the whole decoded frame at
+/// once, which made loading the peak of a run (1.04 GB for an hour of 8 sEMG channels at
+/// 2 kHz and force). One column's decoding leaves a core partly idle (polars' utilisation
+/// is 1.1–1.3 on two), and copying it out faults in fresh pages; a second reader fills
+/// that core.
 ///
 /// # Errors
-/// A corrupt file, a non-numeric column, backwards time, no way to know the rate.
-pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
+/// A corrupt file, a non-numeric column, backwards time, no way to know the rate. With
+/// several bad columns, the first in file order, whatever the readers.
+pub fn read_parquet(
+    path: &Path,
+    rules: TimeRules,
+    readers: usize,
+) -> Result<RawRecording, IngestError> {
     outside_rayon();
     let reader = || {
         File::open(path)
@@ -83,16 +92,69 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
         .iter_names()
         .map(|c| c.to_string())
         .collect();
-    let mut columns = Vec::with_capacity(names.len());
-    for name in &names {
+    let column = |name: &String| {
         let df = reader()?
             .with_columns(Some(vec![name.clone()]))
             .finish()
             .map_err(|e| IngestError::table(path, e))?;
-        columns.extend(frame_columns(path, df, std::slice::from_ref(name))?);
-    }
+        frame_columns(path, df, std::slice::from_ref(name))
+    };
+    let columns = in_order(&names, readers, column)?
+        .into_iter()
+        .flatten()
+        .collect();
     release_freed_memory();
     from_columns(path, names, columns, None, rules, FirstSample::Row)
+}
+
+/// `work` on each item, on `threads` threads that each take the next item not yet taken
+/// (none spawned for one), and the results in the items' order. After an error no further
+/// item is taken; every item before it was, so the first error in order is the one a
+/// single thread meets.
+fn in_order<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> Result<R, IngestError> + Sync,
+) -> Result<Vec<R>, IngestError> {
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let take = || next_item(&next, &failed, items.len());
+    let mut done: Vec<(usize, Result<R, IngestError>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(items.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(i) = take() {
+                        let result = work(&items[i]);
+                        failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                        mine.push((i, result));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The next of `n` items to take, unless all are taken or one has failed.
+fn next_item(next: &AtomicUsize, failed: &AtomicBool, n: usize) -> Option<usize> {
+    if failed.load(Ordering::Relaxed) {
+        return None;
+    }
+    let i = next.fetch_add(1, Ordering::Relaxed);
+    (i < n).then_some(i)
 }
 
 /// polars decodes on its own rayon pool, and called from another pool's thread it has
@@ -514,6 +576,38 @@ fn rate_from_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_read_on_several_threads_come_back_in_order_with_the_first_error() {
+        // Later items finish first, so the order is the sort's, not the threads'.
+        let slow_early = |&i: &usize| {
+            std::thread::sleep(std::time::Duration::from_micros(300 * (20 - i as u64)));
+            if i == 7 || i == 12 {
+                Err(IngestError::format(
+                    Path::new("r.parquet"),
+                    format!("column {i}"),
+                    "",
+                    "",
+                ))
+            } else {
+                Ok(i * 10)
+            }
+        };
+        let items: Vec<usize> = (0..20).collect();
+        let good: Vec<usize> = (0..7).collect();
+        for threads in [1, 2, 4] {
+            let read = in_order(&good, threads, |&i| slow_early(&i)).unwrap();
+            assert_eq!(
+                read,
+                (0..7).map(|i| i * 10).collect::<Vec<_>>(),
+                "{threads} threads"
+            );
+            let error = in_order(&items, threads, slow_early)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("column 7"), "{threads} threads: {error}");
+        }
+    }
 
     #[test]
     fn units_in_headers_are_split_off() {
