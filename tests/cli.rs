@@ -236,8 +236,9 @@ fn a_failing_recording_is_a_failed_row_and_exit_code_2() {
 fn thread_count_does_not_change_the_tables_and_quiet_keeps_stderr_empty() {
     // Parquet and CSV, which polars reads: in this debug build `ingest` asserts that it is
     // never called from a rayon thread, which a recording read inside the batch's pool was.
+    // Parquet and EDF are read on as many threads as `-j` gives.
     let dir = tempfile::tempdir().unwrap();
-    for format in ["parquet", "csv"] {
+    for format in ["parquet", "csv", "edf"] {
         let data = dir.path().join(format);
         palpa()
             .args([

@@ -22,6 +22,62 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Records split among threads come back where one thread puts them: two signals of
+/// different rates, annotations in several records, more threads than records.
+#[test]
+fn an_edf_plus_read_on_several_threads_is_the_file_read_on_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.edf");
+    let n_records = 7;
+    let emg = Array1::from_iter((0..10 * n_records).map(|i| (i as f64 * 0.7).sin() * 900.0));
+    let force = Array1::from_iter((0..4 * n_records).map(|i| i as f64 * 0.5));
+    let annotations: Vec<palpa::model::Annotation> = [0.5, 2.25, 3.0, 6.75]
+        .iter()
+        .map(|&onset_s| palpa::model::Annotation {
+            onset_s,
+            duration_s: None,
+            text: format!("mark {onset_s}"),
+            muscle: None,
+            side: None,
+            site: None,
+        })
+        .collect();
+    let signal = |label, unit, range: [f64; 2], spr, samples| SignalToWrite {
+        label,
+        unit,
+        physical_range: range,
+        digital_range: [-32_768, 32_767],
+        samples_per_record: spr,
+        samples,
+    };
+    edf::write(
+        &path,
+        &FileToWrite {
+            variant: Variant::Edf,
+            continuity: Continuity::Continuous,
+            patient: "X",
+            recording: "X",
+            start_date: "01.02.26",
+            start_time: "03.04.05",
+            start_offset_s: 0.0,
+            record_duration_s: 1.0,
+            signals: vec![
+                signal("EMG UT L", "uV", [-1000.0, 1000.0], 10, emg.view()),
+                signal("Force", "N", [-50.0, 50.0], 4, force.view()),
+            ],
+            annotations: &annotations,
+        },
+    )
+    .unwrap();
+    let one = edf::read(&path).unwrap();
+    assert_eq!(one.timeline.annotations.len(), annotations.len());
+    for readers in [2, 3, 7, 12] {
+        let many = edf::read_with_readers(&path, readers).unwrap();
+        assert_eq!(many.signals, one.signals, "{readers} readers");
+        assert_eq!(many.timeline, one.timeline, "{readers} readers");
+    }
+}
+
 /// Every 24-bit extreme and sign pattern, with gain 1 so physical = digital exactly.
 #[test]
 fn bdf_and_bdf_plus_round_trip_bit_exact() {

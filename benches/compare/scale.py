@@ -8,8 +8,7 @@ with 2 threads and with 1, the SciPy pipeline of scipy_pipeline.py, and NeuroKit
 `emg_process` per channel (nk_process.py; 600 s Parquet only, it takes minutes); and
 palpa on two 600 s recordings at once, for the threads' gain across recordings. Each is
 a fresh process timed by /usr/bin/time: wall time (median of the repeats) and peak RSS
-(largest of the repeats). The commands of a recording run in turns, one run of each per
-round. It prints a Markdown table and each goal with its numbers.
+(largest of the repeats). palpa's runs with 2 threads and with 1 alternate. It prints a Markdown table and each goal with its numbers.
 PALPA_BIN names the palpa binary (default: target/release/palpa, built first).
 """
 
@@ -55,7 +54,9 @@ def timed(cmd):
 def measure(cmds):
     """{name: (median wall s, largest RSS MB)} of commands given as {name: (cmd, repeats)},
     run in turns (one run of each per round), so that the host's drift, which moves a
-    run's time by up to 2x on this VM, touches each command alike rather than one block."""
+    run's time by up to 2x on this VM, touches each alike rather than one block. Give it
+    palpa's runs alone: a run that follows the Python pipeline's (2 GB freed) pays for
+    fresh pages that a run after palpa's own finds ready."""
     runs = {name: [] for name in cmds}
     for round_ in range(max(repeats for _, repeats in cmds.values())):
         for name, (cmd, repeats) in cmds.items():
@@ -113,18 +114,17 @@ def main():
             one, recording, channels_tsv = dataset(palpa, args.work, length_s, fmt)
             out = args.work / f"out-{length_s}-{fmt}"
             run = [palpa, "-q", "run", str(one), "-o", str(out), "--no-plots"]
-            cmds = {
+            row = {"decoded_mb": decoded_mb(channels_tsv, length_s)}
+            row.update(measure({
                 "palpa_j2": (run + ["-j", "2"], args.repeats),
                 "palpa_j1": (run + ["-j", "1"], args.repeats),
-                "scipy": (
-                    [python, str(HERE / "scipy_pipeline.py"), str(recording), str(channels_tsv)],
-                    args.python_repeats,
-                ),
-            }
+            }))
+            scipy = [python, str(HERE / "scipy_pipeline.py"), str(recording), str(channels_tsv)]
+            row.update(measure({"scipy": (scipy, args.python_repeats)}))
             if length_s == 600 and fmt == "parquet" and not args.no_nk:
-                cmds["nk"] = ([python, str(HERE / "nk_process.py"), str(recording)], 1)
-            rows[(length_s, fmt)] = {"decoded_mb": decoded_mb(channels_tsv, length_s),
-                                     **measure(cmds)}
+                nk = [python, str(HERE / "nk_process.py"), str(recording)]
+                row.update(measure({"nk": (nk, 1)}))
+            rows[(length_s, fmt)] = row
             print(f"measured {length_s} s {fmt}", file=sys.stderr)
 
     # Many recordings: the simulated 600 s Parquet set holds two, run side by side.

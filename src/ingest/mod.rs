@@ -66,8 +66,9 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
     load_with_readers(source, cfg, 1)
 }
 
-/// [`load`], with a Parquet file's columns decoded on `readers` threads at once (none
-/// spawned for one). Call it outside any rayon pool: polars runs on its own.
+/// [`load`], with an EDF/BDF file's records or a Parquet file's columns decoded on
+/// `readers` threads at once (none spawned for one). Call it outside any rayon pool:
+/// polars runs on its own.
 ///
 /// # Errors
 /// As [`load`].
@@ -289,7 +290,7 @@ fn read_raw(
     };
     match source.format {
         Format::Edf | Format::Bdf => {
-            let data = edf::read(path)?;
+            let data = edf::read_with_readers(path, readers)?;
             let channels = data
                 .signals
                 .into_iter()
