@@ -145,9 +145,12 @@ fn in_turns<T: Send, R: Send>(
     let workers = threads.min(items.len());
     let queue = Mutex::new(items.into_iter().enumerate());
     let failed = AtomicBool::new(false);
-    let take = || match failed.load(Ordering::Relaxed) {
-        true => None,
-        false => queue.lock().ok()?.next(),
+    let take = || {
+        if failed.load(Ordering::Relaxed) {
+            None
+        } else {
+            queue.lock().ok()?.next()
+        }
     };
     let mut done: Vec<(usize, Result<R, IngestError>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..workers)

@@ -62,7 +62,8 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
 /// once, which made loading the peak of a run (1.04 GB for an hour of 8 sEMG channels at
 /// 2 kHz and force). One column's decoding leaves a core partly idle (polars' utilisation
 /// is 1.1–1.3 on two), and copying it out faults in fresh pages; a second reader fills
-/// that core (the hour's run on 2 threads: 3.42 s against 3.65 s).
+/// that core (the hour's run on 2 threads: 3.42 s against 3.65 s). Up to `readers`
+/// columns are held by polars at once, besides the samples read.
 ///
 /// # Errors
 /// A corrupt file, a non-numeric column, backwards time, no way to know the rate. With
