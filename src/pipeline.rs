@@ -34,7 +34,7 @@ use crate::detect::twitch::{
 };
 use crate::ingest::{self, RecordingInfo, Source};
 use crate::model::pressure_kpa;
-use crate::model::{time_axis_s, ChannelKind, Recording, RecordingMeta};
+use crate::model::{time_axis_s, Channel, ChannelKind, Recording, RecordingMeta};
 use crate::report;
 use crate::report::methods::methods_markdown;
 use crate::report::plots::{EpisodeMark, Figure, Overview, Spectrum, Trace};
@@ -241,6 +241,18 @@ pub struct RecordingSignals {
 /// where they lie, force debiased in place), leaving the channel's `samples` empty. Nothing
 /// after QC reads them raw, and a long recording then holds one copy of them, not two.
 pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
+    condition_then(rec, cfg, |_, _| ()).0
+}
+
+/// [`condition`], with `then` run on the recording's force channel (the first conditioned,
+/// the one [`analyse`] reads) as soon as it is conditioned, beside the EMG filters: a
+/// recording whose QC leaves one batch of EMG channels keeps one thread filtering, and the
+/// other gets the force's share of the analysis instead of waiting.
+fn condition_then<T: Send>(
+    rec: &mut Recording,
+    cfg: &Config,
+    then: impl FnOnce(&Recording, Option<(&Channel, &ConditionedForce)>) -> T + Send,
+) -> (RecordingSignals, T) {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
         .par_iter()
@@ -326,7 +338,8 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         .collect();
     // Each batch's spectra follow its filters in the same task, so one batch's spectra
     // overlap another batch's (or the force's) filtering instead of waiting for the last.
-    let (emg, force): (Vec<FilteredEmg>, Vec<_>) = rayon::join(
+    let shared = &*rec;
+    let (emg, (force, then)): (Vec<FilteredEmg>, (Vec<_>, T)) = rayon::join(
         || {
             batches
                 .into_par_iter()
@@ -343,16 +356,21 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
                 .collect()
         },
         || {
-            forces
+            let force: Vec<_> = forces
                 .into_par_iter()
                 .map(|(i, raw)| {
-                    let force = match plan_for(&force_plans, rec.channels[i].fs_hz) {
+                    let force = match plan_for(&force_plans, shared.channels[i].fs_hz) {
                         Ok(f) => f.condition_owned(raw),
                         Err(e) => Err((raw, e)),
                     };
                     (i, force)
                 })
-                .collect()
+                .collect();
+            let first = force
+                .iter()
+                .find_map(|(i, f)| Some((&shared.channels[*i], f.as_ref().ok()?)));
+            let then = then(shared, first);
+            (force, then)
         },
     );
     let emg = emg
@@ -380,7 +398,7 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         }
     }
 
-    RecordingSignals { mains_hz, channels }
+    (RecordingSignals { mains_hz, channels }, then)
 }
 
 /// An EMG channel after its batch: its index, its filtered signal (or its raw samples back
@@ -634,14 +652,73 @@ pub struct EpisodeResult {
 /// force, taut-band evidence, twitches and withdrawals, the audit. A recording without force
 /// gets EMG figures only; one without EMG gets episodes, the audit and force twitches.
 pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> RecordingResult {
-    let force = rec
-        .channels
+    let found = force_findings(rec, conditioned_force(rec, signals), cfg);
+    analyse_with(rec, signals, found, cfg)
+}
+
+/// The force channel the analysis reads: the first conditioned.
+fn conditioned_force<'a>(
+    rec: &'a Recording,
+    signals: &'a RecordingSignals,
+) -> Option<(&'a Channel, &'a ConditionedForce)> {
+    rec.channels
         .iter()
         .zip(&signals.channels)
         .find_map(|(ch, s)| match &s.conditioned {
             Conditioned::Force(f) => Some((ch, f)),
             _ => None,
-        });
+        })
+}
+
+/// What the force alone gives (DESIGN §3.3–§3.4): contact episodes, and each one's
+/// mechanical taut-band evidence (with displacement, when recorded).
+struct ForceFindings {
+    episodes: Vec<Episode>,
+    evidence: Vec<BandEvidence>,
+}
+
+fn force_findings(
+    rec: &Recording,
+    force: Option<(&Channel, &ConditionedForce)>,
+    cfg: &Config,
+) -> ForceFindings {
+    let episodes: Vec<Episode> = force.map_or_else(Vec::new, |(ch, f)| {
+        detect_episodes(f.lowpass.view(), ch.fs_hz, &rec.annotations, &cfg.episodes)
+    });
+    let displacement = |fs: f64| {
+        rec.channels
+            .iter()
+            .find(|c| c.kind == ChannelKind::Displacement && c.fs_hz == fs)
+            .map(|c| c.samples.view())
+    };
+    let evidence = match force {
+        Some((ch, f)) => force_evidence(
+            ForceEvidenceInput {
+                force_n: f.debiased.view(),
+                fs_hz: ch.fs_hz,
+                displacement_mm: displacement(ch.fs_hz),
+                episodes: &episodes,
+            },
+            &cfg.episodes,
+            &cfg.taut_band,
+        ),
+        None => vec![BandEvidence::default(); episodes.len()],
+    };
+    ForceFindings { episodes, evidence }
+}
+
+/// [`analyse`], the force's findings already made.
+fn analyse_with(
+    rec: &Recording,
+    signals: &RecordingSignals,
+    found: ForceFindings,
+    cfg: &Config,
+) -> RecordingResult {
+    let force = conditioned_force(rec, signals);
+    let ForceFindings {
+        episodes,
+        mut evidence,
+    } = found;
     let emg_of = |i: usize| match &signals.channels[i].conditioned {
         Conditioned::Emg(e) => Some(e),
         _ => None,
@@ -659,30 +736,6 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
                 && rec.channels[i].side != side
         })
     });
-
-    let episodes: Vec<Episode> = force.map_or_else(Vec::new, |(ch, f)| {
-        detect_episodes(f.lowpass.view(), ch.fs_hz, &rec.annotations, &cfg.episodes)
-    });
-
-    let displacement = |fs: f64| {
-        rec.channels
-            .iter()
-            .find(|c| c.kind == ChannelKind::Displacement && c.fs_hz == fs)
-            .map(|c| c.samples.view())
-    };
-    let mut evidence = match force {
-        Some((ch, f)) => force_evidence(
-            ForceEvidenceInput {
-                force_n: f.debiased.view(),
-                fs_hz: ch.fs_hz,
-                displacement_mm: displacement(ch.fs_hz),
-                episodes: &episodes,
-            },
-            &cfg.episodes,
-            &cfg.taut_band,
-        ),
-        None => vec![BandEvidence::default(); episodes.len()],
-    };
     let drops = drop_marks(&episodes, &evidence);
 
     let emg_view = |i: usize| {
@@ -1441,15 +1494,17 @@ impl RunContext<'_> {
         }
     }
 
-    /// Condition, analyse, draw.
+    /// Condition (the force's episodes and evidence found beside the EMG filters, and
+    /// timed with them), analyse, draw.
     fn process(&self, source: &Source, mut rec: Recording, load_s: f64) -> RecordingSummary {
         let cfg = self.cfg;
         let mut summary = self.row(source);
         let clock = Instant::now();
         let info = ingest::info_of(&rec);
-        let signals = condition(&mut rec, cfg);
+        let (signals, found) =
+            condition_then(&mut rec, cfg, |rec, force| force_findings(rec, force, cfg));
         let conditioned = clock.elapsed().as_secs_f64();
-        let result = analyse(&rec, &signals, cfg);
+        let result = analyse_with(&rec, &signals, found, cfg);
         if let Some(dir) = self.plots {
             match recording_figures(&rec, info.duration_s, &signals, &result, cfg, dir) {
                 Ok(figures) => summary.figures = figures,
@@ -1500,4 +1555,49 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
         print!("{}", crate::evaluate::render(&scores));
     }
     Ok(Outcome { done: 1, failed: 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `palpa run` finds the force's episodes beside the EMG filters; [`analyse`], called on
+    /// its own, finds them after: both must read the same force channel and agree.
+    #[test]
+    fn force_findings_made_beside_the_filters_are_those_analyse_makes() {
+        let dir = tempfile::tempdir().unwrap();
+        simulate(&SimulateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 3,
+            subjects: 1,
+            format: crate::simulate::RecordingFormat::Edf,
+            noise_uv: None,
+            no_ecg: false,
+            no_mains: false,
+            duration_s: Some(120.0),
+            emg_channels: 2,
+            emg_fs_hz: None,
+            config: None,
+        })
+        .unwrap();
+        let cfg = Config::default();
+        let sources = ingest::discover(dir.path()).unwrap();
+        assert!(!sources.is_empty());
+        for source in &sources {
+            let mut alone = ingest::load(source, &cfg).unwrap();
+            let mut beside = alone.clone();
+            let signals = condition(&mut alone, &cfg);
+            let alone = analyse(&alone, &signals, &cfg);
+            let (signals, found) =
+                condition_then(&mut beside, &cfg, |rec, f| force_findings(rec, f, &cfg));
+            let beside = analyse_with(&beside, &signals, found, &cfg);
+            assert!(!alone.episodes.is_empty(), "{}", source.id);
+            assert_eq!(
+                serde_json::to_string(&alone).unwrap(),
+                serde_json::to_string(&beside).unwrap(),
+                "{}",
+                source.id
+            );
+        }
+    }
 }
