@@ -212,10 +212,6 @@ pub struct Timeline {
 /// [`IngestError::Format`] naming the header field (and signal) that is wrong.
 pub fn read_header(path: &Path) -> Result<EdfHeader, IngestError> {
     let mut file = File::open(path).map_err(|e| IngestError::io(path, e))?;
-    read_header_from(path, &mut file)
-}
-
-fn read_header_from(path: &Path, file: &mut File) -> Result<EdfHeader, IngestError> {
     let file_len = file.metadata().map_err(|e| IngestError::io(path, e))?.len();
     if file_len < 256 {
         return Err(IngestError::format(
