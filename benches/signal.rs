@@ -11,7 +11,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::Array1;
 use palpa::config::{EmgConfig, SpectrumConfig};
-use palpa::signal::filter::{butter, Band};
+use palpa::signal::filter::{butter, iirnotch, Band, Sos};
 use palpa::signal::spectrum::Welch;
 use palpa::signal::EmgFilters;
 use rayon::prelude::*;
@@ -101,6 +101,27 @@ fn signal(c: &mut Criterion) {
                 unreachable!("four channels")
             };
             bandpass
+                .filtfilt_in_place([a, b, c, d], [0.0; 4])
+                .expect("clean");
+            xs.iter().map(|x| x[SAMPLES / 2]).sum::<f64>()
+        })
+    });
+    // The EMG notch at 50 Hz mains: one biquad per harmonic up to `notch_max_hz`, nine.
+    let emg = EmgConfig::default();
+    let notch = Sos {
+        sections: (1..)
+            .map(|k| 50.0 * k as f64)
+            .take_while(|&f| f <= emg.notch_max_hz)
+            .map(|f| iirnotch(f, emg.notch_q, FS_HZ).expect("valid notch"))
+            .collect(),
+    };
+    group.bench_function("four_lanes_notch", |b| {
+        b.iter(|| {
+            let mut xs: Vec<Vec<f64>> = data[..4].iter().map(|x| x.to_vec()).collect();
+            let [a, b, c, d] = xs.as_mut_slice() else {
+                unreachable!("four channels")
+            };
+            notch
                 .filtfilt_in_place([a, b, c, d], [0.0; 4])
                 .expect("clean");
             xs.iter().map(|x| x[SAMPLES / 2]).sum::<f64>()

@@ -41,7 +41,8 @@ use crate::report::plots::{EpisodeMark, Figure, Overview, Spectrum, Trace};
 use crate::signal::filter::FilterError;
 use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
 use crate::signal::{
-    wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered, ForceFilters, LANES,
+    first_non_finite, wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered,
+    ForceFilters, LANES,
 };
 use crate::summary::{self, InputFile, RecordingSummary, TableFormat};
 use crate::{output_error, Error, Outcome};
@@ -257,7 +258,11 @@ fn condition_then<T: Send>(
         .channels
         .par_iter()
         .map(|ch| {
-            let usable = ch.kind == ChannelKind::Emg && ch.samples.iter().all(|v| v.is_finite());
+            let finite = || match ch.samples.as_slice() {
+                Some(x) => first_non_finite(x).is_none(),
+                None => ch.samples.iter().all(|v| v.is_finite()),
+            };
+            let usable = ch.kind == ChannelKind::Emg && finite();
             usable
                 .then(|| welch(ch.samples.view(), ch.fs_hz, &cfg.spectrum).ok())
                 .flatten()

@@ -456,7 +456,7 @@ fn time_base(
     rules: TimeRules,
     first: FirstSample,
 ) -> Result<(f64, Vec<TimeGap>), IngestError> {
-    if let Some(i) = time.iter().position(|t| !t.is_finite()) {
+    if let Some(i) = crate::signal::first_non_finite(time) {
         return Err(IngestError::format(
             path,
             format!("{}, column `{column}`", first.place(i)),

@@ -287,6 +287,23 @@ fn lowest_quantile_median(x: ArrayView1<f64>, quantile: f64) -> f64 {
     median(&mut v[..k]).unwrap_or(0.0)
 }
 
+/// The index of the first NaN or infinity in `x`. Blocks are tested whole, without a branch
+/// per sample, so the scan vectorizes (one that stops at the first hit does not): an hour's
+/// channel is checked before each filter and before its spectrum.
+pub fn first_non_finite(x: &[f64]) -> Option<usize> {
+    const BLOCK: usize = 1024;
+    x.chunks(BLOCK).enumerate().find_map(|(b, block)| {
+        let finite = block.iter().fold(true, |all, v| all & v.is_finite());
+        if finite {
+            return None;
+        }
+        block
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|i| b * BLOCK + i)
+    })
+}
+
 /// Median of `values` (the mean of the two middle ones for an even count), reordering them
 /// in place; `None` when empty.
 pub fn median(values: &mut [f64]) -> Option<f64> {
@@ -315,6 +332,23 @@ mod tests {
             lowest_quantile_median(Array1::from_vec(vec![f64::NAN]).view(), 0.05),
             0.0
         );
+    }
+
+    #[test]
+    fn the_first_non_finite_sample_is_found_in_any_block() {
+        let mut x = vec![1.0; 5000];
+        assert_eq!(first_non_finite(&x), None);
+        assert_eq!(first_non_finite(&[]), None);
+        for (at, bad) in [
+            (0, f64::NAN),
+            (1023, f64::INFINITY),
+            (4999, f64::NEG_INFINITY),
+        ] {
+            x[at] = bad;
+            x[4000] = f64::NAN;
+            assert_eq!(first_non_finite(&x), Some(at.min(4000)));
+            x[at] = 1.0;
+        }
     }
 
     #[test]
