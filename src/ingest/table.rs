@@ -54,7 +54,15 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
         },
     )?;
     let columns = frame_columns(path, df, &names)?;
-    from_columns(path, names, columns, None, rules, FirstSample::Line(2))
+    from_columns(
+        path,
+        names,
+        columns,
+        None,
+        rules,
+        FirstSample::Line(2),
+        None,
+    )
 }
 
 /// Reads a Parquet recording a column at a time on each of `readers` threads: polars maps
@@ -92,19 +100,30 @@ pub fn read_parquet(
         .iter_names()
         .map(|c| c.to_string())
         .collect();
-    let column = |name: &String| {
+    // The time column's rate and gaps are found by the thread that read it, while the
+    // others go on reading; an error there waits for its turn in `from_columns`.
+    let time_col = time_column(&names);
+    let column = |(i, name): (usize, &String)| {
         let df = reader()?
             .with_columns(Some(vec![name.clone()]))
             .finish()
             .map_err(|e| IngestError::table(path, e))?;
-        frame_columns(path, df, std::slice::from_ref(name))
+        let samples = frame_columns(path, df, std::slice::from_ref(name))?
+            .pop()
+            .unwrap_or_default();
+        let timing = (Some(i) == time_col && !samples.is_empty()).then(|| {
+            let time = samples.as_slice().unwrap_or(&[]);
+            time_base(path, name, time, rules, FirstSample::Row)
+        });
+        Ok((samples, timing))
     };
-    let columns = super::in_turns(names.iter().collect(), readers, column)?
-        .into_iter()
-        .flatten()
-        .collect();
+    let (columns, timings): (Vec<_>, Vec<_>) =
+        super::in_turns(names.iter().enumerate().collect(), readers, column)?
+            .into_iter()
+            .unzip();
+    let found = timings.into_iter().flatten().next();
     release_freed_memory();
-    from_columns(path, names, columns, None, rules, FirstSample::Row)
+    from_columns(path, names, columns, None, rules, FirstSample::Row, found)
 }
 
 /// polars decodes on its own rayon pool, and called from another pool's thread it has
@@ -374,10 +393,25 @@ pub(crate) fn split_unit(header: &str) -> (String, Option<String>) {
     (h.to_string(), None)
 }
 
+/// The rate and the gaps of a recording, from its time column.
+type Timing = Result<(f64, Vec<TimeGap>), IngestError>;
+
+/// Which column holds the time: `time_s`, or `time` in seconds.
+fn time_column(names: &[String]) -> Option<usize> {
+    names
+        .iter()
+        .map(|n| split_unit(n))
+        .position(|(name, unit)| {
+            name == TIME_COLUMN
+                || (name.eq_ignore_ascii_case("time") && unit.as_deref() == Some("s"))
+        })
+}
+
 /// Columns → channels, taking the time column (if any) for the rate and gaps.
 ///
 /// `units`: a unit per column from a vendor units line; else units come from the header.
-/// `first`: where the first sample is, for errors.
+/// `first`: where the first sample is, for errors. `found`: the time column's [`time_base`],
+/// if a reader has found it already.
 pub(crate) fn from_columns(
     path: &Path,
     names: Vec<String>,
@@ -385,11 +419,10 @@ pub(crate) fn from_columns(
     units: Option<Vec<Option<String>>>,
     rules: TimeRules,
     first: FirstSample,
+    found: Option<Timing>,
 ) -> Result<RawRecording, IngestError> {
     let split: Vec<(String, Option<String>)> = names.iter().map(|n| split_unit(n)).collect();
-    let time_col = split.iter().position(|(name, unit)| {
-        name == TIME_COLUMN || (name.eq_ignore_ascii_case("time") && unit.as_deref() == Some("s"))
-    });
+    let time_col = time_column(&names);
     if columns.first().is_none_or(|c| c.is_empty()) {
         return Err(IngestError::format(
             path,
@@ -401,13 +434,16 @@ pub(crate) fn from_columns(
     let (fs_hz, gaps) = match time_col {
         Some(t) => {
             let time = columns.remove(t);
-            time_base(
-                path,
-                &names[t],
-                time.as_slice().unwrap_or(&[]),
-                rules,
-                first,
-            )?
+            match found {
+                Some(timing) => timing?,
+                None => time_base(
+                    path,
+                    &names[t],
+                    time.as_slice().unwrap_or(&[]),
+                    rules,
+                    first,
+                )?,
+            }
         }
         None => match rules.sidecar_fs_hz {
             Some(fs) => (fs, Vec::new()),
@@ -455,7 +491,7 @@ fn time_base(
     time: &[f64],
     rules: TimeRules,
     first: FirstSample,
-) -> Result<(f64, Vec<TimeGap>), IngestError> {
+) -> Timing {
     if let Some(i) = crate::signal::first_non_finite(time) {
         return Err(IngestError::format(
             path,
@@ -549,5 +585,64 @@ mod tests {
         trigno.iter_mut().skip(2500).for_each(|t| *t += 0.5);
         let fs = rate_from_steps(p, "time_s", &trigno, 1.5).unwrap();
         assert!((fs - 1_925.925_925_9).abs() < 1e-3, "{fs}");
+    }
+
+    #[test]
+    fn a_parquet_time_column_read_beside_the_others_gives_the_errors_of_one_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, time: Vec<f64>, emg: Column| {
+            let path = dir.path().join(name);
+            let mut df = DataFrame::new(
+                6,
+                vec![
+                    Column::new("time_s".into(), time),
+                    Column::new("EMG [uV]".into(), vec![1.0; 6]),
+                    emg,
+                ],
+            )
+            .unwrap();
+            let file = File::create(&path).unwrap();
+            ParquetWriter::new(file).finish(&mut df).unwrap();
+            path
+        };
+        let rules = TimeRules {
+            sidecar_fs_hz: None,
+            gap_periods: 1.5,
+        };
+        let steady: Vec<f64> = (0..6).map(|i| i as f64 / 1000.0).collect();
+        let mut gapped = steady.clone();
+        gapped[5] = 0.010;
+        let mut backwards = steady.clone();
+        backwards[3] = 0.0015;
+        let numbers = || Column::new("F [N]".into(), vec![2.0; 6]);
+        let words = Column::new("F [N]".into(), vec!["a"; 6]);
+        let cases = [
+            (write("gap.parquet", gapped, numbers()), None),
+            (
+                write("back.parquet", backwards.clone(), numbers()),
+                Some("row 4, column `time_s`"),
+            ),
+            // A column that is not numbers is reported before the time, as one reader
+            // that reads every column first would.
+            (
+                write("both.parquet", backwards, words),
+                Some("column `F [N]`"),
+            ),
+        ];
+        for (path, error) in cases {
+            for readers in [1, 2, 3] {
+                match (read_parquet(&path, rules, readers), error) {
+                    (Ok(rec), None) => {
+                        assert_eq!(rec.channels.len(), 2);
+                        assert_eq!(rec.channels[0].fs_hz, 1000.0);
+                        assert_eq!(rec.gaps.len(), 1, "{readers} readers");
+                    }
+                    (Err(e), Some(place)) => {
+                        assert!(e.to_string().contains(place), "{readers} readers: {e}");
+                    }
+                    (got, _) => panic!("{}, {readers} readers: {got:?}", path.display()),
+                }
+            }
+        }
     }
 }
