@@ -23,6 +23,7 @@ pub mod report;
 pub mod signal;
 pub mod simulate;
 pub mod summary;
+mod turns;
 
 use std::path::PathBuf;
 

@@ -608,7 +608,8 @@ pub fn read_with_readers(path: &Path, readers: usize) -> Result<EdfData, IngestE
             share.push(piece);
         }
     }
-    let tals = super::in_turns(chunks, readers, |(span, share)| records.decode(span, share))?;
+    let tals =
+        crate::turns::in_turns(chunks, readers, |(span, share)| records.decode(span, share))?;
     let timeline = build_timeline(path, &header, &tals.concat())?;
     let signals = ordinary
         .into_iter()

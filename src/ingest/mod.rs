@@ -14,8 +14,6 @@ pub mod table;
 pub mod vicon;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 use ndarray::Array1;
 use serde::Serialize;
@@ -128,54 +126,6 @@ pub fn load_with_readers(
         annotations,
         gaps: raw.gaps,
     })
-}
-
-/// `work` on each item, on `threads` threads that each take the next item not yet taken
-/// (none spawned for one), with the results in the items' order. After an error no further
-/// item is taken; every item before it was, so the first error in order is the one a
-/// single thread meets. Readers use it outside rayon's pool, where polars must be called.
-fn in_turns<T: Send, R: Send>(
-    items: Vec<T>,
-    threads: usize,
-    work: impl Fn(T) -> Result<R, IngestError> + Sync,
-) -> Result<Vec<R>, IngestError> {
-    if threads <= 1 {
-        return items.into_iter().map(work).collect();
-    }
-    let workers = threads.min(items.len());
-    let queue = Mutex::new(items.into_iter().enumerate());
-    let failed = AtomicBool::new(false);
-    let take = || {
-        if failed.load(Ordering::Relaxed) {
-            None
-        } else {
-            queue.lock().ok()?.next()
-        }
-    };
-    let mut done: Vec<(usize, Result<R, IngestError>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    while let Some((i, item)) = take() {
-                        let result = work(item);
-                        failed.fetch_or(result.is_err(), Ordering::Relaxed);
-                        mine.push((i, result));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// A channel as `inspect` shows it (DESIGN §5).
@@ -551,41 +501,4 @@ pub fn fingerprint(path: &std::path::Path) -> std::io::Result<(u64, String)> {
             s
         });
     Ok((bytes, hex))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn items_read_on_several_threads_come_back_in_order_with_the_first_error() {
-        // Later items finish first, so the order is the sort's, not the threads'.
-        let slow_early = |&i: &usize| {
-            std::thread::sleep(std::time::Duration::from_micros(300 * (20 - i as u64)));
-            if i == 7 || i == 12 {
-                Err(IngestError::format(
-                    std::path::Path::new("r.parquet"),
-                    format!("column {i}"),
-                    "",
-                    "",
-                ))
-            } else {
-                Ok(i * 10)
-            }
-        };
-        let items: Vec<usize> = (0..20).collect();
-        let good: Vec<usize> = (0..7).collect();
-        for threads in [1, 2, 4] {
-            let read = in_turns(good.clone(), threads, |i| slow_early(&i)).unwrap();
-            assert_eq!(
-                read,
-                (0..7).map(|i| i * 10).collect::<Vec<_>>(),
-                "{threads} threads"
-            );
-            let error = in_turns(items.clone(), threads, |i| slow_early(&i))
-                .unwrap_err()
-                .to_string();
-            assert!(error.contains("column 7"), "{threads} threads: {error}");
-        }
-    }
 }

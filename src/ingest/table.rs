@@ -118,7 +118,7 @@ pub fn read_parquet(
         Ok((samples, timing))
     };
     let (columns, timings): (Vec<_>, Vec<_>) =
-        super::in_turns(names.iter().enumerate().collect(), readers, column)?
+        crate::turns::in_turns(names.iter().enumerate().collect(), readers, column)?
             .into_iter()
             .unzip();
     let found = timings.into_iter().flatten().next();
