@@ -246,14 +246,154 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
 }
 
 /// [`condition`], with `then` run on the recording's force channel (the first conditioned,
-/// the one [`analyse`] reads) as soon as it is conditioned, beside the EMG filters: a
-/// recording whose QC leaves one batch of EMG channels keeps one thread filtering, and the
-/// other gets the force's share of the analysis instead of waiting.
+/// the one [`analyse`] reads) as soon as it is conditioned. The force's QC needs neither
+/// spectra nor mains, so the force is checked, conditioned and handed to `then` beside the
+/// EMG channels' spectra, QC and filters: its chain (QC, low-pass, episodes, evidence) is
+/// long and partly serial, and left until after the filters it ended every recording with
+/// one thread busy.
 fn condition_then<T: Send>(
     rec: &mut Recording,
     cfg: &Config,
     then: impl FnOnce(&Recording, Option<(&Channel, &ConditionedForce)>) -> T + Send,
 ) -> (RecordingSignals, T) {
+    let force_raws: Vec<(usize, Array1<f64>)> = rec
+        .channels
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, ch)| ch.kind == ChannelKind::Force)
+        .map(|(i, ch)| (i, std::mem::take(&mut ch.samples)))
+        .collect();
+    let shared = &*rec;
+    let ((mains_hz, mut qcs), (forces, then)) = rayon::join(
+        || emg_qc(shared, cfg),
+        || {
+            let plans = plans(shared, ChannelKind::Force, |fs| {
+                ForceFilters::design(fs, &cfg.force)
+            });
+            let forces: Vec<(usize, ChannelQc, Result<ConditionedForce, _>)> = force_raws
+                .into_par_iter()
+                .map(|(i, raw)| {
+                    let ch = &shared.channels[i];
+                    let qc = channel_qc(qc_input(shared, ch, raw.view()), None, None, &cfg.qc);
+                    let force = if qc.qc == QcLevel::Bad {
+                        Err((raw, None))
+                    } else {
+                        match plan_for(&plans, ch.fs_hz) {
+                            Ok(f) => f.condition_owned(raw).map_err(|(raw, e)| (raw, Some(e))),
+                            Err(e) => Err((raw, Some(e))),
+                        }
+                    };
+                    (i, qc, force)
+                })
+                .collect();
+            let first = forces
+                .iter()
+                .find_map(|(i, _, f)| Some((&shared.channels[*i], f.as_ref().ok()?)));
+            let then = then(shared, first);
+            (forces, then)
+        },
+    );
+    let mut conditioned_forces = Vec::with_capacity(forces.len());
+    for (i, qc, force) in forces {
+        qcs[i] = Some(qc);
+        conditioned_forces.push((i, force));
+    }
+    // Every channel has its QC now: the force's from its side, the others' from `emg_qc`.
+    let mut channels: Vec<ChannelSignals> = qcs
+        .into_iter()
+        .flatten()
+        .map(|qc| ChannelSignals {
+            qc,
+            conditioned: Conditioned::None,
+            mnf_hz: None,
+            mdf_hz: None,
+            psd: None,
+        })
+        .collect();
+    debug_assert_eq!(channels.len(), rec.channels.len());
+    for (i, force) in conditioned_forces {
+        match force {
+            Ok(c) => channels[i].conditioned = Conditioned::Force(c),
+            Err((raw, e)) => {
+                rec.channels[i].samples = raw;
+                if let Some(e) = e {
+                    channels[i].qc.qc = QcLevel::Bad;
+                    channels[i]
+                        .qc
+                        .reasons
+                        .push(format!("cannot be conditioned: {e}"));
+                }
+            }
+        }
+    }
+    let emg_plans = plans(rec, ChannelKind::Emg, |fs| {
+        EmgFilters::design(fs, &cfg.emg, mains_hz)
+    });
+
+    // EMG channels of one rate, notch decision and length are filtered together, `LANES`
+    // at a time; each batch takes its channels' raw samples, which become the filtered
+    // signals. Each batch's spectra follow its filters in the same task, so one batch's
+    // spectra overlap another batch's filtering instead of waiting for the last.
+    let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
+    for (i, (ch, sig)) in rec.channels.iter().zip(&channels).enumerate() {
+        if ch.kind == ChannelKind::Emg && sig.qc.qc != QcLevel::Bad {
+            let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
+            let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    let mut batches = Vec::new();
+    for ((fs_bits, notch, _), members) in groups {
+        for batch in members.chunks(LANES) {
+            batches.push(EmgBatch {
+                fs_hz: f64::from_bits(fs_bits),
+                notch,
+                channels: batch.to_vec(),
+                raws: batch
+                    .iter()
+                    .map(|&i| std::mem::take(&mut rec.channels[i].samples))
+                    .collect(),
+            });
+        }
+    }
+    let emg: Vec<FilteredEmg> = batches
+        .into_par_iter()
+        .flat_map(|b| {
+            let fs_hz = b.fs_hz;
+            b.condition(&emg_plans).into_par_iter().map(move |(i, c)| {
+                let psd = c
+                    .as_ref()
+                    .ok()
+                    .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
+                (i, c, psd)
+            })
+        })
+        .collect();
+    for (i, conditioned, psd) in emg {
+        if let Some(psd) = psd {
+            channels[i].mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
+            channels[i].mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
+            channels[i].psd = Some(psd);
+        }
+        match conditioned {
+            Ok(c) => channels[i].conditioned = Conditioned::Emg(c),
+            Err((raw, e)) => {
+                rec.channels[i].samples = raw;
+                channels[i].qc.qc = QcLevel::Bad;
+                channels[i]
+                    .qc
+                    .reasons
+                    .push(format!("cannot be conditioned: {e}"));
+            }
+        }
+    }
+
+    (RecordingSignals { mains_hz, channels }, then)
+}
+
+/// The raw spectra of the usable EMG channels, the mains frequency (the sidecar's, else
+/// inferred from them) and every channel's QC but the force's (`None`).
+fn emg_qc(rec: &Recording, cfg: &Config) -> (Option<f64>, Vec<Option<ChannelQc>>) {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
         .par_iter()
@@ -272,154 +412,33 @@ fn condition_then<T: Send>(
         .meta
         .powerline_hz
         .or_else(|| infer_mains(raw_psds.iter().flatten(), &cfg.qc));
-
-    // Filters designed once per (kind, rate).
-    let emg_plans = plans(rec, ChannelKind::Emg, |fs| {
-        EmgFilters::design(fs, &cfg.emg, mains_hz)
-    });
-    let force_plans = plans(rec, ChannelKind::Force, |fs| {
-        ForceFilters::design(fs, &cfg.force)
-    });
-
-    let mut channels: Vec<ChannelSignals> = rec
+    let qcs = rec
         .channels
         .par_iter()
         .zip(&raw_psds)
         .map(|(ch, psd)| {
-            let input = QcInput {
-                samples: ch.samples.view(),
-                fs_hz: ch.fs_hz,
-                kind: ch.kind,
-                physical_range: ch.physical_range,
-                marked_bad: ch.marked_bad,
-                n_gaps: rec.gaps.len(),
-            };
-            ChannelSignals {
-                qc: channel_qc(input, psd.as_ref(), mains_hz, &cfg.qc),
-                conditioned: Conditioned::None,
-                mnf_hz: None,
-                mdf_hz: None,
-                psd: None,
-            }
+            let input = qc_input(rec, ch, ch.samples.view());
+            (ch.kind != ChannelKind::Force)
+                .then(|| channel_qc(input, psd.as_ref(), mains_hz, &cfg.qc))
         })
         .collect();
+    (mains_hz, qcs)
+}
 
-    // EMG channels of one rate, notch decision and length are filtered together, `LANES`
-    // at a time; each batch takes its channels' raw samples, which become the filtered
-    // signals. Batches and force channels are parallel tasks.
-    let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
-    let mut forces = Vec::new();
-    for (i, (ch, sig)) in rec.channels.iter().zip(&channels).enumerate() {
-        if sig.qc.qc == QcLevel::Bad {
-            continue;
-        }
-        match ch.kind {
-            ChannelKind::Emg => {
-                let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
-                let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
-                groups.entry(key).or_default().push(i);
-            }
-            ChannelKind::Force => forces.push(i),
-            _ => {}
-        }
+/// What QC reads of channel `ch` of `rec`, with its samples.
+fn qc_input<'a>(
+    rec: &Recording,
+    ch: &Channel,
+    samples: ndarray::ArrayView1<'a, f64>,
+) -> QcInput<'a> {
+    QcInput {
+        samples,
+        fs_hz: ch.fs_hz,
+        kind: ch.kind,
+        physical_range: ch.physical_range,
+        marked_bad: ch.marked_bad,
+        n_gaps: rec.gaps.len(),
     }
-    let mut batches = Vec::new();
-    for ((fs_bits, notch, _), members) in groups {
-        for batch in members.chunks(LANES) {
-            batches.push(EmgBatch {
-                fs_hz: f64::from_bits(fs_bits),
-                notch,
-                channels: batch.to_vec(),
-                raws: batch
-                    .iter()
-                    .map(|&i| std::mem::take(&mut rec.channels[i].samples))
-                    .collect(),
-            });
-        }
-    }
-    let forces: Vec<(usize, Array1<f64>)> = forces
-        .into_iter()
-        .map(|i| (i, std::mem::take(&mut rec.channels[i].samples)))
-        .collect();
-    // Each batch's spectra follow its filters in the same task, so one batch's spectra
-    // overlap another batch's (or the force's) filtering instead of waiting for the last.
-    let spectra = |b: EmgBatch| {
-        let fs_hz = b.fs_hz;
-        b.condition(&emg_plans)
-            .into_par_iter()
-            .map(move |(i, c)| {
-                let psd = c
-                    .as_ref()
-                    .ok()
-                    .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
-                (i, c, psd)
-            })
-            .collect::<Vec<FilteredEmg>>()
-    };
-    let shared = &*rec;
-    let force_and_then = || {
-        let force: Vec<_> = forces
-            .into_par_iter()
-            .map(|(i, raw)| {
-                let force = match plan_for(&force_plans, shared.channels[i].fs_hz) {
-                    Ok(f) => f.condition_owned(raw),
-                    Err(e) => Err((raw, e)),
-                };
-                (i, force)
-            })
-            .collect();
-        let first = force
-            .iter()
-            .find_map(|(i, f)| Some((&shared.channels[*i], f.as_ref().ok()?)));
-        let then = then(shared, first);
-        (force, then)
-    };
-    // The first batch here; another thread takes the other batches before the force, which
-    // goes to whichever thread is free first: the force's findings split into many small
-    // tasks that fill the threads around the filters, a batch is one long task.
-    let mut batches = batches.into_iter();
-    let first = batches.next();
-    let rest: Vec<EmgBatch> = batches.collect();
-    let (mut emg, (rest, (force, then))) = rayon::join(
-        || first.map(spectra).unwrap_or_default(),
-        || {
-            rayon::join(
-                || {
-                    rest.into_par_iter()
-                        .flat_map_iter(spectra)
-                        .collect::<Vec<_>>()
-                },
-                force_and_then,
-            )
-        },
-    );
-    emg.extend(rest);
-    let emg = emg
-        .into_iter()
-        .map(|(i, c, psd)| (i, c.map(Conditioned::Emg), psd));
-    let force = force
-        .into_iter()
-        .map(|(i, c)| (i, c.map(Conditioned::Force), None));
-    for (i, conditioned, psd) in emg.chain(force) {
-        if let Some(psd) = psd {
-            channels[i].mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
-            channels[i].mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
-            channels[i].psd = Some(psd);
-        }
-        match conditioned {
-            Ok(c) => channels[i].conditioned = c,
-            Err((raw, e)) => {
-                rec.channels[i].samples = raw;
-                channels[i].qc.qc = QcLevel::Bad;
-                channels[i]
-                    .qc
-                    .reasons
-                    .push(format!("cannot be conditioned: {e}"));
-            }
-        }
-    }
-
-    (RecordingSignals { mains_hz, channels }, then)
 }
 
 /// An EMG channel after its batch: its index, its filtered signal (or its raw samples back
@@ -1164,8 +1183,8 @@ fn write_outputs(
     manifest.write(out)?;
 
     // Each table built and written by one of `threads` writers: the six are independent,
-    // and one after another they were a serial tail of every run (18 ms of a 600 s EDF
-    // recording's 0.41 s on 2 threads).
+    // and one after another they were a serial tail of every run (17 ms of a 600 s EDF
+    // recording's 0.41 s on 2 threads; 15 ms in turns, most of it polars starting up).
     let frames = crate::turns::in_turns(summary::TABLES.to_vec(), to.threads, |(table, build)| {
         let mut df = build(rows).map_err(|e| output_error(&out.join(table), e))?;
         summary::write_table(out, table, &mut df, to.format)?;
@@ -1353,8 +1372,9 @@ struct RunContext<'a> {
     store: &'a PartStore,
     resume: bool,
     /// The pool's threads. With more than one, a recording is read by as many threads,
-    /// and its files are hashed on a thread of their own meanwhile; with `-j 1` it is read
-    /// by one and the hashing stays in the pool, after the read.
+    /// and its files are hashed on a thread of their own from its read until its part is
+    /// stored; with `-j 1` it is read by one and the hashing stays in the pool, after the
+    /// read.
     threads: usize,
 }
 
@@ -1370,28 +1390,24 @@ impl RunContext<'_> {
             if let Some(row) = self.stored(source, &inputs) {
                 return Begun::Done(Box::new(row), true);
             }
-            Some(inputs)
-        } else {
-            None
-        };
-        let load = || {
-            let clock = Instant::now();
-            let loaded = self.guarded(source, || {
-                let rec = ingest::load_with_readers(source, self.cfg, self.threads);
-                rec.map_err(|e| e.to_string())
-            });
-            (loaded, clock.elapsed().as_secs_f64())
-        };
-        let ((loaded, load_s), inputs) = match inputs {
+            Fingerprints::Done(inputs)
+        } else if self.threads > 1 {
             // Even with two readers a read leaves a core partly idle: hashing there for the
             // part's key takes no core from the recording's analysis (an hour of Parquet,
-            // 2 threads: 3.42 s against 3.62 s with the hashing in the pool).
-            None if self.threads > 1 => std::thread::scope(|s| {
-                let hashing = s.spawn(|| self.fingerprints(source));
-                (load(), hashing.join().ok())
-            }),
-            inputs => (load(), inputs),
+            // 2 threads: 3.42 s against 3.62 s with the hashing in the pool). The hashing
+            // runs on until the part is stored: an EDF file is read faster than it is
+            // hashed, and waiting for the hash left the pool idle (600 s: 0.35 → 0.33 s).
+            let (dataset, files) = (self.dataset.to_path_buf(), input_files(source));
+            Fingerprints::Hashing(std::thread::spawn(move || fingerprints(&dataset, &files)))
+        } else {
+            Fingerprints::NotYet
         };
+        let clock = Instant::now();
+        let loaded = self.guarded(source, || {
+            let rec = ingest::load_with_readers(source, self.cfg, self.threads);
+            rec.map_err(|e| e.to_string())
+        });
+        let load_s = clock.elapsed().as_secs_f64();
         match loaded {
             Ok(rec) => Begun::Loaded(Box::new(Loaded {
                 rec,
@@ -1400,7 +1416,7 @@ impl RunContext<'_> {
             })),
             Err(message) => {
                 let row = self.failed(source, message);
-                let inputs = inputs.unwrap_or_else(|| self.fingerprints(source));
+                let inputs = self.hashed(source, inputs);
                 Begun::Done(Box::new(self.kept(row, inputs)), false)
             }
         }
@@ -1419,24 +1435,30 @@ impl RunContext<'_> {
                 .unwrap_or_else(|message| self.failed(source, message))
         };
         let (inputs, row) = match inputs {
-            Some(inputs) => (inputs, processed(rec)),
             // Not hashed yet (`-j 1`): beside the work, should the pool have room.
-            None => rayon::join(|| self.fingerprints(source), || processed(rec)),
+            Fingerprints::NotYet => rayon::join(|| self.fingerprints(source), || processed(rec)),
+            inputs => {
+                let row = processed(rec);
+                (self.hashed(source, inputs), row)
+            }
         };
         self.kept(row, inputs)
     }
 
     /// Size and SHA-256 of each of the recording's files, the key of its stored part.
     fn fingerprints(&self, source: &Source) -> Vec<InputFile> {
-        std::iter::once(&source.path)
-            .chain(&source.json)
-            .chain(&source.channels_tsv)
-            .chain(&source.events_tsv)
-            .filter_map(|p| {
-                let (bytes, sha256) = ingest::fingerprint(p).ok()?;
-                Some((self.relative(p), bytes, sha256))
-            })
-            .collect()
+        fingerprints(self.dataset, &input_files(source))
+    }
+
+    /// The fingerprints, waiting for their thread if they are being made.
+    fn hashed(&self, source: &Source, inputs: Fingerprints) -> Vec<InputFile> {
+        match inputs {
+            Fingerprints::Done(inputs) => inputs,
+            Fingerprints::Hashing(thread) => {
+                thread.join().unwrap_or_else(|_| self.fingerprints(source))
+            }
+            Fingerprints::NotYet => self.fingerprints(source),
+        }
     }
 
     /// `row` with its inputs, stored as a part.
@@ -1487,10 +1509,7 @@ impl RunContext<'_> {
 
     /// `p` relative to the dataset root, `/`-separated.
     fn relative(&self, p: &Path) -> String {
-        p.strip_prefix(self.dataset)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/")
+        relative(self.dataset, p)
     }
 
     /// The row of `source` when it failed with `message`.
@@ -1558,12 +1577,48 @@ enum Begun {
     Loaded(Box<Loaded>),
 }
 
-/// A recording read, with the seconds it took and its inputs' fingerprints when `--resume`
-/// needed them first.
+/// A recording's files: its samples and the sidecars beside them.
+fn input_files(source: &Source) -> Vec<PathBuf> {
+    std::iter::once(&source.path)
+        .chain(&source.json)
+        .chain(&source.channels_tsv)
+        .chain(&source.events_tsv)
+        .cloned()
+        .collect()
+}
+
+/// Size and SHA-256 of each of `files` that can be read, named relative to `dataset`.
+fn fingerprints(dataset: &Path, files: &[PathBuf]) -> Vec<InputFile> {
+    files
+        .iter()
+        .filter_map(|p| {
+            let (bytes, sha256) = ingest::fingerprint(p).ok()?;
+            Some((relative(dataset, p), bytes, sha256))
+        })
+        .collect()
+}
+
+/// `p` relative to `dataset`, with `/` between its parts on every system.
+fn relative(dataset: &Path, p: &Path) -> String {
+    p.strip_prefix(dataset)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// A recording's fingerprints: made (with `--resume`, to look for its part), being made on a
+/// thread of their own (with more than one thread), or not yet (`-j 1`).
+enum Fingerprints {
+    Done(Vec<InputFile>),
+    Hashing(std::thread::JoinHandle<Vec<InputFile>>),
+    NotYet,
+}
+
+/// A recording read, with the seconds it took and its inputs' fingerprints.
 struct Loaded {
     rec: Recording,
     load_s: f64,
-    inputs: Option<Vec<InputFile>>,
+    inputs: Fingerprints,
 }
 
 /// `palpa evaluate`: a run's detections against ground truth, printed as a table or JSON.
