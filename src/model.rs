@@ -225,18 +225,30 @@ pub fn time_axis_s(n: usize, fs_hz: f64, gaps: &[TimeGap]) -> Array1<f64> {
 /// filling hundreds of MB of 4 KiB pages spent ~60% of a full EDF read in the kernel's
 /// page-fault path (perf, `benches/ingest.rs`), and 2 MiB pages need 512× fewer faults.
 pub(crate) fn sample_buffer(n: usize) -> Vec<f64> {
-    let buffer = vec![0.0; n];
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(buffer.as_ptr() as usize, n * std::mem::size_of::<f64>());
-    buffer
+    advised(vec![0.0; n])
 }
 
 /// An empty buffer with room for `n` samples, backed like [`sample_buffer`]'s, for filling
 /// by `extend` without zeroing it first.
 pub(crate) fn sample_buffer_with_capacity(n: usize) -> Vec<f64> {
-    let buffer = Vec::with_capacity(n);
+    advised(Vec::with_capacity(n))
+}
+
+/// [`sample_buffer_with_capacity`] for a count a file declares: `None` where that memory
+/// cannot be had, where `Vec::with_capacity` would abort the process.
+pub(crate) fn try_sample_buffer_with_capacity(n: usize) -> Option<Vec<f64>> {
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(n).ok()?;
+    Some(advised(buffer))
+}
+
+/// `buffer`, its allocation advised to the kernel as huge pages.
+fn advised(buffer: Vec<f64>) -> Vec<f64> {
     #[cfg(target_os = "linux")]
-    advise_huge_pages(buffer.as_ptr() as usize, n * std::mem::size_of::<f64>());
+    advise_huge_pages(
+        buffer.as_ptr() as usize,
+        buffer.capacity() * std::mem::size_of::<f64>(),
+    );
     buffer
 }
 

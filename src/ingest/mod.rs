@@ -9,6 +9,7 @@ pub mod channel;
 pub mod discover;
 pub mod edf;
 mod error;
+mod parquet_pages;
 pub mod sidecar;
 pub mod table;
 pub mod vicon;

@@ -1,5 +1,6 @@
 //! CSV and Parquet recordings, read with polars (DESIGN §2.2): one row per sample, one
-//! column per channel, optionally a `time_s` column.
+//! column per channel, optionally a `time_s` column. Parquet columns of plain doubles are
+//! decoded page by page with polars' Parquet crate instead (`parquet_pages`).
 //!
 //! A column header may carry its unit, `EMG UT L [uV]` or `force (N)`. The rate comes from
 //! the sidecar's `SamplingFrequency` if given, else from the median step of `time_s`.
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use ndarray::Array1;
 use polars::prelude::*;
 
+use super::parquet_pages::PageColumns;
 use super::{IngestError, RawChannel, RawRecording};
 use crate::model::TimeGap;
 
@@ -65,13 +67,11 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
     )
 }
 
-/// Reads a Parquet recording a column at a time on each of `readers` threads: polars maps
-/// the file, and reading it whole held the file's pages and the whole decoded frame at
-/// once, which made loading the peak of a run (1.04 GB for an hour of 8 sEMG channels at
-/// 2 kHz and force). One column's decoding leaves a core partly idle (polars' utilisation
-/// is 1.1–1.3 on two), and copying it out faults in fresh pages; a second reader fills
-/// that core (the hour's run on 2 threads: 3.42 s against 3.65 s). Up to `readers`
-/// columns are held by polars at once, besides the samples read.
+/// Reads a Parquet recording a column at a time on each of `readers` threads: reading it
+/// whole held the file's pages and the whole decoded frame at once, which made loading the
+/// peak of a run (1.04 GB for an hour of 8 sEMG channels at 2 kHz and force). A column of
+/// plain doubles is decoded page by page into its samples (`PageColumns`); any other is
+/// read by polars and copied out, up to `readers` of them held by polars at once.
 ///
 /// # Errors
 /// A corrupt file, a non-numeric column, backwards time, no way to know the rate. With
@@ -103,14 +103,20 @@ pub fn read_parquet(
     // The time column's rate and gaps are found by the thread that read it, while the
     // others go on reading; an error there waits for its turn in `from_columns`.
     let time_col = time_column(&names);
+    let pages = PageColumns::open(path);
     let column = |(i, name): (usize, &String)| {
-        let df = reader()?
-            .with_columns(Some(vec![name.clone()]))
-            .finish()
-            .map_err(|e| IngestError::table(path, e))?;
-        let samples = frame_columns(path, df, std::slice::from_ref(name))?
-            .pop()
-            .unwrap_or_default();
+        let samples = match pages.as_ref().and_then(|p| p.read(name)) {
+            Some(samples) => Array1::from(samples),
+            None => {
+                let df = reader()?
+                    .with_columns(Some(vec![name.clone()]))
+                    .finish()
+                    .map_err(|e| IngestError::table(path, e))?;
+                frame_columns(path, df, std::slice::from_ref(name))?
+                    .pop()
+                    .unwrap_or_default()
+            }
+        };
         let timing = (Some(i) == time_col && !samples.is_empty()).then(|| {
             let time = samples.as_slice().unwrap_or(&[]);
             time_base(path, name, time, rules, FirstSample::Row)
