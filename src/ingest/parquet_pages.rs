@@ -101,17 +101,17 @@ impl PageColumns {
         let expected = samples
             .len()
             .checked_add(usize::try_from(chunk.num_values()).ok()?)?;
-        while let Some(page) = pages.next() {
-            let page = page.ok()?;
+        while let Some(item) = pages.next() {
+            let item = item.ok()?;
             // A page is decompressed into the size its header declares: hold that to what
             // its values can fill, and its values to the rows left.
-            let n = page.num_values();
+            let n = item.num_values();
             if samples.len() + n > expected.min(rows)
-                || page.page().uncompressed_size() > plain_bytes(n)?
+                || item.page().uncompressed_size() > plain_bytes(n)?
             {
                 return None;
             }
-            let page = page.decompress(&mut pages).ok()?;
+            let page = item.decompress(&mut pages).ok()?;
             append_plain(&page, samples)?;
             pages.reuse_page_buffer(page);
         }
