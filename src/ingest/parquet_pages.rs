@@ -127,10 +127,10 @@ impl PageColumns {
     }
 }
 
-/// `read`'s answer, or `None` where polars-parquet panicked: it does on some damaged files
-/// (an unknown encoding number, a footer offset that overflows), where polars' own reader,
-/// which reads the file next, either names the damage or is caught as palpa's bug.
-/// Allocations it cannot abort on are bounded before it is called.
+/// `read()`, or `None` where polars-parquet panicked, as it does on some damaged files (an
+/// unknown encoding number, a footer offset that overflows); polars' own reader, which
+/// reads the file next, then names the damage or is caught as palpa's bug. A failed
+/// allocation aborts instead, so the sizes a file declares are bounded before it is made.
 fn unpanicked<T>(read: impl FnOnce() -> Option<T>) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
         .ok()
