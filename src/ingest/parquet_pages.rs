@@ -57,17 +57,23 @@ impl PageColumns {
             let (Some(chunk), None) = (chunks.next(), chunks.next()) else {
                 return None;
             };
-            page_buffer = self.read_chunk(chunk, rows, page_buffer, &mut samples)?;
+            let expected = samples
+                .len()
+                .checked_add(usize::try_from(chunk.num_values()).ok()?)?;
+            if expected > rows {
+                return None;
+            }
+            page_buffer = self.read_chunk(chunk, expected, page_buffer, &mut samples)?;
         }
         (samples.len() == rows).then_some(samples)
     }
 
-    /// Appends one row group's values of a column to `samples`, which hold at most `rows`;
-    /// gives back the page buffer.
+    /// Appends one row group's values of a column to `samples`, until they number
+    /// `expected`; gives back the page buffer.
     fn read_chunk(
         &self,
         chunk: &ColumnChunkMetadata,
-        rows: usize,
+        expected: usize,
         page_buffer: Vec<u8>,
         samples: &mut Vec<f64>,
     ) -> Option<Vec<u8>> {
@@ -102,15 +108,12 @@ impl PageColumns {
             usize::MAX,
         );
         let mut pages = BasicDecompressor::new(pages, page_buffer);
-        let expected = samples
-            .len()
-            .checked_add(usize::try_from(chunk.num_values()).ok()?)?;
         while let Some(item) = pages.next() {
             let item = item.ok()?;
             // A page is decompressed into the size its header declares: hold that to what
-            // its values can fill, and its values to the rows left.
+            // its values can fill, and its values to those the chunk has left.
             let n = item.num_values();
-            if samples.len().checked_add(n)? > expected.min(rows)
+            if samples.len().checked_add(n)? > expected
                 || item.page().uncompressed_size() > plain_bytes(n)?
                 || !matches!(
                     Encoding::try_from(item.page().header().encoding()),
