@@ -13,6 +13,9 @@
 //! and returns errors, and filters in one buffer.
 
 use std::f64::consts::PI;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use ndarray::{Array1, ArrayView1};
 use realfft::num_complex::Complex64 as C;
@@ -550,7 +553,7 @@ impl Sos {
             self.check(x)?;
         }
         // Odd extension: 2·x[0] − x[pad..1] before, 2·x[n−1] − x[n−2..n−pad−1] after.
-        let (front, back) = {
+        let (mut front, mut back) = {
             let at = |i: usize| -> [f64; L] { std::array::from_fn(|l| xs[l][i] - shifts[l]) };
             let (first, last) = (at(0), at(n - 1));
             let front: Vec<[f64; L]> = (1..=pad)
@@ -562,63 +565,425 @@ impl Sos {
                 .collect();
             (front, back)
         };
-        // Every lane re-sliced to `n`, so the loops below index without bounds checks.
+        // Every lane re-sliced to `n`, so the stages index it without bounds checks.
         let xs = xs.map(|x| &mut x[..n]);
         let zi = self.zi();
-        #[cfg(target_arch = "x86_64")]
-        if avx2 {
-            // SAFETY: the caller has found the CPU to support AVX2.
-            unsafe { passes_avx2(&self.sections, &zi, xs, shifts, front, back) };
+        let sections = &self.sections[..];
+        // The cascade in two halves, the stages of a [`pass`], when there is a second thread
+        // and each half is long enough to keep a core's arithmetic busy; a stage of fewer
+        // sections waits on its own recurrence (split 2 + 2, the band-pass ran 21% slower
+        // on one thread).
+        let split = sections.len() >= SPLIT_MIN_SECTIONS && rayon::current_num_threads() > 1;
+        let half = if split {
+            sections.len().div_ceil(2)
+        } else {
+            sections.len()
+        };
+        let stages = |level: [f64; L], shifts: [f64; L]| {
+            let second = (half < sections.len())
+                .then(|| stage(&sections[half..], &zi[half..], level, [0.0; L], avx2));
+            (
+                stage(&sections[..half], &zi[..half], level, shifts, avx2),
+                second,
+            )
+        };
+        let mut xs = xs;
+        // Forwards over front, body, back, from the steady state of the first sample.
+        let Some(&first) = front.first() else {
             return Ok(());
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = avx2;
-        let start = |level| Cascade::new(&self.sections, &zi, level);
-        passes(start, xs, shifts, front, back);
+        };
+        let (head, rest) = stages(first, shifts);
+        pass(
+            &Track::new(&mut front, false, &mut xs, false, &mut back),
+            head,
+            rest,
+        );
+        // Backwards over back and body, from the steady state of the last output; the
+        // outputs over the back are SciPy's to drop, and the front's follow the body's, so
+        // they cannot change them and are not computed.
+        let (head, rest) = stages(back[pad - 1], [0.0; L]);
+        pass(
+            &Track::new(&mut back, true, &mut xs, true, &mut []),
+            head,
+            rest,
+        );
         Ok(())
     }
 }
 
-/// [`passes`] compiled for AVX2, where four lanes are one instruction. AVX2 without FMA:
-/// each multiply and add rounds as in the scalar code, so the output is the same to the bit.
-/// Cascades of up to twelve sections run in [`InRegisters`]: the notch's nine harmonics of
-/// 50 Hz up to 450 Hz, the band-pass's four, the force's two; twelve bounds the copies of
-/// the loop compiled.
+/// The fewest sections a cascade is split at: four to each half, about as many as one
+/// four-signal register can step while a section's own recurrence (an add, a multiply, a
+/// subtract and an add, 12 cycles) takes its turn (the notch's nine split 5 + 4 halved its
+/// time on two threads and cost nothing on one).
+const SPLIT_MIN_SECTIONS: usize = 8;
+
+/// Positions handled at a time in a [`pass`]: 128 KiB of four signals, so the
+/// second stage, when the first stage's thread runs it too, finds them in L2.
+const CHUNK: usize = 4096;
+
+/// One pass of a cascade split in two stages over `track`: `second` takes what `first` puts
+/// out. A section's recurrence waits only on itself, so the stages can run at once on two
+/// threads, `second` on the positions `first` has finished; with four signals in one AVX2
+/// register a cascade is bound by the core's arithmetic, and the second thread is what
+/// halves its time when a recording's EMG channels fill one batch and leave a thread idle.
+/// Until `second` is taken up by another thread, the thread of `first` runs both, chunk
+/// after chunk, so a pass alone on its thread costs what one cascade does. Each stage does
+/// its sections' operations in their order on the same inputs, so the output is the same
+/// bits whichever thread ran what.
+fn pass<const L: usize>(
+    track: &Track<'_, L>,
+    mut first: Box<dyn Advance<L> + '_>,
+    second: Option<Box<dyn Advance<L> + '_>>,
+) {
+    let len = track.len();
+    let Some(second) = second else {
+        // SAFETY: one stage on one thread.
+        unsafe { first.advance(track, len) };
+        return;
+    };
+    // Positions holding their final output of `first`; `second` reads only those.
+    let finished = AtomicUsize::new(0);
+    let taken_up = AtomicBool::new(false);
+    let second = Mutex::new(second);
+    rayon::join(
+        || {
+            let mut to = 0;
+            while to < len {
+                to = (to + CHUNK).min(len);
+                // SAFETY: `first` writes only at or after `finished`, which `second` never
+                // passes; stores before the release below are seen by whoever acquires it.
+                let done = unsafe { first.advance(track, to) };
+                finished.store(done, Ordering::Release);
+                if !taken_up.load(Ordering::Acquire) {
+                    if let Ok(mut second) = second.try_lock() {
+                        // SAFETY: as above, on this thread.
+                        unsafe { second.advance(track, done) };
+                    }
+                }
+            }
+        },
+        || {
+            taken_up.store(true, Ordering::Release);
+            let mut second = second.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut spins = 0u32;
+            loop {
+                let done = finished.load(Ordering::Acquire);
+                // SAFETY: positions before `done` are `first`'s no more.
+                unsafe { second.advance(track, done) };
+                if done == len {
+                    return;
+                }
+                while finished.load(Ordering::Acquire) == done {
+                    spins += 1;
+                    if spins % 64 == 0 {
+                        std::thread::yield_now();
+                    } else {
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// The positions of one pass in its order: a head and a tail of odd extension around the
+/// `L` signals of `n` samples between them. A stage reads a position and writes its output
+/// for it in place, `delay` positions later. Raw pointers, as two threads work on it at once,
+/// each on positions the other has left ([`pass`]).
+struct Track<'a, const L: usize> {
+    head: *mut [f64; L],
+    head_len: usize,
+    head_reversed: bool,
+    body: [*mut f64; L],
+    n: usize,
+    body_reversed: bool,
+    tail: *mut [f64; L],
+    tail_len: usize,
+    borrowed: PhantomData<&'a mut [f64]>,
+}
+
+// SAFETY: a track points into buffers it holds borrowed for its life; the threads that
+// share it in [`pass`] touch disjoint positions, in the order its atomics give.
+unsafe impl<const L: usize> Sync for Track<'_, L> {}
+
+impl<'a, const L: usize> Track<'a, L> {
+    /// `head`, then the signals `body` (all of one length), then `tail`, each backwards if
+    /// so marked.
+    fn new(
+        head: &'a mut [[f64; L]],
+        head_reversed: bool,
+        body: &'a mut [&mut [f64]; L],
+        body_reversed: bool,
+        tail: &'a mut [[f64; L]],
+    ) -> Self {
+        Track {
+            head_len: head.len(),
+            head: head.as_mut_ptr(),
+            head_reversed,
+            n: body.first().map_or(0, |x| x.len()),
+            body: body.each_mut().map(|x| x.as_mut_ptr()),
+            body_reversed,
+            tail_len: tail.len(),
+            tail: tail.as_mut_ptr(),
+            borrowed: PhantomData,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.head_len + self.n + self.tail_len
+    }
+
+    /// Where sample `i` of the signals lies in them.
+    #[inline(always)]
+    fn body_index(&self, i: usize) -> usize {
+        if self.body_reversed {
+            self.n - 1 - i
+        } else {
+            i
+        }
+    }
+
+    /// Sample `i` of the signals, less `shifts`.
+    ///
+    /// # Safety
+    /// `i < n`, and no other thread writes there.
+    #[inline(always)]
+    unsafe fn body(&self, i: usize, shifts: [f64; L]) -> [f64; L] {
+        let i = self.body_index(i);
+        // SAFETY: each signal holds `n` samples; the caller keeps `i` below.
+        std::array::from_fn(|l| unsafe { *self.body[l].add(i) } - shifts[l])
+    }
+
+    /// Writes sample `i` of the signals.
+    ///
+    /// # Safety
+    /// As [`Track::body`], and no other thread reads there.
+    #[inline(always)]
+    unsafe fn set_body(&self, i: usize, y: [f64; L]) {
+        let i = self.body_index(i);
+        for (x, y) in self.body.iter().zip(y) {
+            // SAFETY: as `body`.
+            unsafe { *x.add(i) = y };
+        }
+    }
+
+    /// The value at position `p` (signals less `shifts`).
+    ///
+    /// # Safety
+    /// `p < len()`, and no other thread writes there.
+    unsafe fn get(&self, p: usize, shifts: [f64; L]) -> [f64; L] {
+        // SAFETY (all three): `p` lies in the part it is taken from.
+        if p < self.head_len {
+            let j = if self.head_reversed {
+                self.head_len - 1 - p
+            } else {
+                p
+            };
+            unsafe { *self.head.add(j) }
+        } else if p - self.head_len < self.n {
+            unsafe { self.body(p - self.head_len, shifts) }
+        } else {
+            unsafe { *self.tail.add(p - self.head_len - self.n) }
+        }
+    }
+
+    /// Writes position `p`.
+    ///
+    /// # Safety
+    /// `p < len()`, and no other thread reads or writes there.
+    unsafe fn set(&self, p: usize, y: [f64; L]) {
+        // SAFETY (all three): `p` lies in the part it is written to.
+        if p < self.head_len {
+            let j = if self.head_reversed {
+                self.head_len - 1 - p
+            } else {
+                p
+            };
+            unsafe { *self.head.add(j) = y }
+        } else if p - self.head_len < self.n {
+            unsafe { self.set_body(p - self.head_len, y) }
+        } else {
+            unsafe { *self.tail.add(p - self.head_len - self.n) = y }
+        }
+    }
+}
+
+/// A stage of a [`pass`] that can be taken on from where it stopped.
+trait Advance<const L: usize>: Send {
+    /// Takes the track's inputs up to position `to`, and when `to` is its length, the zeros
+    /// that push the last outputs out; returns how many positions hold their final output.
+    ///
+    /// # Safety
+    /// `to` is at most the track's length, and no other thread touches the positions from
+    /// the stage's last return value up to `to`.
+    unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize;
+}
+
+/// A cascade on its way along a track, reading the signals less `shifts` (only the first
+/// stage of the forward pass shifts).
+struct Stage<const L: usize, S> {
+    cascade: S,
+    shifts: [f64; L],
+    /// The next position to read.
+    next: usize,
+    flushed: bool,
+}
+
+impl<const L: usize, S: Step<L> + Clone> Stage<L, S> {
+    fn new(cascade: S, shifts: [f64; L]) -> Self {
+        Stage {
+            cascade,
+            shifts,
+            next: 0,
+            flushed: false,
+        }
+    }
+
+    /// [`Advance::advance`], inlined into each caller so the cascade compiles for its CPU.
+    ///
+    /// # Safety
+    /// As [`Advance::advance`].
+    #[inline(always)]
+    unsafe fn run(&mut self, track: &Track<'_, L>, to: usize) -> usize {
+        let (d, h, n, len) = (self.cascade.delay(), track.head_len, track.n, track.len());
+        while self.next < to {
+            let p = self.next;
+            if p >= h + d && p < h + n {
+                // Within the signals, output too: the loop nearly every sample takes.
+                let end = to.min(h + n);
+                let range = p - h..end - h;
+                // SAFETY: `range` lies below `n`, and its positions and those `d` behind are
+                // this stage's.
+                unsafe {
+                    if track.body_reversed {
+                        self.through(track.body, range, d, |i| n - 1 - i);
+                    } else {
+                        self.through(track.body, range, d, |i| i);
+                    }
+                }
+                self.next = end;
+            } else {
+                // SAFETY: `p < to ≤ len`, and `p − d < p`.
+                let x = unsafe { track.get(p, self.shifts) };
+                if p < d {
+                    self.cascade.fill(x);
+                } else {
+                    let y = self.cascade.step(x);
+                    unsafe { track.set(p - d, y) };
+                }
+                self.next = p + 1;
+            }
+        }
+        if to == len && !self.flushed {
+            for p in len..len + d {
+                let y = self.cascade.step([0.0; L]);
+                // SAFETY: `p − d < len`, behind the last input read.
+                unsafe { track.set(p - d, y) };
+            }
+            self.flushed = true;
+        }
+        if self.flushed {
+            len
+        } else {
+            self.next.saturating_sub(d)
+        }
+    }
+
+    /// Samples `range` of the signals `body` through the cascade, each output written `d`
+    /// samples behind, sample `i` lying at `index(i)`. The cascade runs as a local, which
+    /// the compiler keeps in registers: behind `&mut self`, it was stored and loaded again
+    /// at every sample.
+    ///
+    /// # Safety
+    /// `index` maps `range` and the `d` samples before it into the signals, which no other
+    /// thread touches there.
+    #[inline(always)]
+    unsafe fn through(
+        &mut self,
+        body: [*mut f64; L],
+        range: std::ops::Range<usize>,
+        d: usize,
+        index: impl Fn(usize) -> usize,
+    ) {
+        let mut cascade = self.cascade.clone();
+        let shifts = self.shifts;
+        for i in range {
+            let at = index(i);
+            // SAFETY: the caller's promise.
+            let x = std::array::from_fn(|l| unsafe { *body[l].add(at) } - shifts[l]);
+            let y = cascade.step(x);
+            let at = index(i - d);
+            for (x, y) in body.iter().zip(y) {
+                // SAFETY: the caller's promise.
+                unsafe { *x.add(at) = y };
+            }
+        }
+        self.cascade = cascade;
+    }
+}
+
+impl<const L: usize> Advance<L> for Stage<L, Cascade<'_, L>> {
+    unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize {
+        // SAFETY: the caller's promise.
+        unsafe { self.run(track, to) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<const L: usize, const S: usize> Advance<L> for Stage<L, InRegisters<S>> {
+    unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize {
+        // SAFETY: an `InRegisters` exists only where the CPU has AVX2; the rest is the
+        // caller's promise.
+        unsafe { advance_avx2(self, track, to) }
+    }
+}
+
+/// [`Stage::run`] compiled for AVX2, where four lanes are one instruction.
 ///
 /// # Safety
-/// The CPU supports AVX2.
+/// The CPU supports AVX2, and as [`Advance::advance`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn passes_avx2<const L: usize>(
-    sections: &[Section],
+unsafe fn advance_avx2<const L: usize, const S: usize>(
+    stage: &mut Stage<L, InRegisters<S>>,
+    track: &Track<'_, L>,
+    to: usize,
+) -> usize {
+    // SAFETY: the caller's promise.
+    unsafe { stage.run(track, to) }
+}
+
+/// A stage of `sections` from the steady state of `level`, reading the signals less
+/// `shifts`: in AVX2 registers when `avx2` says the CPU has it, for up to four signals and
+/// twelve sections (the notch's nine harmonics of 50 Hz up to 450 Hz, the band-pass's four,
+/// the force's two; twelve bounds the copies of the loop compiled); else the portable
+/// cascade, which the tests hold the AVX2 one to. AVX2 without FMA: each multiply and add
+/// rounds as in the scalar code, so the output is the same to the bit.
+fn stage<'a, const L: usize>(
+    sections: &'a [Section],
     zi: &[[f64; 2]],
-    xs: [&mut [f64]; L],
+    level: [f64; L],
     shifts: [f64; L],
-    front: Vec<[f64; L]>,
-    back: Vec<[f64; L]>,
-) {
-    macro_rules! in_registers {
-        ($($s:literal)*) => {
-            match sections.len() {
-                $($s if L <= 4 => {
-                    let start = |level| {
-                        // SAFETY: the caller guarantees AVX2.
-                        unsafe { InRegisters::<$s>::new(sections, zi, level) }
-                    };
-                    return passes(start, xs, shifts, front, back);
-                })*
-                _ => {}
-            }
-        };
+    avx2: bool,
+) -> Box<dyn Advance<L> + 'a> {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 && L <= 4 {
+        macro_rules! in_registers {
+            ($($s:literal)*) => {
+                match sections.len() {
+                    $($s => {
+                        // SAFETY: `avx2` says the CPU has it; `sections` and `zi` hold `$s`.
+                        let cascade = unsafe { InRegisters::<$s>::new(sections, zi, level) };
+                        return Box::new(Stage::new(cascade, shifts));
+                    })*
+                    _ => {}
+                }
+            };
+        }
+        in_registers!(1 2 3 4 5 6 7 8 9 10 11 12);
     }
-    in_registers!(1 2 3 4 5 6 7 8 9 10 11 12);
-    passes(
-        |level| Cascade::new(sections, zi, level),
-        xs,
-        shifts,
-        front,
-        back,
-    );
+    let _ = avx2;
+    Box::new(Stage::new(Cascade::new(sections, zi, level), shifts))
 }
 
 /// One sample of each of `L` interleaved signals into a cascade, and one out.
@@ -631,85 +996,9 @@ trait Step<const L: usize> {
     fn step(&mut self, x: [f64; L]) -> [f64; L];
 }
 
-/// The forward and backward passes of [`Sos::filtfilt_in_place`] over the odd extensions
-/// `front` and `back` and the signals `xs` between them; `start(level)` is the cascade in
-/// the steady state of `level`. A cascade whose outputs lag its inputs is pushed on with
-/// zeros at the end of each pass; the outputs a pass leaves unused (the front's, and the
-/// back's on the way back, which SciPy drops) are not written. (Section after section
-/// over blocks of samples was tried: the same bits, but each section's recurrence then
-/// waits on itself, 2.2× slower on one signal, 1.4× on four.)
-#[inline(always)]
-fn passes<const L: usize, S: Step<L>>(
-    start: impl Fn([f64; L]) -> S,
-    mut xs: [&mut [f64]; L],
-    shifts: [f64; L],
-    front: Vec<[f64; L]>,
-    mut back: Vec<[f64; L]>,
-) {
-    let n = xs.first().map_or(0, |x| x.len());
-    let pad = back.len();
-    let Some(&first) = front.first() else {
-        return;
-    };
-    #[inline(always)]
-    fn put<const L: usize>(xs: &mut [&mut [f64]; L], i: usize, y: [f64; L]) {
-        for (x, y) in xs.iter_mut().zip(y) {
-            x[i] = y;
-        }
-    }
-    // Forwards over front, body, back, from the steady state of the first sample. The
-    // output of body sample i comes out at input i + d, and d < padlen < n: `check` holds
-    // n above `padlen`, which is at least 3 · (sections + 1).
-    let mut cascade = start(first);
-    let d = cascade.delay();
-    debug_assert!(d < pad && pad < n, "delay {d}, padlen {pad}, {n} samples");
-    for (j, &v) in front.iter().enumerate() {
-        if j < d {
-            cascade.fill(v);
-        } else {
-            cascade.step(v);
-        }
-    }
-    for i in 0..n {
-        let y = cascade.step(std::array::from_fn(|l| xs[l][i] - shifts[l]));
-        if i >= d {
-            put(&mut xs, i - d, y);
-        }
-    }
-    for j in 0..pad {
-        let y = cascade.step(back[j]);
-        if j < d {
-            put(&mut xs, n - d + j, y);
-        } else {
-            back[j - d] = y;
-        }
-    }
-    for v in &mut back[pad - d..] {
-        *v = cascade.step([0.0; L]);
-    }
-    // Backwards over back and body from the steady state of the last output.
-    let mut cascade = start(back[pad - 1]);
-    for (j, &v) in back.iter().rev().enumerate() {
-        if j < d {
-            cascade.fill(v);
-        } else {
-            cascade.step(v);
-        }
-    }
-    for i in (0..n).rev() {
-        let y = cascade.step(std::array::from_fn(|l| xs[l][i]));
-        if i + d < n {
-            put(&mut xs, i + d, y);
-        }
-    }
-    for i in (0..d).rev() {
-        let y = cascade.step([0.0; L]);
-        put(&mut xs, i, y);
-    }
-}
-
 /// The running state of a cascade over `L` interleaved signals: SciPy `sosfilt`'s transposed
 /// direct form II, the operations of its `_sosfilt` in their order.
+#[derive(Clone)]
 struct Cascade<'a, const L: usize> {
     sections: &'a [Section],
     z: Vec<[[f64; L]; 2]>,
@@ -763,6 +1052,7 @@ impl<const L: usize> Step<L> for Cascade<'_, L> {
 /// `L` are zeros, which stay zeros. Each section sees its inputs in order and does the same
 /// multiplies and adds in the same order, so the outputs are the same bits.
 #[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
 struct InRegisters<const S: usize> {
     /// `b0, b1, b2, a1, a2` of each section, in every lane.
     coefficients: [[std::arch::x86_64::__m256d; 5]; S],
@@ -966,6 +1256,61 @@ mod tests {
                         filtered(lanes, true),
                         filtered(lanes, false),
                         "{count} sections, {n} samples, {lanes} signals"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cascade_split_over_two_threads_gives_the_bits_of_one_cascade() {
+        let notches: Vec<Section> = (1..=14)
+            .map(|k| iirnotch(50.0 * k as f64, 30.0, 2000.0).unwrap())
+            .collect();
+        let mut state = 5u64;
+        let mut noise = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let pool = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+        };
+        let (one, two) = (pool(1), pool(2));
+        let avx2 = cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("avx2");
+        for count in SPLIT_MIN_SECTIONS..=notches.len() {
+            let sos = Sos {
+                sections: notches[..count].to_vec(),
+            };
+            // The shortest signal allowed, and one whose chunks end inside it and in the
+            // odd extension after it.
+            for n in [sos.padlen() + 1, 3 * CHUNK - sos.padlen() / 2] {
+                let signals: Vec<Vec<f64>> = (0..3)
+                    .map(|c| {
+                        (0..n)
+                            .map(|i| noise() + c as f64 + (i as f64 * 0.05).sin())
+                            .collect()
+                    })
+                    .collect();
+                for avx2 in [false, avx2] {
+                    let filtered = |pool: &rayon::ThreadPool| {
+                        let mut out = signals.clone();
+                        let [a, b, c] = out.as_mut_slice() else {
+                            unreachable!()
+                        };
+                        let shifts = [0.5, -1.0, 2.0];
+                        pool.install(|| sos.filtfilt_lanes([a, b, c], shifts, avx2))
+                            .unwrap();
+                        out
+                    };
+                    assert_eq!(
+                        filtered(&two),
+                        filtered(&one),
+                        "{count} sections, {n} samples, AVX2 {avx2}"
                     );
                 }
             }
