@@ -517,6 +517,8 @@ impl Sos {
     /// that time. Each signal gets exactly the operations of SciPy's one-signal filter, in
     /// its order, so the output is the same to the bit. Only the odd extensions at the ends
     /// (`padlen` samples each) are kept aside, so filtering needs no second copy of a signal.
+    /// A cascade of eight sections or more runs in two halves on two threads when the rayon
+    /// pool it is called in has them ([`pass`]), with the same bits.
     ///
     /// # Errors
     /// As [`Sos::filtfilt`], for the first offending signal, or signals of unequal length;
