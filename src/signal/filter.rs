@@ -629,7 +629,8 @@ const CHUNK: usize = 4096;
 /// register a cascade is bound by the core's arithmetic, and the second thread is what
 /// halves its time when a recording's EMG channels fill one batch and leave a thread idle.
 /// Until `second` is taken up by another thread, the thread of `first` runs both, chunk
-/// after chunk, so a pass alone on its thread costs what one cascade does. Each stage does
+/// after chunk, so a pass alone on its thread costs about what one cascade does (the
+/// values between the stages are stored and read again, from L2). Each stage does
 /// its sections' operations in their order on the same inputs, so the output is the same
 /// bits whichever thread ran what.
 fn pass<const L: usize>(
@@ -646,9 +647,12 @@ fn pass<const L: usize>(
     // Positions holding their final output of `first`; `second` reads only those.
     let finished = AtomicUsize::new(0);
     let taken_up = AtomicBool::new(false);
+    // Set when `first` has returned or unwound, so a `second` waiting on it stops.
+    let first_over = AtomicBool::new(false);
     let second = Mutex::new(second);
     rayon::join(
         || {
+            let _over = SetOnDrop(&first_over);
             let mut to = 0;
             while to < len {
                 to = (to + CHUNK).min(len);
@@ -676,6 +680,13 @@ fn pass<const L: usize>(
                     return;
                 }
                 while finished.load(Ordering::Acquire) == done {
+                    // `first` over with positions left: it panicked, and `join` passes
+                    // the panic on.
+                    if first_over.load(Ordering::Acquire)
+                        && finished.load(Ordering::Acquire) == done
+                    {
+                        return;
+                    }
                     spins += 1;
                     if spins % 64 == 0 {
                         std::thread::yield_now();
@@ -686,6 +697,15 @@ fn pass<const L: usize>(
             }
         },
     );
+}
+
+/// Sets its flag when dropped, however the scope it guards ends.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// The positions of one pass in its order: a head and a tail of odd extension around the
@@ -816,8 +836,10 @@ trait Advance<const L: usize>: Send {
     /// that push the last outputs out; returns how many positions hold their final output.
     ///
     /// # Safety
-    /// `to` is at most the track's length, and no other thread touches the positions from
-    /// the stage's last return value up to `to`.
+    /// `to` is at most the track's length; no other thread touches the positions from the
+    /// stage's last return value up to `to`, nor any position the stage reads; and what other
+    /// threads wrote below `to` happened before this call (the release and acquire of
+    /// [`pass`]).
     unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize;
 }
 
@@ -848,6 +870,9 @@ impl<const L: usize, S: Step<L> + Clone> Stage<L, S> {
     #[inline(always)]
     unsafe fn run(&mut self, track: &Track<'_, L>, to: usize) -> usize {
         let (d, h, n, len) = (self.cascade.delay(), track.head_len, track.n, track.len());
+        // The flush writes the last `d` positions; `check` holds the signals above
+        // `padlen`, which exceeds any stage's delay.
+        debug_assert!(d <= len, "delay {d}, {len} positions");
         while self.next < to {
             let p = self.next;
             if p >= h + d && p < h + n {
@@ -893,8 +918,9 @@ impl<const L: usize, S: Step<L> + Clone> Stage<L, S> {
 
     /// Samples `range` of the signals `body` through the cascade, each output written `d`
     /// samples behind, sample `i` lying at `index(i)`. The cascade runs as a local, which
-    /// the compiler keeps in registers: behind `&mut self`, it was stored and loaded again
-    /// at every sample.
+    /// the compiler keeps in registers when it is [`InRegisters`]: behind `&mut self` it was
+    /// stored and loaded again at every sample (the portable [`Cascade`]'s state stays in
+    /// its `Vec`, cloned once a chunk).
     ///
     /// # Safety
     /// `index` maps `range` and the `d` samples before it into the signals, which no other
@@ -1151,6 +1177,23 @@ unsafe fn lanes<const L: usize>(x: [f64; L]) -> std::arch::x86_64::__m256d {
 mod tests {
     use super::*;
 
+    /// Uniform noise in [−0.5, 0.5) from a 64-bit LCG started at `state`.
+    fn noise(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        }
+    }
+
+    /// Notches at 50 Hz and its next thirteen harmonics, at 2 kHz.
+    fn harmonic_notches() -> Vec<Section> {
+        (1..=14)
+            .map(|k| iirnotch(50.0 * k as f64, 30.0, 2000.0).unwrap())
+            .collect()
+    }
+
     #[test]
     fn filtering_in_lanes_is_bit_identical_to_one_signal_at_a_time() {
         let sos = Sos {
@@ -1161,18 +1204,11 @@ mod tests {
                 .chain(iirnotch(50.0, 30.0, 2000.0))
                 .collect(),
         };
-        let mut state = 7u64;
+        let mut noise = noise(7);
         let signals: Vec<Vec<f64>> = (0..4)
             .map(|c| {
                 (0..5000)
-                    .map(|i| {
-                        state = state
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-                            + c as f64
-                            + (i as f64 * 0.01).sin()
-                    })
+                    .map(|i| noise() + c as f64 + (i as f64 * 0.01).sin())
                     .collect()
             })
             .collect();
@@ -1215,16 +1251,8 @@ mod tests {
             eprintln!("no AVX2 here: nothing to compare");
             return;
         }
-        let notches: Vec<Section> = (1..=14)
-            .map(|k| iirnotch(50.0 * k as f64, 30.0, 2000.0).unwrap())
-            .collect();
-        let mut state = 11u64;
-        let mut noise = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let notches = harmonic_notches();
+        let mut noise = noise(11);
         // One to fourteen sections (twelve is the most held in registers), each with the
         // shortest signal allowed and a longer one, one to four signals at once.
         for count in 1..=notches.len() {
@@ -1266,16 +1294,8 @@ mod tests {
 
     #[test]
     fn a_cascade_split_over_two_threads_gives_the_bits_of_one_cascade() {
-        let notches: Vec<Section> = (1..=14)
-            .map(|k| iirnotch(50.0 * k as f64, 30.0, 2000.0).unwrap())
-            .collect();
-        let mut state = 5u64;
-        let mut noise = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let notches = harmonic_notches();
+        let mut noise = noise(5);
         let pool = |threads| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -1288,9 +1308,10 @@ mod tests {
             let sos = Sos {
                 sections: notches[..count].to_vec(),
             };
-            // The shortest signal allowed, and one whose chunks end inside it and in the
-            // odd extension after it.
-            for n in [sos.padlen() + 1, 3 * CHUNK - sos.padlen() / 2] {
+            // The shortest signal allowed, and one whose chunks end inside it and, going
+            // forwards, in the odd extension after it.
+            let pad = sos.padlen();
+            for n in [pad + 1, 3 * CHUNK - pad - pad / 2] {
                 let signals: Vec<Vec<f64>> = (0..3)
                     .map(|c| {
                         (0..n)
@@ -1299,21 +1320,34 @@ mod tests {
                     })
                     .collect();
                 for avx2 in [false, avx2] {
-                    let filtered = |pool: &rayon::ThreadPool| {
+                    // With `hold`, the pool's other thread is kept busy, so the first
+                    // stage's thread runs both stages.
+                    let filtered = |pool: &rayon::ThreadPool, hold: bool| {
                         let mut out = signals.clone();
                         let [a, b, c] = out.as_mut_slice() else {
                             unreachable!()
                         };
-                        let shifts = [0.5, -1.0, 2.0];
-                        pool.install(|| sos.filtfilt_lanes([a, b, c], shifts, avx2))
-                            .unwrap();
+                        let run = || sos.filtfilt_lanes([a, b, c], [0.5, -1.0, 2.0], avx2);
+                        if hold {
+                            let (release, held) = std::sync::mpsc::channel::<()>();
+                            let holding = std::sync::Arc::new(std::sync::Barrier::new(2));
+                            let holder = holding.clone();
+                            pool.spawn(move || {
+                                holder.wait();
+                                let _ = held.recv();
+                            });
+                            holding.wait();
+                            pool.install(run).unwrap();
+                            release.send(()).unwrap();
+                        } else {
+                            pool.install(run).unwrap();
+                        }
                         out
                     };
-                    assert_eq!(
-                        filtered(&two),
-                        filtered(&one),
-                        "{count} sections, {n} samples, AVX2 {avx2}"
-                    );
+                    let whole = filtered(&one, false);
+                    let what = format!("{count} sections, {n} samples, AVX2 {avx2}");
+                    assert_eq!(filtered(&two, false), whole, "{what}, two threads");
+                    assert_eq!(filtered(&two, true), whole, "{what}, one thread busy");
                 }
             }
         }
