@@ -1186,6 +1186,17 @@ mod tests {
         }
     }
 
+    /// `count` signals of `n` samples: `noise` on a slow sine, each offset by its index.
+    fn sines_in_noise(noise: &mut impl FnMut() -> f64, count: usize, n: usize) -> Vec<Vec<f64>> {
+        (0..count)
+            .map(|c| {
+                (0..n)
+                    .map(|i| noise() + c as f64 + (i as f64 * 0.05).sin())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Notches at 50 Hz and its next thirteen harmonics, at 2 kHz.
     fn harmonic_notches() -> Vec<Section> {
         (1..=14)
@@ -1259,13 +1270,7 @@ mod tests {
                 sections: notches[..count].to_vec(),
             };
             for n in [sos.padlen() + 1, 3000] {
-                let signals: Vec<Vec<f64>> = (0..4)
-                    .map(|c| {
-                        (0..n)
-                            .map(|i| noise() + c as f64 + (i as f64 * 0.05).sin())
-                            .collect()
-                    })
-                    .collect();
+                let signals = sines_in_noise(&mut noise, 4, n);
                 let filtered = |lanes: usize, avx2: bool| {
                     let mut out = signals[..lanes].to_vec();
                     match out.as_mut_slice() {
@@ -1311,13 +1316,7 @@ mod tests {
             // forwards, in the odd extension after it.
             let pad = sos.padlen();
             for n in [pad + 1, 3 * CHUNK - pad - pad / 2] {
-                let signals: Vec<Vec<f64>> = (0..3)
-                    .map(|c| {
-                        (0..n)
-                            .map(|i| noise() + c as f64 + (i as f64 * 0.05).sin())
-                            .collect()
-                    })
-                    .collect();
+                let signals = sines_in_noise(&mut noise, 3, n);
                 for avx2 in [false, avx2] {
                     // With `hold`, the pool's other thread is kept busy, so the first
                     // stage's thread runs both stages.
