@@ -780,9 +780,8 @@ impl<'a, const L: usize> Track<'a, L> {
     /// `i < n`, and no other thread writes there.
     #[inline(always)]
     unsafe fn body(&self, i: usize, shifts: [f64; L]) -> [f64; L] {
-        let i = self.body_index(i);
         // SAFETY: each signal holds `n` samples; the caller keeps `i` below.
-        std::array::from_fn(|l| unsafe { *self.body[l].add(i) } - shifts[l])
+        unsafe { read_lanes(self.body, self.body_index(i), shifts) }
     }
 
     /// Writes sample `i` of the signals.
@@ -791,11 +790,8 @@ impl<'a, const L: usize> Track<'a, L> {
     /// As [`Track::body`], and no other thread reads there.
     #[inline(always)]
     unsafe fn set_body(&self, i: usize, y: [f64; L]) {
-        let i = self.body_index(i);
-        for (x, y) in self.body.iter().zip(y) {
-            // SAFETY: as `body`.
-            unsafe { *x.add(i) = y };
-        }
+        // SAFETY: as `body`.
+        unsafe { write_lanes(self.body, self.body_index(i), y) }
     }
 
     /// The value at position `p` (signals less `shifts`).
@@ -826,6 +822,28 @@ impl<'a, const L: usize> Track<'a, L> {
         } else {
             unsafe { *self.tail.add(p - self.head_len - self.n) = y }
         }
+    }
+}
+
+/// Sample `j` of each of the signals `body`, less `shifts`.
+///
+/// # Safety
+/// Each signal holds more than `j` samples, and no other thread writes there.
+#[inline(always)]
+unsafe fn read_lanes<const L: usize>(body: [*mut f64; L], j: usize, shifts: [f64; L]) -> [f64; L] {
+    // SAFETY: the caller's promise.
+    std::array::from_fn(|l| unsafe { *body[l].add(j) } - shifts[l])
+}
+
+/// Writes sample `j` of each of the signals `body`.
+///
+/// # Safety
+/// Each signal holds more than `j` samples, and no other thread reads or writes there.
+#[inline(always)]
+unsafe fn write_lanes<const L: usize>(body: [*mut f64; L], j: usize, y: [f64; L]) {
+    for (x, y) in body.iter().zip(y) {
+        // SAFETY: the caller's promise.
+        unsafe { *x.add(j) = y };
     }
 }
 
@@ -933,16 +951,11 @@ impl<const L: usize, S: Step<L> + Clone> Stage<L, S> {
         index: impl Fn(usize) -> usize,
     ) {
         let mut cascade = self.cascade.clone();
-        let shifts = self.shifts;
         for i in range {
-            let at = index(i);
             // SAFETY: the caller's promise.
-            let x = std::array::from_fn(|l| unsafe { *body[l].add(at) } - shifts[l]);
-            let y = cascade.step(x);
-            let at = index(i - d);
-            for (x, y) in body.iter().zip(y) {
-                // SAFETY: the caller's promise.
-                unsafe { *x.add(at) = y };
+            unsafe {
+                let y = cascade.step(read_lanes(body, index(i), self.shifts));
+                write_lanes(body, index(i - d), y);
             }
         }
         self.cascade = cascade;
@@ -1009,6 +1022,7 @@ fn stage<'a, const L: usize>(
         }
         in_registers!(1 2 3 4 5 6 7 8 9 10 11 12);
     }
+    #[cfg(not(target_arch = "x86_64"))]
     let _ = avx2;
     Box::new(Stage::new(Cascade::new(sections, zi, level), shifts))
 }
