@@ -117,6 +117,15 @@ fn signal(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // Welch alone: `palpa run` takes two spectra of each sEMG channel (QC's of the raw
+    // signal, and the conditioned signal's), a sixth of a 600 s run's CPU.
+    let mut group = c.benchmark_group("welch_1h");
+    group.sample_size(10);
+    group.bench_function("1_channel", |b| {
+        b.iter(|| welch.psd(data[0].view()).density[100])
+    });
+    group.finish();
 }
 
 criterion_group!(benches, signal);

@@ -68,6 +68,7 @@ pub fn methods_markdown(cfg: &Config) -> String {
          `ppt` event (PPT = force at the event), or was a linear ramp (R² ≥ {r2} over {r0}–{r1}% of \
          the peak, at least {ramp_min} s) released within {rel} s (PPT = peak); a snap lasted less \
          than {snap_s} s with a peak of at least {snap_n} N; strumming had its dominant frequency \
+         (FFT of the mean-removed episode, zero-padded to the next even 2·3·5-smooth length) \
          in {st0}–{st1} Hz with modulation depth ≥ {depth}% for ≥ {cycles} cycles; a hold stayed \
          within ±{tol}% of its level for ≥ {plat} s (hold duration from first reaching {reach}% of \
          the plateau median to last being above it; ramp rate over {rf0}–{rf1}% of the plateau; \
