@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView1};
 use serde::Serialize;
 
 /// Standard gravity, for kgf → N (CGPM 1901; exact by definition).
@@ -232,6 +232,14 @@ pub(crate) fn sample_buffer(n: usize) -> Vec<f64> {
 /// by `extend` without zeroing it first.
 pub(crate) fn sample_buffer_with_capacity(n: usize) -> Vec<f64> {
     advised(Vec::with_capacity(n))
+}
+
+/// A copy of `x` in a buffer backed like [`sample_buffer`]'s: a signal-length copy made
+/// with `to_owned` is faulted in 4 KiB at a time.
+pub(crate) fn owned_samples(x: ArrayView1<f64>) -> Array1<f64> {
+    let mut buffer = sample_buffer_with_capacity(x.len());
+    buffer.extend(x.iter().copied());
+    Array1::from(buffer)
 }
 
 /// [`sample_buffer_with_capacity`] for a count a file declares: `None` where that memory

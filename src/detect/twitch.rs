@@ -29,7 +29,7 @@ use realfft::RealFftPlanner;
 use crate::config::TwitchConfig;
 use crate::detect::episodes::{Episode, Technique};
 use crate::detect::taut_band::BandEvidence;
-use crate::model::sample_buffer;
+use crate::model::{owned_samples, sample_buffer, sample_buffer_with_capacity};
 use crate::signal::envelope::{moving_mean, moving_mean_into, moving_rms, smoothed_tkeo_into};
 use crate::signal::{median, to_samples};
 
@@ -431,7 +431,7 @@ fn analyse_channel<R: Send>(
     // burst search: each fresh signal-length array of an hour at 2 kHz is 58 MB of pages
     // the kernel must fault in and zero, and both sides ask for them at once.
     let mut energy = Array1::from(sample_buffer(emg.filtered.len()));
-    let mut quiet_values = Vec::new();
+    let mut quiet_values = sample_buffer_with_capacity(quiet.count);
     let ecg = find_ecg(
         emg.filtered,
         fs,
@@ -442,7 +442,7 @@ fn analyse_channel<R: Send>(
     );
     let (cleaned, ecg_bpm) = match ecg {
         Some(ecg) => (subtract_template(emg.filtered, &ecg), Some(ecg.bpm)),
-        None => (emg.filtered.to_owned(), None),
+        None => (owned_samples(emg.filtered), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
     let (bursts, beside) = rayon::join(
@@ -893,7 +893,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// Subtracts the template at every beat, scaled by least squares (clamped to 0–2) so that
 /// beats of different size, from breathing, are removed in proportion.
 fn subtract_template(x: ArrayView1<f64>, ecg: &Ecg) -> Array1<f64> {
-    let mut out = x.to_owned();
+    let mut out = owned_samples(x);
     let tt: f64 = ecg.template.iter().map(|v| v * v).sum();
     if tt <= 0.0 {
         return out;

@@ -257,16 +257,20 @@ impl ForceFilters {
                 return Err((raw, e));
             }
         }
-        let zero_offset_n = lowest_quantile_median(raw.view(), self.zero_quantile);
+        // One signal-length buffer serves the offset's selection, then holds the low-pass:
+        // each fresh one is faulted in and zeroed by the kernel.
+        let mut buffer = crate::model::sample_buffer_with_capacity(raw.len());
+        let zero_offset_n = lowest_quantile_median(raw.view(), self.zero_quantile, &mut buffer);
         raw.mapv_inplace(|v| v - zero_offset_n);
         let debiased = raw;
-        let lowpass = match &self.lowpass {
-            Some(sos) => match sos.filtfilt(debiased.view()) {
-                Ok(lowpass) => lowpass,
-                Err(e) => return Err((debiased, e)),
-            },
-            None => debiased.clone(),
-        };
+        buffer.clear();
+        buffer.extend(debiased.iter().copied());
+        if let Some(sos) = &self.lowpass {
+            if let Err(e) = sos.filtfilt_in_place([&mut buffer], [0.0]) {
+                return Err((debiased, e));
+            }
+        }
+        let lowpass = Array1::from(buffer);
         Ok(ConditionedForce {
             debiased,
             lowpass,
@@ -276,9 +280,10 @@ impl ForceFilters {
 }
 
 /// Median of the lowest `quantile` fraction of the finite samples (at least one sample);
-/// 0 when there is none.
-fn lowest_quantile_median(x: ArrayView1<f64>, quantile: f64) -> f64 {
-    let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+/// 0 when there is none. The samples are selected in `v`, cleared first.
+fn lowest_quantile_median(x: ArrayView1<f64>, quantile: f64, v: &mut Vec<f64>) -> f64 {
+    v.clear();
+    v.extend(x.iter().copied().filter(|v| v.is_finite()));
     if v.is_empty() {
         return 0.0;
     }
@@ -327,9 +332,13 @@ mod tests {
     fn zero_offset_is_the_median_of_the_lowest_five_percent() {
         // 100 samples 1..=100: the lowest 5 are 1..5, median 3.
         let x = Array1::from_iter((1..=100).rev().map(f64::from));
-        assert_eq!(lowest_quantile_median(x.view(), 0.05), 3.0);
+        assert_eq!(lowest_quantile_median(x.view(), 0.05, &mut Vec::new()), 3.0);
         assert_eq!(
-            lowest_quantile_median(Array1::from_vec(vec![f64::NAN]).view(), 0.05),
+            lowest_quantile_median(
+                Array1::from_vec(vec![f64::NAN]).view(),
+                0.05,
+                &mut Vec::new()
+            ),
             0.0
         );
     }
