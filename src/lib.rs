@@ -23,6 +23,8 @@ pub mod report;
 pub mod signal;
 pub mod simulate;
 pub mod summary;
+#[cfg(test)]
+mod testing;
 mod turns;
 
 use std::path::PathBuf;

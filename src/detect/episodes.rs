@@ -410,13 +410,7 @@ mod tests {
 
     #[test]
     fn modulation_depth_is_that_of_the_sorted_samples() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::testing::uniform(0x2545_f491_4f6c_dd1d);
         for n in (1..60).chain([199, 200, 1001]) {
             // Quantised values, so ties are common.
             let x = Array1::from_iter((0..n).map(|_| 1.0 + (next() * 20.0).floor()));

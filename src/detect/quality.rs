@@ -332,13 +332,8 @@ mod tests {
     }
 
     fn noise(n: usize, seed: u64) -> Array1<f64> {
-        let mut s = seed;
-        Array1::from_shape_fn(n, |_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        })
+        let mut u = crate::testing::uniform(seed);
+        Array1::from_shape_fn(n, |_| u() - 0.5)
     }
 
     #[test]

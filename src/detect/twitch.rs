@@ -1013,13 +1013,7 @@ mod tests {
 
     fn noise(n: usize, seed: u64, rms: f64) -> Array1<f64> {
         // xorshift + sum of uniforms: adequate Gaussian-like noise for tests.
-        let mut s = seed.max(1);
-        let mut u = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut u = crate::testing::uniform(seed.max(1));
         (0..n)
             .map(|_| rms * ((0..12).map(|_| u()).sum::<f64>() - 6.0))
             .collect()

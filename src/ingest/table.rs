@@ -631,13 +631,7 @@ mod tests {
     /// `signal::median` gives: few distinct steps, many (the copy), odd and even counts.
     #[test]
     fn the_median_step_is_the_median_of_the_steps() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut u = crate::testing::uniform(0x9e37_79b9_7f4a_7c15);
         for (n, distinct) in [
             (2, 1),
             (3, 2),
@@ -650,7 +644,7 @@ mod tests {
             let mut t = 0.0;
             let time: Vec<f64> = (0..n)
                 .map(|_| {
-                    t += (1 + next() % distinct) as f64;
+                    t += 1.0 + (u() * distinct as f64).floor();
                     t
                 })
                 .collect();

@@ -130,15 +130,8 @@ mod tests {
     }
 
     fn noise(n: usize) -> Vec<f64> {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-            })
-            .collect()
+        let mut u = crate::testing::uniform(0x2545_f491_4f6c_dd1d);
+        (0..n).map(|_| u() - 0.5).collect()
     }
 
     #[test]

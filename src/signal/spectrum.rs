@@ -297,13 +297,8 @@ mod tests {
     /// against one real FFT per segment, for odd and even segment counts and lengths.
     #[test]
     fn paired_segments_sum_the_power_of_each_segment() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut u = crate::testing::uniform(0x9e37_79b9_7f4a_7c15);
+        let mut next = || u() - 0.5;
         for (n, segment_s) in [(4000, 0.5), (4250, 0.5), (3001, 0.301), (999, 0.25)] {
             let x = Array1::from_iter((0..n).map(|i| 40.0 * next() + 0.01 * i as f64));
             let cfg = SpectrumConfig {
