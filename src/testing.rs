@@ -11,3 +11,9 @@ pub(crate) fn uniform(seed: u64) -> impl FnMut() -> f64 {
         (state >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// [`uniform`] less its mean: doubles in [−0.5, 0.5).
+pub(crate) fn centred(seed: u64) -> impl FnMut() -> f64 {
+    let mut u = uniform(seed);
+    move || u() - 0.5
+}

@@ -332,8 +332,8 @@ mod tests {
     }
 
     fn noise(n: usize, seed: u64) -> Array1<f64> {
-        let mut u = crate::testing::uniform(seed);
-        Array1::from_shape_fn(n, |_| u() - 0.5)
+        let mut u = crate::testing::centred(seed);
+        Array1::from_shape_fn(n, |_| u())
     }
 
     #[test]

@@ -130,8 +130,8 @@ mod tests {
     }
 
     fn noise(n: usize) -> Vec<f64> {
-        let mut u = crate::testing::uniform(0x2545_f491_4f6c_dd1d);
-        (0..n).map(|_| u() - 0.5).collect()
+        let mut u = crate::testing::centred(0x2545_f491_4f6c_dd1d);
+        (0..n).map(|_| u()).collect()
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::sync::{Mutex, PoisonError};
 use ndarray::{Array1, ArrayView1};
 use realfft::num_complex::Complex64 as C;
 
-use crate::model::sample_buffer_with_capacity;
+use crate::model::owned_samples;
 
 /// A filter that cannot be designed or applied, with the numbers that break the rule.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -505,10 +505,10 @@ impl Sos {
     /// # Errors
     /// A signal no longer than [`Sos::padlen`], or a non-finite sample.
     pub fn filtfilt(&self, x: ArrayView1<f64>) -> Result<Array1<f64>, FilterError> {
-        let mut y = sample_buffer_with_capacity(x.len());
-        y.extend(x.iter().copied());
-        self.filtfilt_in_place([&mut y], [0.0])?;
-        Ok(Array1::from(y))
+        let mut y = owned_samples(x);
+        let samples = y.as_slice_mut().expect("an owned copy is contiguous");
+        self.filtfilt_in_place([samples], [0.0])?;
+        Ok(y)
     }
 
     /// [`Sos::filtfilt`] of `x − shift` for each of `L` signals of one length, written over
@@ -1190,15 +1190,7 @@ unsafe fn lanes<const L: usize>(x: [f64; L]) -> std::arch::x86_64::__m256d {
 mod tests {
     use super::*;
 
-    /// Uniform noise in [−0.5, 0.5) from a 64-bit LCG started at `state`.
-    fn noise(mut state: u64) -> impl FnMut() -> f64 {
-        move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        }
-    }
+    use crate::testing::centred as noise;
 
     /// `count` signals of `n` samples: `noise` on a slow sine, each offset by its index.
     fn sines_in_noise(noise: &mut impl FnMut() -> f64, count: usize, n: usize) -> Vec<Vec<f64>> {
