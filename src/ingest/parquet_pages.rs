@@ -49,15 +49,21 @@ impl PageColumns {
         Some(PageColumns { file, meta })
     }
 
-    /// Every sample of the column `name`, in row order; `None` for a column outside the
+    /// Every sample of the column `name`, in row order, in `buffer` if it has room for
+    /// them (its contents dropped), else in a new buffer; `None` for a column outside the
     /// layout this reader takes, or one whose pages do not decode.
-    pub fn read(&self, name: &str) -> Option<Vec<f64>> {
-        unpanicked(|| self.read_column(name))
+    pub fn read(&self, name: &str, buffer: Vec<f64>) -> Option<Vec<f64>> {
+        unpanicked(|| self.read_column(name, buffer))
     }
 
-    fn read_column(&self, name: &str) -> Option<Vec<f64>> {
+    fn read_column(&self, name: &str, mut buffer: Vec<f64>) -> Option<Vec<f64>> {
         let rows = self.meta.num_rows;
-        let mut samples = crate::model::try_sample_buffer_with_capacity(rows)?;
+        let mut samples = if buffer.capacity() >= rows {
+            buffer.clear();
+            buffer
+        } else {
+            crate::model::try_sample_buffer_with_capacity(rows)?
+        };
         let mut page_buffer = PAGE_BUFFER.take();
         for group in &self.meta.row_groups {
             let mut chunks = group.columns_under_root_iter(name)?;
@@ -230,11 +236,18 @@ mod tests {
                 }
             }
             let pages = PageColumns::open(&path).expect("a readable footer");
+            // Each column is read into the buffer of the column before, values and all.
+            let mut spare = Vec::new();
             for ((name, taken), rows) in NAMES.iter().zip(taken).zip(&expected) {
-                match pages.read(name) {
+                let given = (spare.capacity() >= ROWS).then_some(spare.as_ptr());
+                match pages.read(name, std::mem::take(&mut spare)) {
                     Some(samples) => {
                         assert!(taken, "{file} `{name}`: read, but outside the layout");
                         assert_eq!(bits(&samples), bits(rows), "{file} `{name}`");
+                        if let Some(given) = given {
+                            assert_eq!(samples.as_ptr(), given, "{file} `{name}`: new buffer");
+                        }
+                        spare = samples;
                     }
                     None => assert!(!taken, "{file} `{name}`: left to polars"),
                 }
@@ -286,7 +299,7 @@ mod tests {
                 .finish(&mut df)
                 .unwrap();
             let read = PageColumns::open(&path)
-                .and_then(|p| p.read("x"))
+                .and_then(|p| p.read("x", Vec::new()))
                 .unwrap_or_else(|| panic!("{codec:?}: left to polars"));
             let by_polars = ParquetReader::new(File::open(&path).unwrap())
                 .finish()
@@ -315,7 +328,7 @@ mod tests {
                 bytes[at] ^= flip;
                 std::fs::write(&path, &bytes).unwrap();
                 let read = std::panic::catch_unwind(|| {
-                    PageColumns::open(&path).map(|p| NAMES.map(|name| p.read(name)))
+                    PageColumns::open(&path).map(|p| NAMES.map(|name| p.read(name, Vec::new())))
                 });
                 assert!(read.is_ok(), "{file}: byte {at} ^ {flip:#04x} panicked");
             }
@@ -339,6 +352,6 @@ mod tests {
             .set_len(1000)
             .unwrap();
         // Mapping past the end and reading there would stop the process with SIGBUS.
-        assert_eq!(pages.read("x"), None);
+        assert_eq!(pages.read("x", Vec::new()), None);
     }
 }
