@@ -22,7 +22,7 @@
 //! withdrawal only for the unmistakable voluntary bursts: above 20× resting RMS for 300 ms,
 //! or present on both sides for 300 ms. The tone is still rejected as an LTR and counted.
 
-use ndarray::{s, Array1, ArrayView1};
+use ndarray::{s, Array1, ArrayView1, CowArray, Ix1};
 use rayon::prelude::*;
 use realfft::RealFftPlanner;
 
@@ -392,8 +392,10 @@ fn isolated(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
 }
 
 /// One channel's bursts, after ECG removal.
-struct ChannelAnalysis {
-    cleaned: Array1<f64>,
+struct ChannelAnalysis<'a> {
+    /// The filtered signal itself when no ECG was found: a copy would be a signal's
+    /// length of fresh pages (20 ms of a 600 s recording on this project's VM).
+    cleaned: CowArray<'a, f64, Ix1>,
     rest_rms: f64,
     bursts: Vec<Burst>,
     ecg_bpm: Option<f64>,
@@ -419,12 +421,12 @@ impl Envelope {
 
 /// A channel's ECG removed, its resting RMS and its bursts; `beside` runs on the cleaned
 /// signal beside the burst search (the palpated side's envelope, which needs no bursts).
-fn analyse_channel<R: Send>(
-    emg: EmgView<'_>,
+fn analyse_channel<'a, R: Send>(
+    emg: EmgView<'a>,
     episodes: &[Episode],
     cfg: &TwitchConfig,
     beside: impl FnOnce(ArrayView1<f64>, &Quiet) -> R + Send,
-) -> (ChannelAnalysis, R) {
+) -> (ChannelAnalysis<'a>, R) {
     let fs = emg.fs_hz;
     let quiet = Quiet::new(emg.filtered.len(), fs, episodes, cfg.quiet_margin_s);
     // One energy array (the ECG's, then the TKEO's) and one list of quiet values serve the
@@ -440,9 +442,9 @@ fn analyse_channel<R: Send>(
         &mut energy,
         &mut quiet_values,
     );
-    let (cleaned, ecg_bpm) = match ecg {
-        Some(ecg) => (subtract_template(emg.filtered, &ecg), Some(ecg.bpm)),
-        None => (owned_samples(emg.filtered), None),
+    let (cleaned, ecg_bpm): (CowArray<f64, Ix1>, _) = match ecg {
+        Some(ecg) => (subtract_template(emg.filtered, &ecg).into(), Some(ecg.bpm)),
+        None => (emg.filtered.into(), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
     let (bursts, beside) = rayon::join(
