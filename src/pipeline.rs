@@ -804,7 +804,7 @@ fn analyse_with(
 /// before that detector asks for its own signal-length arrays. Those arrays then take
 /// pages the process has just given back, not fresh ones: on this project's VM a fresh
 /// page costs the host a fault, and the hour's Parquet recording's peak falls from 830 to
-/// 585 MB (of which 518 MB are its decoded samples).
+/// 586 MB (of which 518 MB are its decoded samples).
 fn analyse_releasing(
     rec: &Recording,
     mut signals: RecordingSignals,
