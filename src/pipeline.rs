@@ -266,11 +266,12 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
 }
 
 /// [`condition`], with `then` run on the recording's force channel (the first conditioned,
-/// the one [`analyse`] reads) as soon as it is conditioned. The force's QC needs neither
-/// spectra nor mains, so the force is checked, conditioned and handed to `then` beside the
-/// EMG channels' spectra, QC and filters: its chain (QC, low-pass, episodes, evidence) is
-/// long and partly serial, and left until after the filters it ended every recording with
-/// one thread busy.
+/// the one [`analyse`] reads). The force needs neither spectra nor mains: it is checked and
+/// conditioned beside the EMG channels' spectra and QC, and `then` runs beside their
+/// filters. Its chain (QC, low-pass, episodes, evidence) is long and partly serial: left
+/// until after the filters it ended every recording with one thread busy, and run whole
+/// beside the spectra it left the other thread idle while a recording's only batch of EMG
+/// channels was band-passed (60 ms of an hour's EDF recording).
 fn condition_then<T: Send>(
     rec: &mut Recording,
     cfg: &Config,
@@ -284,7 +285,7 @@ fn condition_then<T: Send>(
         .map(|(i, ch)| (i, std::mem::take(&mut ch.samples)))
         .collect();
     let shared = &*rec;
-    let ((mains_hz, qcs), (forces, then)) = rayon::join(
+    let ((mains_hz, qcs), forces) = rayon::join(
         || emg_qc(shared, cfg),
         || {
             let plans = plans(shared, ChannelKind::Force, |fs| {
@@ -292,7 +293,7 @@ fn condition_then<T: Send>(
             });
             // Each force channel checked and conditioned, its raw samples given back when
             // it cannot be.
-            let forces: Vec<(usize, ChannelSignals, Option<Array1<f64>>)> = force_raws
+            force_raws
                 .into_par_iter()
                 .map(|(i, raw)| {
                     let ch = &shared.channels[i];
@@ -316,25 +317,14 @@ fn condition_then<T: Send>(
                         }
                     }
                 })
-                .collect();
-            let first = first_force(forces.iter().map(|(i, s, _)| (&shared.channels[*i], s)));
-            let then = then(shared, first);
-            (forces, then)
+                .collect::<Vec<(usize, ChannelSignals, Option<Array1<f64>>)>>()
         },
     );
-    // Every channel has its QC now: the force's from its side, the others' from `emg_qc`.
+    // Every channel but the force has its QC now, from `emg_qc`.
     let mut channels: Vec<Option<ChannelSignals>> = qcs
         .into_iter()
         .map(|qc| qc.map(ChannelSignals::checked))
         .collect();
-    for (i, signals, raw) in forces {
-        channels[i] = Some(signals);
-        if let Some(raw) = raw {
-            rec.channels[i].samples = raw;
-        }
-    }
-    let mut channels: Vec<ChannelSignals> = channels.into_iter().flatten().collect();
-    debug_assert_eq!(channels.len(), rec.channels.len());
     let emg_plans = plans(rec, ChannelKind::Emg, |fs| {
         EmgFilters::design(fs, &cfg.emg, mains_hz)
     });
@@ -345,10 +335,12 @@ fn condition_then<T: Send>(
     // spectra overlap another batch's filtering instead of waiting for the last.
     let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
     for (i, (ch, sig)) in rec.channels.iter().zip(&channels).enumerate() {
-        if ch.kind == ChannelKind::Emg && sig.qc.qc != QcLevel::Bad {
-            let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
-            let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
-            groups.entry(key).or_default().push(i);
+        if let Some(sig) = sig.as_ref().filter(|_| ch.kind == ChannelKind::Emg) {
+            if sig.qc.qc != QcLevel::Bad {
+                let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
+                let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
+                groups.entry(key).or_default().push(i);
+            }
         }
     }
     let mut batches = Vec::new();
@@ -365,19 +357,36 @@ fn condition_then<T: Send>(
             });
         }
     }
-    let emg: Vec<FilteredEmg> = batches
-        .into_par_iter()
-        .flat_map(|b| {
-            let fs_hz = b.fs_hz;
-            b.condition(&emg_plans).into_par_iter().map(move |(i, c)| {
-                let psd = c
-                    .as_ref()
-                    .ok()
-                    .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
-                (i, c, psd)
-            })
-        })
-        .collect();
+    let shared = &*rec;
+    let (emg, then) = rayon::join(
+        || {
+            batches
+                .into_par_iter()
+                .flat_map(|b| {
+                    let fs_hz = b.fs_hz;
+                    b.condition(&emg_plans).into_par_iter().map(move |(i, c)| {
+                        let psd = c
+                            .as_ref()
+                            .ok()
+                            .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
+                        (i, c, psd)
+                    })
+                })
+                .collect::<Vec<FilteredEmg>>()
+        },
+        || {
+            let first = first_force(forces.iter().map(|(i, s, _)| (&shared.channels[*i], s)));
+            then(shared, first)
+        },
+    );
+    for (i, signals, raw) in forces {
+        channels[i] = Some(signals);
+        if let Some(raw) = raw {
+            rec.channels[i].samples = raw;
+        }
+    }
+    let mut channels: Vec<ChannelSignals> = channels.into_iter().flatten().collect();
+    debug_assert_eq!(channels.len(), rec.channels.len());
     for (i, conditioned, psd) in emg {
         if let Some(psd) = psd {
             channels[i].mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
