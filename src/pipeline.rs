@@ -335,12 +335,11 @@ fn condition_then<T: Send>(
     // spectra overlap another batch's filtering instead of waiting for the last.
     let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
     for (i, (ch, sig)) in rec.channels.iter().zip(&channels).enumerate() {
-        if let Some(sig) = sig.as_ref().filter(|_| ch.kind == ChannelKind::Emg) {
-            if sig.qc.qc != QcLevel::Bad {
-                let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
-                let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
-                groups.entry(key).or_default().push(i);
-            }
+        let Some(sig) = sig else { continue };
+        if ch.kind == ChannelKind::Emg && sig.qc.qc != QcLevel::Bad {
+            let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
+            let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
+            groups.entry(key).or_default().push(i);
         }
     }
     let mut batches = Vec::new();

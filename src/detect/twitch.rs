@@ -393,8 +393,8 @@ fn isolated(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
 
 /// One channel's bursts, after ECG removal.
 struct ChannelAnalysis<'a> {
-    /// The filtered signal itself when no ECG was found: a copy would be a signal's
-    /// length of fresh pages (20 ms of a 600 s recording on this project's VM).
+    /// The filtered signal itself when no ECG was found: a copy would ask the kernel for
+    /// a signal's length of fresh pages.
     cleaned: CowArray<'a, f64, Ix1>,
     rest_rms: f64,
     bursts: Vec<Burst>,
