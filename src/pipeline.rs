@@ -583,23 +583,6 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
     write_atomically(path, |file| ParquetWriter::new(file).finish(df).map(|_| ()))
 }
 
-/// With a thread to spare, each table is built empty and written to nowhere on a thread of
-/// its own while the recordings are processed: polars' first write (its thread pool
-/// started, its code paged in) had been half of a 600 s EDF run's table writing, 11 ms
-/// after the last recording, and is 6 ms now (`timings_s` in `run.json`, 2 threads).
-fn warm_table_writers(threads: usize) -> Option<std::thread::JoinHandle<()>> {
-    (threads > 1).then(|| {
-        std::thread::spawn(|| {
-            for (_, build) in summary::TABLES {
-                if let Ok(mut df) = build(&[]) {
-                    let _ = ParquetWriter::new(std::io::sink()).finish(&mut df);
-                    let _ = CsvWriter::new(std::io::sink()).finish(&mut df);
-                }
-            }
-        })
-    })
-}
-
 /// Runs `write` on a temporary file beside `path`, then renames it into place, so an
 /// interrupted run never leaves a half-written file; the temporary is removed on failure.
 /// The file is buffered: polars' Parquet writer and `serde_json` write in small pieces
@@ -1083,7 +1066,6 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         batch::lock(&finished).push((i, row, resumed));
     };
     let (finish, context) = (&finish, &context);
-    let warming = warm_table_writers(context.threads);
     pool.in_place_scope(|scope| {
         for (i, source) in sources.iter().enumerate() {
             let place = places.take();
@@ -1100,9 +1082,6 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Error> {
         }
     });
     progress.finish_and_clear();
-    if let Some(warming) = warming {
-        let _ = warming.join();
-    }
     let mut finished = finished
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
