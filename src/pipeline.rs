@@ -1723,28 +1723,34 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
 mod tests {
     use super::*;
 
-    /// `palpa run` finds the force's episodes beside the EMG filters; [`analyse`], called on
-    /// its own, finds them after: both must read the same force channel and agree.
-    #[test]
-    fn force_findings_made_beside_the_filters_are_those_analyse_makes() {
+    /// The recordings of a simulated 120 s EDF dataset of one subject, in their folder.
+    fn simulated(seed: u64, emg_channels: u16) -> (tempfile::TempDir, Vec<Source>) {
         let dir = tempfile::tempdir().unwrap();
         simulate(&SimulateArgs {
             out: dir.path().to_path_buf(),
-            seed: 3,
+            seed,
             subjects: 1,
             format: crate::simulate::RecordingFormat::Edf,
             noise_uv: None,
             no_ecg: false,
             no_mains: false,
             duration_s: Some(120.0),
-            emg_channels: 2,
+            emg_channels,
             emg_fs_hz: None,
             config: None,
         })
         .unwrap();
-        let cfg = Config::default();
         let sources = ingest::discover(dir.path()).unwrap();
         assert!(!sources.is_empty());
+        (dir, sources)
+    }
+
+    /// `palpa run` finds the force's episodes beside the EMG filters; [`analyse`], called on
+    /// its own, finds them after: both must read the same force channel and agree.
+    #[test]
+    fn force_findings_made_beside_the_filters_are_those_analyse_makes() {
+        let (_dir, sources) = simulated(3, 2);
+        let cfg = Config::default();
         for source in &sources {
             let mut alone = ingest::load(source, &cfg).unwrap();
             let mut beside = alone.clone();
@@ -1767,24 +1773,8 @@ mod tests {
     /// every channel's figures are taken: the results must be those of [`analyse`].
     #[test]
     fn dropping_the_signals_the_twitch_detector_does_not_read_changes_no_result() {
-        let dir = tempfile::tempdir().unwrap();
-        simulate(&SimulateArgs {
-            out: dir.path().to_path_buf(),
-            seed: 5,
-            subjects: 1,
-            format: crate::simulate::RecordingFormat::Edf,
-            noise_uv: None,
-            no_ecg: false,
-            no_mains: false,
-            duration_s: Some(120.0),
-            emg_channels: 6,
-            emg_fs_hz: None,
-            config: None,
-        })
-        .unwrap();
+        let (_dir, sources) = simulated(5, 6);
         let cfg = Config::default();
-        let sources = ingest::discover(dir.path()).unwrap();
-        assert!(!sources.is_empty());
         let mut twitches = 0;
         for source in &sources {
             let mut rec = ingest::load(source, &cfg).unwrap();
