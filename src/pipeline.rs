@@ -227,6 +227,14 @@ impl ChannelSignals {
         }
     }
 
+    /// Its conditioned EMG, if it is an EMG channel still holding one.
+    fn emg(&self) -> Option<&ConditionedEmg> {
+        match &self.conditioned {
+            Conditioned::Emg(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// Bad, because its filters refused it.
     fn unconditioned(&mut self, e: &FilterError) {
         self.qc.qc = QcLevel::Bad;
@@ -777,7 +785,7 @@ impl TwitchChannels {
             let (muscle, side) = (&rec.channels[p].muscle, rec.channels[p].side);
             (0..rec.channels.len()).find(|&i| {
                 i != p
-                    && matches!(signals.channels[i].conditioned, Conditioned::Emg(_))
+                    && signals.channels[i].emg().is_some()
                     && rec.channels[i].muscle == *muscle
                     && muscle.is_some()
                     && side.is_some()
@@ -822,7 +830,7 @@ fn analyse_releasing(
     let sides = TwitchChannels::of(rec, &signals);
     let channels = channel_results(rec, &signals, &found.episodes, cfg);
     for (i, s) in signals.channels.iter_mut().enumerate() {
-        if matches!(s.conditioned, Conditioned::Emg(_)) && !sides.reads(i) {
+        if s.emg().is_some() && !sides.reads(i) {
             s.conditioned = Conditioned::None;
         }
     }
@@ -847,10 +855,7 @@ fn analyse_sides(
         episodes,
         mut evidence,
     } = found;
-    let emg_of = |i: usize| match &signals.channels[i].conditioned {
-        Conditioned::Emg(e) => Some(e),
-        _ => None,
-    };
+    let emg_of = |i: usize| signals.channels[i].emg();
     let drops = drop_marks(&episodes, &evidence);
 
     let emg_view = |i: usize| {
@@ -947,15 +952,14 @@ fn channel_results(
         .zip(&rec.channels)
         .map(|(s, ch)| ChannelResult {
             qc: s.qc.clone(),
-            rest_rms_uv: match &s.conditioned {
-                Conditioned::Emg(e) => quiet_rms(
+            rest_rms_uv: s.emg().and_then(|e| {
+                quiet_rms(
                     e.filtered.view(),
                     ch.fs_hz,
                     episodes,
                     cfg.twitch.quiet_margin_s,
-                ),
-                _ => None,
-            },
+                )
+            }),
             mnf_hz: s.mnf_hz,
             mdf_hz: s.mdf_hz,
         })
@@ -966,7 +970,7 @@ fn channel_results(
 /// the recording's palpated muscle, else the only analysable EMG channel.
 fn palpated_emg(rec: &Recording, signals: &RecordingSignals) -> Option<usize> {
     let usable: Vec<usize> = (0..rec.channels.len())
-        .filter(|&i| matches!(signals.channels[i].conditioned, Conditioned::Emg(_)))
+        .filter(|&i| signals.channels[i].emg().is_some())
         .collect();
     let muscle = rec.meta.palpated_muscle.as_ref();
     let side = rec.meta.palpated_side;
@@ -1782,8 +1786,7 @@ mod tests {
             let kept = analyse(&rec, &signals, &cfg);
             let sides = TwitchChannels::of(&rec, &signals);
             let dropped = (0..rec.channels.len())
-                .filter(|&i| matches!(signals.channels[i].conditioned, Conditioned::Emg(_)))
-                .filter(|&i| !sides.reads(i))
+                .filter(|&i| signals.channels[i].emg().is_some() && !sides.reads(i))
                 .count();
             assert!(
                 sides.palpated.is_some() && sides.contralateral.is_some() && dropped == 4,
