@@ -295,38 +295,7 @@ fn condition_then<T: Send>(
     let shared = &*rec;
     let ((mains_hz, qcs), forces) = rayon::join(
         || emg_qc(shared, cfg),
-        || {
-            let plans = plans(shared, ChannelKind::Force, |fs| {
-                ForceFilters::design(fs, &cfg.force)
-            });
-            // Each force channel checked and conditioned, its raw samples given back when
-            // it cannot be.
-            force_raws
-                .into_par_iter()
-                .map(|(i, raw)| {
-                    let ch = &shared.channels[i];
-                    let qc = channel_qc(qc_input(shared, ch, raw.view()), None, None, &cfg.qc);
-                    let mut signals = ChannelSignals::checked(qc);
-                    if signals.qc.qc == QcLevel::Bad {
-                        return (i, signals, Some(raw));
-                    }
-                    let conditioned = match plan_for(&plans, ch.fs_hz) {
-                        Ok(f) => f.condition_owned(raw),
-                        Err(e) => Err((raw, e)),
-                    };
-                    match conditioned {
-                        Ok(c) => {
-                            signals.conditioned = Conditioned::Force(c);
-                            (i, signals, None)
-                        }
-                        Err((raw, e)) => {
-                            signals.unconditioned(&e);
-                            (i, signals, Some(raw))
-                        }
-                    }
-                })
-                .collect::<Vec<(usize, ChannelSignals, Option<Array1<f64>>)>>()
-        },
+        || condition_forces(shared, force_raws, cfg),
     );
     // Every channel but the force has its QC now, from `emg_qc`.
     let mut channels: Vec<Option<ChannelSignals>> = qcs
@@ -410,6 +379,45 @@ fn condition_then<T: Send>(
     }
 
     (RecordingSignals { mains_hz, channels }, then)
+}
+
+/// A force channel by index, checked and conditioned, with its raw samples given back when
+/// it cannot be conditioned.
+type CheckedForce = (usize, ChannelSignals, Option<Array1<f64>>);
+
+/// Each force channel of `rec` checked and conditioned, from its raw samples in `raws`.
+fn condition_forces(
+    rec: &Recording,
+    raws: Vec<(usize, Array1<f64>)>,
+    cfg: &Config,
+) -> Vec<CheckedForce> {
+    let plans = plans(rec, ChannelKind::Force, |fs| {
+        ForceFilters::design(fs, &cfg.force)
+    });
+    raws.into_par_iter()
+        .map(|(i, raw)| {
+            let ch = &rec.channels[i];
+            let qc = channel_qc(qc_input(rec, ch, raw.view()), None, None, &cfg.qc);
+            let mut signals = ChannelSignals::checked(qc);
+            if signals.qc.qc == QcLevel::Bad {
+                return (i, signals, Some(raw));
+            }
+            let conditioned = match plan_for(&plans, ch.fs_hz) {
+                Ok(f) => f.condition_owned(raw),
+                Err(e) => Err((raw, e)),
+            };
+            match conditioned {
+                Ok(c) => {
+                    signals.conditioned = Conditioned::Force(c);
+                    (i, signals, None)
+                }
+                Err((raw, e)) => {
+                    signals.unconditioned(&e);
+                    (i, signals, Some(raw))
+                }
+            }
+        })
+        .collect()
 }
 
 /// The raw spectra of the usable EMG channels, the mains frequency (the sidecar's, else
