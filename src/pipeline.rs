@@ -596,7 +596,15 @@ fn unique_stem(stem: String, used: &mut Vec<String>) -> String {
 /// # Errors
 /// [`Error::Output`] naming the file.
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), Error> {
-    write_atomically(path, |file| ParquetWriter::new(file).finish(df).map(|_| ()))
+    // Serially: a table's columns are a few hundred bytes each, and handing them to
+    // polars' pool cost more than compressing them (600 s EDF, 2 threads, median of 11:
+    // tables 11.0 → 10.1 ms); the tables are written in parallel already.
+    write_atomically(path, |file| {
+        ParquetWriter::new(file)
+            .set_parallel(false)
+            .finish(df)
+            .map(|_| ())
+    })
 }
 
 /// Runs `write` on a temporary file beside `path`, then renames it into place, so an
