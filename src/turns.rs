@@ -5,10 +5,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// `work` on each item, on `threads` threads that each take the next item not yet taken
-/// (none spawned for one), with the results in the items' order. After an error no further
-/// item is taken; every item before it was, so the first error in order is the one a
-/// single thread meets.
+/// `work` on each item, on `threads` threads that each take the next item not yet taken,
+/// with the results in the items' order. The calling thread is one of them: a thread
+/// spawned onto an idle core of this project's VM waited 1–2 ms to run (`perf sched
+/// timehist`), and the caller would only have waited. After an error no further item is
+/// taken; every item before it was, so the first error in order is the one a single
+/// thread meets.
 pub(crate) fn in_turns<T: Send, R: Send, E: Send>(
     items: Vec<T>,
     threads: usize,
@@ -27,27 +29,26 @@ pub(crate) fn in_turns<T: Send, R: Send, E: Send>(
             queue.lock().ok()?.next()
         }
     };
+    let turns = || {
+        let mut mine = Vec::new();
+        while let Some((i, item)) = take() {
+            let result = work(item);
+            failed.fetch_or(result.is_err(), Ordering::Relaxed);
+            mine.push((i, result));
+        }
+        mine
+    };
     let mut done: Vec<(usize, Result<R, E>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    while let Some((i, item)) = take() {
-                        let result = work(item);
-                        failed.fetch_or(result.is_err(), Ordering::Relaxed);
-                        mine.push((i, result));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        let others: Vec<_> = (1..workers).map(|_| s.spawn(turns)).collect();
+        let mut done = turns();
+        for other in others {
+            done.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        done
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, result)| result).collect()

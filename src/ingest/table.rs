@@ -140,7 +140,7 @@ pub fn read_parquet(
         Ok((Array1::default(0), timing))
     };
     let read = crate::turns::in_turns(names.iter().enumerate().collect(), readers, column);
-    // Read on this thread (one reader), the time column's buffer may be left unused.
+    // This thread read columns too: the time column's buffer may be left unused here.
     drop(SPARE_SAMPLES.take());
     let (columns, timings): (Vec<_>, Vec<_>) = read?.into_iter().unzip();
     let found = timings.into_iter().flatten().next();
