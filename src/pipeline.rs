@@ -235,10 +235,24 @@ impl ChannelSignals {
         }
     }
 
-    /// Bad, because its filters refused it.
-    fn unconditioned(&mut self, e: &FilterError) {
-        self.qc.qc = QcLevel::Bad;
-        self.qc.reasons.push(format!("cannot be conditioned: {e}"));
+    /// Takes the outcome of its conditioning: the conditioned samples as `kind`, or the
+    /// filters' refusal, which makes it bad; returns the raw samples the filters gave back.
+    fn take_outcome<C>(
+        &mut self,
+        outcome: Result<C, (Array1<f64>, FilterError)>,
+        kind: fn(C) -> Conditioned,
+    ) -> Option<Array1<f64>> {
+        match outcome {
+            Ok(c) => {
+                self.conditioned = kind(c);
+                None
+            }
+            Err((raw, e)) => {
+                self.qc.qc = QcLevel::Bad;
+                self.qc.reasons.push(format!("cannot be conditioned: {e}"));
+                Some(raw)
+            }
+        }
     }
 }
 
@@ -369,12 +383,8 @@ fn condition_then<T: Send>(
             channels[i].mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
             channels[i].psd = Some(psd);
         }
-        match conditioned {
-            Ok(c) => channels[i].conditioned = Conditioned::Emg(c),
-            Err((raw, e)) => {
-                rec.channels[i].samples = raw;
-                channels[i].unconditioned(&e);
-            }
+        if let Some(raw) = channels[i].take_outcome(conditioned, Conditioned::Emg) {
+            rec.channels[i].samples = raw;
         }
     }
 
@@ -406,16 +416,8 @@ fn condition_forces(
                 Ok(f) => f.condition_owned(raw),
                 Err(e) => Err((raw, e)),
             };
-            match conditioned {
-                Ok(c) => {
-                    signals.conditioned = Conditioned::Force(c);
-                    (i, signals, None)
-                }
-                Err((raw, e)) => {
-                    signals.unconditioned(&e);
-                    (i, signals, Some(raw))
-                }
-            }
+            let raw = signals.take_outcome(conditioned, Conditioned::Force);
+            (i, signals, raw)
         })
         .collect()
 }
