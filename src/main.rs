@@ -7,6 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use palpa::cli::{Cli, Command};
 
+mod alloc;
+
+#[global_allocator]
+static ALLOCATOR: alloc::ZeroedByCalloc = alloc::ZeroedByCalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
