@@ -8,8 +8,9 @@ with 2 threads and with 1, the SciPy pipeline of scipy_pipeline.py, and NeuroKit
 `emg_process` per channel (nk_process.py; 600 s Parquet only, it takes minutes); and
 palpa on two 600 s recordings at once, for the threads' gain across recordings. Each is
 a fresh process: wall time from this script's clock around the process (median of the
-repeats), peak RSS from /usr/bin/time (largest of the repeats). palpa's runs with 2 threads
-and with 1 alternate. Each palpa and SciPy command first runs once unmeasured (`--warmup`):
+repeats: 9 of palpa, since a slow stretch of the VM's host had made the median of 5), peak
+RSS from /usr/bin/time (largest of the repeats). palpa's runs with 2 threads and with 1
+alternate, and are printed one by one. Each palpa and SciPy command first runs once unmeasured (`--warmup`):
 the first process after a pause pays for pages the VM's host took back (see
 fresh_pages.py). It prints a Markdown table and each goal with its numbers.
 PALPA_BIN names the palpa binary (default: target/release/palpa, built first).
@@ -59,7 +60,8 @@ def timed(cmd):
 
 
 def measure(cmds, warmup=0):
-    """{name: (median wall s, largest RSS MB)} of commands given as {name: (cmd, repeats)},
+    """{name: (median wall s, largest RSS MB, every wall s)} of commands given as
+    {name: (cmd, repeats)},
     run in turns (one run of each per round), so that the host's drift, which moves a
     run's time by up to 2x on this VM, touches each alike rather than one block. Give it
     palpa's runs alone: a run that follows the Python pipeline's (2 GB freed) pays for
@@ -74,7 +76,7 @@ def measure(cmds, warmup=0):
             if round_ < repeats:
                 runs[name].append(timed(cmd))
     return {
-        name: (statistics.median(w for w, _ in r), max(rss for _, rss in r))
+        name: (statistics.median(w for w, _ in r), max(rss for _, rss in r), [w for w, _ in r])
         for name, r in runs.items()
     }
 
@@ -110,7 +112,7 @@ def decoded_mb(channels_tsv, length_s):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="runs of palpa per cell")
+    parser.add_argument("--repeats", type=int, default=9, help="runs of palpa per cell")
     parser.add_argument("--python-repeats", type=int, default=3, help="runs of SciPy per cell")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "palpa-scale")
     parser.add_argument("--no-nk", action="store_true", help="skip NeuroKit2 (minutes)")
@@ -160,10 +162,10 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     goals = []
     for (length_s, fmt), r in rows.items():
-        (j2, rss2), (j1, rss1) = r["palpa_j2"], r["palpa_j1"]
+        (j2, rss2, _), (j1, rss1, _) = r["palpa_j2"], r["palpa_j1"]
         rss = max(rss1, rss2)
         rss_goal = 1.5 * r["decoded_mb"] + 150
-        scipy_s, scipy_rss = r["scipy"]
+        scipy_s, scipy_rss, _ = r["scipy"]
         nk = r.get("nk")
         print(f"| {length_s} s | {fmt} | {j2:.3f} | {j1:.3f} | {rss:.0f} | {rss_goal:.0f} "
               f"| {scipy_s:.2f} | {scipy_rss:.0f} | {f'{nk[0]:.1f}' if nk else '-'} "
@@ -188,6 +190,11 @@ def main():
     print()
     for goal, met, figures in goals:
         print(f"- {'met ' if met else 'MISSED'} {goal}: {figures}")
+    print("\npalpa's runs in the order they ran, s (2 threads | 1 thread):")
+    cells = {f"{length_s} s {fmt}": (r["palpa_j2"], r["palpa_j1"]) for (length_s, fmt), r in rows.items()}
+    cells["2 recordings of 600 s"] = (pair_j2, pair_j1)
+    for label, (j2, j1) in cells.items():
+        print(f"- {label}: {' '.join(f'{w:.3f}' for w in j2[2])} | {' '.join(f'{w:.3f}' for w in j1[2])}")
 
 
 if __name__ == "__main__":
