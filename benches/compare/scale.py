@@ -10,9 +10,9 @@ palpa on two 600 s recordings at once, for the threads' gain across recordings. 
 a fresh process: wall time from this script's clock around the process (median of the
 repeats: 9 of palpa, since a slow stretch of the VM's host had made the median of 5), peak
 RSS from /usr/bin/time (largest of the repeats). palpa's runs with 2 threads and with 1
-alternate, and are printed one by one. Each palpa and SciPy command first runs once unmeasured (`--warmup`):
-the first process after a pause pays for pages the VM's host took back (see
-fresh_pages.py). It prints a Markdown table and each goal with its numbers.
+alternate. Each palpa and SciPy command first runs once unmeasured (`--warmup`): the first
+process after a pause pays for pages the VM's host took back (see fresh_pages.py). It
+prints a Markdown table, each goal with its numbers, and every run of palpa.
 PALPA_BIN names the palpa binary (default: target/release/palpa, built first).
 """
 
@@ -61,12 +61,11 @@ def timed(cmd):
 
 def measure(cmds, warmup=0):
     """{name: (median wall s, largest RSS MB, every wall s)} of commands given as
-    {name: (cmd, repeats)},
-    run in turns (one run of each per round), so that the host's drift, which moves a
-    run's time by up to 2x on this VM, touches each alike rather than one block. Give it
-    palpa's runs alone: a run that follows the Python pipeline's (2 GB freed) pays for
-    fresh pages that a run after palpa's own finds ready. Each command first runs `warmup`
-    times unmeasured."""
+    {name: (cmd, repeats)}, run in turns (one run of each per round), so that the host's
+    drift, which moves a run's time by up to 2x on this VM, touches each alike rather than
+    one block. Give it palpa's runs alone: a run that follows the Python pipeline's (2 GB
+    freed) pays for fresh pages that a run after palpa's own finds ready. Each command first
+    runs `warmup` times unmeasured."""
     for cmd, _ in cmds.values():
         for _ in range(warmup):
             timed(cmd)
@@ -76,7 +75,11 @@ def measure(cmds, warmup=0):
             if round_ < repeats:
                 runs[name].append(timed(cmd))
     return {
-        name: (statistics.median(w for w, _ in r), max(rss for _, rss in r), [w for w, _ in r])
+        name: (
+            statistics.median(w for w, _ in r),
+            max(rss for _, rss in r),
+            [w for w, _ in r],
+        )
         for name, r in runs.items()
     }
 
@@ -191,10 +194,12 @@ def main():
     for goal, met, figures in goals:
         print(f"- {'met ' if met else 'MISSED'} {goal}: {figures}")
     print("\npalpa's runs in the order they ran, s (2 threads | 1 thread):")
-    cells = {f"{length_s} s {fmt}": (r["palpa_j2"], r["palpa_j1"]) for (length_s, fmt), r in rows.items()}
+    cells = {f"{length_s} s {fmt}": (r["palpa_j2"], r["palpa_j1"])
+             for (length_s, fmt), r in rows.items()}
     cells["2 recordings of 600 s"] = (pair_j2, pair_j1)
+    walls = lambda timing: " ".join(f"{w:.3f}" for w in timing[2])
     for label, (j2, j1) in cells.items():
-        print(f"- {label}: {' '.join(f'{w:.3f}' for w in j2[2])} | {' '.join(f'{w:.3f}' for w in j1[2])}")
+        print(f"- {label}: {walls(j2)} | {walls(j1)}")
 
 
 if __name__ == "__main__":
