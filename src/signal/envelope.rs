@@ -25,10 +25,18 @@ pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
     let mut out = sample_buffer(x.len());
+    in_spans(&mut out, |span, first| {
+        moving_rms_span(x, window, span, first)
+    });
+    Array1::from(out)
+}
+
+/// Fills `out` span by span on the pool's threads: `span(outputs, first)` makes the outputs
+/// from index `first` on, `first` a multiple of `SPAN_SAMPLES`.
+fn in_spans(out: &mut [f64], span: impl Fn(&mut [f64], usize) + Sync) {
     out.par_chunks_mut(SPAN_SAMPLES)
         .enumerate()
-        .for_each(|(k, span)| moving_rms_span(x, window, span, k * SPAN_SAMPLES));
-    Array1::from(out)
+        .for_each(|(k, outputs)| span(outputs, k * SPAN_SAMPLES));
 }
 
 /// [`moving_rms`]'s outputs `first … first + out.len() − 1`, `first` a multiple of
@@ -90,15 +98,13 @@ pub fn smoothed_tkeo_into(out: &mut Array1<f64>, x: ArrayView1<f64>, window: usi
 /// the output are made in parallel, as in [`moving_rms`].
 pub fn moving_mean_into(out: &mut Array1<f64>, value: impl Fn(usize) -> f64 + Sync, window: usize) {
     let n = out.len();
+    let span = |outputs: &mut [f64], first| moving_mean_span(&value, n, window, outputs, first);
     match out.as_slice_mut() {
-        Some(slice) => slice
-            .par_chunks_mut(SPAN_SAMPLES)
-            .enumerate()
-            .for_each(|(k, span)| moving_mean_span(&value, n, window, span, k * SPAN_SAMPLES)),
-        // An array not laid out in order (never one of palpa's): one pass.
+        Some(slice) => in_spans(slice, span),
+        // An array not laid out in order (never one of palpa's): made aside, then copied.
         None => {
             let mut made = vec![0.0; n];
-            moving_mean_span(&value, n, window, &mut made, 0);
+            in_spans(&mut made, span);
             out.assign(&ArrayView1::from(&made));
         }
     }
