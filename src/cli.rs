@@ -1,4 +1,5 @@
-//! Command-line definitions (DESIGN §5); each subcommand's doc comments are its `--help`.
+//! Command-line definitions (DESIGN §5), clap only: each subcommand's doc comments are its
+//! `--help`; `cmd::<name>` turns what was typed into the library's option structs.
 
 use std::path::PathBuf;
 
@@ -82,8 +83,8 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 4)]
     pub subjects: usize,
     /// File format of the recordings.
-    #[arg(long, value_enum, default_value_t = crate::simulate::RecordingFormat::Edf)]
-    pub format: crate::simulate::RecordingFormat,
+    #[arg(long, value_enum, default_value_t = RecordingFormat::Edf)]
+    pub format: RecordingFormat,
     /// Resting sEMG RMS in µV for every recording (the noise knob); default: drawn from
     /// `simulate.rest_rms_uv`.
     #[arg(long)]
@@ -135,8 +136,8 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub config: Option<PathBuf>,
     /// Table file format.
-    #[arg(long, value_enum, default_value_t = crate::summary::TableFormat::Parquet)]
-    pub format: crate::summary::TableFormat,
+    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
+    pub format: TableFormat,
     /// Skip the figures (the report is still written, without them).
     #[arg(long)]
     pub no_plots: bool,
@@ -146,7 +147,7 @@ pub struct RunArgs {
     /// Only the recordings whose id hashes to K modulo N (K counts from 0), for a job array
     /// across machines; join the outputs with `palpa merge`.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::batch::Shard>,
+    pub shard: Option<palpa::batch::Shard>,
     /// Skip recordings the output folder already holds for the same input files (SHA-256),
     /// configuration and palpa version, as after an interrupted run.
     #[arg(long)]
@@ -163,8 +164,8 @@ pub struct MergeArgs {
     #[arg(short, long)]
     pub out: PathBuf,
     /// Table file format.
-    #[arg(long, value_enum, default_value_t = crate::summary::TableFormat::Parquet)]
-    pub format: crate::summary::TableFormat,
+    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
+    pub format: TableFormat,
 }
 
 /// A finite number above 0, up to a day's worth (86 400).
@@ -173,4 +174,46 @@ fn positive(s: &str) -> Result<f64, String> {
         .ok()
         .filter(|x| x.is_finite() && *x > 0.0 && *x <= 86_400.0)
         .ok_or_else(|| format!("expected a number above 0 and at most 86400, found {s:?}"))
+}
+
+/// Table file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    /// Parquet only.
+    Parquet,
+    /// CSV only.
+    Csv,
+    /// Both.
+    Both,
+}
+
+impl From<TableFormat> for palpa::output::TableFormat {
+    fn from(f: TableFormat) -> Self {
+        match f {
+            TableFormat::Parquet => Self::Parquet,
+            TableFormat::Csv => Self::Csv,
+            TableFormat::Both => Self::Both,
+        }
+    }
+}
+
+/// File formats `palpa simulate` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecordingFormat {
+    /// EDF+ with 16-bit samples, each channel at its own rate.
+    Edf,
+    /// CSV, one row per sample, every channel at the sEMG rate.
+    Csv,
+    /// Parquet, as CSV.
+    Parquet,
+}
+
+impl From<RecordingFormat> for palpa::simulate::RecordingFormat {
+    fn from(f: RecordingFormat) -> Self {
+        match f {
+            RecordingFormat::Edf => Self::Edf,
+            RecordingFormat::Csv => Self::Csv,
+            RecordingFormat::Parquet => Self::Parquet,
+        }
+    }
 }

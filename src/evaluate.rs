@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::error::{output_error, Error};
 use crate::signal::median;
 use crate::summary::{float_column, text_column};
-use crate::{output_error, Error};
 
 /// LTR onsets match within this (DESIGN §6).
 pub const ONSET_TOLERANCE_S: f64 = 0.050;

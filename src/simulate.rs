@@ -26,13 +26,13 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::config::{Config, SimulationConfig};
+use crate::error::{output_error, Error};
 use crate::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
 use crate::signal::filter::{butter, Band};
 use crate::signal::median;
-use crate::{output_error, Error};
 
 /// File format of simulated recordings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordingFormat {
     /// EDF+ with 16-bit samples, each channel at its own rate.
     Edf,
@@ -251,11 +251,20 @@ fn plans(subjects: usize) -> Vec<Plan> {
         .collect()
 }
 
-/// Writes a BIDS-EMG dataset with `derivatives/truth/` into `out`.
+/// Writes a BIDS-EMG dataset with `derivatives/truth/` into `out`, which must be new or
+/// empty, so a real dataset is never overwritten.
 ///
 /// # Errors
-/// [`Error::Output`] if a file cannot be written.
+/// [`Error::Output`] if `out` already holds files or a file cannot be written.
 pub fn write_dataset(out: &Path, opts: &SimulateOptions, cfg: &Config) -> Result<usize, Error> {
+    if let Ok(mut entries) = fs::read_dir(out) {
+        if entries.next().is_some() {
+            return Err(output_error(
+                out,
+                "already holds files; simulate writes only into a new or empty folder",
+            ));
+        }
+    }
     let plans = plans(opts.subjects);
     let recordings: Vec<SimulatedRecording> = plans
         .par_iter()
@@ -451,12 +460,10 @@ fn write_recording(
             let mut df = DataFrame::new_infer_height(columns).map_err(|e| output_error(dir, e))?;
             if format == RecordingFormat::Csv {
                 let path = dir.join(format!("{stem}_emg.csv"));
-                crate::pipeline::write_atomically(&path, |file| {
-                    CsvWriter::new(file).finish(&mut df)
-                })
+                crate::output::write_atomically(&path, |file| CsvWriter::new(file).finish(&mut df))
             } else {
                 let path = dir.join(format!("{stem}_emg.parquet"));
-                crate::pipeline::write_parquet(&path, &mut df)
+                crate::output::write_parquet(&path, &mut df)
             }
         }
     }

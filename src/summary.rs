@@ -3,18 +3,15 @@
 //! Rows come sorted by recording id, then episode or onset, and no value depends on the
 //! clock, so the same inputs and config give byte-identical files. Missing values are nulls.
 
-use std::path::Path;
-
 use polars::prelude::*;
 
 use crate::audit::AuditFlag;
 use crate::detect::episodes::Plateau;
 use crate::detect::episodes::Technique;
 use crate::detect::twitch::Twitch;
+use crate::detect::{ChannelResult, EpisodeResult, RecordingResult};
 use crate::ingest::{ChannelInfo, RecordingInfo};
 use crate::model::{pressure_kpa, RecordingMeta};
-use crate::pipeline::{ChannelResult, EpisodeResult, RecordingResult};
-use crate::Error;
 
 /// One recording of the batch: what was read of it and what was found, or why it failed.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -41,29 +38,64 @@ pub struct RecordingSummary {
 /// its SHA-256, the key of the recording's stored part.
 pub type InputFile = (String, u64, String);
 
-/// Table file formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TableFormat {
-    /// Parquet only.
-    Parquet,
-    /// CSV only.
-    Csv,
-    /// Both.
-    Both,
+/// The six tables of a batch (DESIGN §4). The report reads its counts from them, so a
+/// count has one definition: the table's.
+#[derive(Clone, Debug, Default)]
+pub struct Tables {
+    /// One row per recording.
+    pub recordings: DataFrame,
+    /// One row per channel.
+    pub channels: DataFrame,
+    /// One row per contact episode.
+    pub episodes: DataFrame,
+    /// One row per LTR.
+    pub twitches: DataFrame,
+    /// One row per subject × session × muscle × side.
+    pub muscles: DataFrame,
+    /// One row per therapist.
+    pub therapists: DataFrame,
 }
 
-/// Builds one table from the batch's recordings.
-pub type TableBuilder = fn(&[RecordingSummary]) -> PolarsResult<DataFrame>;
-
-/// Every table, by file name, in the order they are written (DESIGN §4).
-pub const TABLES: [(&str, TableBuilder); 6] = [
-    ("recordings", recordings_table),
-    ("channels", channels_table),
-    ("episodes", episodes_table),
-    ("twitches", twitches_table),
-    ("muscles", muscles_table),
-    ("therapists", therapists_table),
+/// The tables' file names, in the order they are written (DESIGN §4).
+pub const TABLE_NAMES: [&str; 6] = [
+    "recordings",
+    "channels",
+    "episodes",
+    "twitches",
+    "muscles",
+    "therapists",
 ];
+
+impl Tables {
+    /// Every table of the batch's recordings.
+    ///
+    /// # Errors
+    /// What polars reports (a bug: the columns are palpa's own).
+    pub fn build(rows: &[RecordingSummary]) -> PolarsResult<Tables> {
+        Ok(Tables {
+            recordings: recordings_table(rows)?,
+            channels: channels_table(rows)?,
+            episodes: episodes_table(rows)?,
+            twitches: twitches_table(rows)?,
+            muscles: muscles_table(rows)?,
+            therapists: therapists_table(rows)?,
+        })
+    }
+
+    /// Each table with its file name, in the order they are written.
+    pub fn each_mut(&mut self) -> [(&'static str, &mut DataFrame); 6] {
+        let frames = [
+            &mut self.recordings,
+            &mut self.channels,
+            &mut self.episodes,
+            &mut self.twitches,
+            &mut self.muscles,
+            &mut self.therapists,
+        ];
+        let mut names = TABLE_NAMES.into_iter();
+        frames.map(|df| (names.next().unwrap_or_default(), df))
+    }
+}
 
 /// A column's values as `f64`, nulls as `None`.
 ///
@@ -400,12 +432,13 @@ fn left_join_matching_nulls() -> JoinArgs {
     }
 }
 
-/// A hold or trial the audit passed.
-fn audit_ok() -> Expr {
+/// An episode the audit passed (a hold or PPT trial); `holds_ok` counts the holds among them.
+pub fn audit_ok() -> Expr {
     col("audit").eq(lit("ok"))
 }
 
-fn is(technique: Technique) -> Expr {
+/// An episode of `technique`.
+pub fn is(technique: Technique) -> Expr {
     col("technique").eq(lit(technique.as_str()))
 }
 
@@ -535,25 +568,4 @@ pub fn therapists_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
             SortMultipleOptions::default().with_nulls_last(true),
         )
         .collect()
-}
-
-/// Writes `OUT/<name>.parquet` and/or `.csv`, each under a temporary name then renamed.
-///
-/// # Errors
-/// [`Error::Output`] naming the file.
-pub fn write_table(
-    out: &Path,
-    name: &str,
-    df: &mut DataFrame,
-    format: TableFormat,
-) -> Result<(), Error> {
-    if matches!(format, TableFormat::Parquet | TableFormat::Both) {
-        crate::pipeline::write_parquet(&out.join(format!("{name}.parquet")), df)?;
-    }
-    if matches!(format, TableFormat::Csv | TableFormat::Both) {
-        crate::pipeline::write_atomically(&out.join(format!("{name}.csv")), |file| {
-            CsvWriter::new(file).finish(df)
-        })?;
-    }
-    Ok(())
 }

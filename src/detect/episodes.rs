@@ -309,9 +309,8 @@ fn steps(run: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> usize {
 /// episode spans enough cycles of it.
 ///
 /// The spectrum is that of the episode zero-padded to [`fast_len`]: the same spectrum
-/// sampled a little finer. At the episode's own length, a length with a large prime factor
-/// is planned by Bluestein's algorithm, each plan new, and these FFTs took ~5% of a 600 s
-/// recording's CPU and over a fifth of its page faults (`perf record -e page-faults`).
+/// sampled a little finer. An episode's own length may have a large prime factor, which
+/// only Bluestein's algorithm handles, several times slower than a length of small primes.
 fn is_strum(seg: ArrayView1<f64>, fs_hz: f64, cfg: &EpisodeConfig) -> bool {
     let n = seg.len();
     // The depth first, as it is cheaper: a contact too shallow to be strumming needs no

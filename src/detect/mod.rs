@@ -1,7 +1,10 @@
-//! Detection (DESIGN §3.1, §3.3–§3.5): channel quality first; contact episodes, taut-band
-//! evidence and twitches build on it.
+//! Detection (DESIGN §3.3–§3.5): contact episodes and their technique, taut-band evidence,
+//! twitches (LTRs) and withdrawals, on a recording conditioned by
+//! [`crate::signal::condition`]; [`analyse`] runs them all on one recording.
 
+pub mod analyse;
 pub mod episodes;
-pub mod quality;
 pub mod taut_band;
 pub mod twitch;
+
+pub use analyse::{analyse, ChannelResult, EpisodeResult, RecordingResult};

@@ -393,8 +393,7 @@ fn isolated(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
 
 /// One channel's bursts, after ECG removal.
 struct ChannelAnalysis<'a> {
-    /// The filtered signal itself when no ECG was found: a copy would ask the kernel for
-    /// a signal's length of fresh pages.
+    /// The filtered signal itself when no ECG was found, so no copy of it is made.
     cleaned: CowArray<'a, f64, Ix1>,
     rest_rms: f64,
     bursts: Vec<Burst>,

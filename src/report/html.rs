@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use crate::audit::describe;
 use crate::config::Config;
+use crate::detect::episodes::Technique;
 use crate::model::pressure_kpa;
-use crate::summary::RecordingSummary;
+use crate::signal::quality::QcLevel;
+use crate::summary::{audit_ok, is, RecordingSummary, Tables};
 
 /// A table as the report shows it: header and rows of text.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -225,10 +227,8 @@ pub struct ReportInputs<'a> {
     pub dataset: &'a str,
     /// Every recording of the batch.
     pub rows: &'a [RecordingSummary],
-    /// The `muscles` table.
-    pub muscles: &'a DataFrame,
-    /// The `therapists` table.
-    pub therapists: &'a DataFrame,
+    /// The batch's tables, which every count is read from.
+    pub tables: &'a Tables,
     /// Per-muscle and per-therapist charts: (title, stem relative to `out`).
     pub summary_figures: &'a [(String, String)],
     /// The output folder, where the figures are.
@@ -242,8 +242,7 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
     let ReportInputs {
         dataset,
         rows,
-        muscles,
-        therapists,
+        tables,
         summary_figures,
         out,
         cfg,
@@ -253,51 +252,47 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
         .iter()
         .filter_map(|r| r.result.as_ref().ok().map(|x| (r, x)))
         .collect();
-    let episodes: usize = ok.iter().map(|(_, x)| x.episodes.len()).sum();
-    let holds: Vec<_> = ok
-        .iter()
-        .flat_map(|(_, x)| &x.episodes)
-        .filter(|e| e.episode.technique == crate::detect::episodes::Technique::Hold)
-        .collect();
-    let holds_ok = holds
-        .iter()
-        .filter(|e| e.audit.as_ref().is_some_and(|a| a.ok()))
-        .count();
-    let count = |f: &dyn Fn(&crate::pipeline::EpisodeResult) -> bool| {
-        ok.iter()
-            .flat_map(|(_, x)| &x.episodes)
-            .filter(|e| f(e))
-            .count()
+    let episodes = &tables.episodes;
+    let count = |df: &DataFrame, predicate: Expr| {
+        df.clone()
+            .lazy()
+            .filter(predicate)
+            .collect()
+            .map_or(0, |d| d.height())
     };
+    let holds = count(episodes, is(Technique::Hold));
     let summary = vec![
-        ("recordings processed".into(), ok.len().to_string()),
+        (
+            "recordings processed".into(),
+            count(&tables.recordings, col("status").eq(lit("ok"))).to_string(),
+        ),
         (
             "recordings failed".into(),
-            (rows.len() - ok.len()).to_string(),
+            count(&tables.recordings, col("status").eq(lit("failed"))).to_string(),
         ),
-        ("contact episodes".into(), episodes.to_string()),
+        ("contact episodes".into(), episodes.height().to_string()),
         (
             "holds following the protocol".into(),
-            format!("{holds_ok} of {}", holds.len()),
+            format!(
+                "{} of {holds}",
+                count(episodes, is(Technique::Hold).and(audit_ok()))
+            ),
         ),
-        (
-            "LTRs".into(),
-            ok.iter()
-                .map(|(_, x)| x.twitches.twitches.len())
-                .sum::<usize>()
-                .to_string(),
-        ),
+        ("LTRs".into(), tables.twitches.height().to_string()),
         (
             "episodes with a taut band".into(),
-            count(&|e| e.taut_band.is_some_and(|(_, b)| b)).to_string(),
+            count(episodes, col("taut_band").eq(lit(true))).to_string(),
         ),
-        ("withdrawals".into(), count(&|e| e.withdrawal).to_string()),
+        (
+            "withdrawals".into(),
+            count(episodes, col("withdrawal").eq(lit(true))).to_string(),
+        ),
     ];
     let mut qc_warnings = Vec::new();
     for (r, x) in &ok {
         let Some(info) = &r.info else { continue };
         for (c, q) in info.channels.iter().zip(&x.channels) {
-            if q.qc.qc != crate::detect::quality::QcLevel::Ok {
+            if q.qc.qc != QcLevel::Ok {
                 qc_warnings.push(format!(
                     "{} — {} ({}): {}",
                     r.id,
@@ -422,9 +417,9 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
         version: env!("CARGO_PKG_VERSION").to_string(),
         summary,
         qc_warnings,
-        muscles: table_view(muscles),
+        muscles: table_view(&tables.muscles),
         muscle_figures: muscle_figures.into_iter().map(|(_, f)| f).collect(),
-        therapists: table_view(therapists),
+        therapists: table_view(&tables.therapists),
         therapist_figures: therapist_figures.into_iter().map(|(_, f)| f).collect(),
         audit_notes: audit_notes.into_iter().collect(),
         recordings,

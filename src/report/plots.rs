@@ -11,6 +11,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
+use crate::config::Config;
+use crate::model::Recording;
+use crate::output::file_stem;
+use crate::pipeline::Processed;
+use crate::signal::condition::Conditioned;
+
 /// Figure size in pixels.
 const SIZE: (u32, u32) = (1200, 700);
 /// Points per trace after min/max decimation: enough for a 1200 px wide figure.
@@ -388,14 +394,14 @@ impl Figure<'_> {
     /// What plotters or the file system reports, with the file.
     pub fn write(&self, stem: &Path) -> Result<String, String> {
         let svg = self.svg()?;
-        crate::pipeline::write_atomically(&stem.with_extension("svg"), |file| {
+        crate::output::write_atomically(&stem.with_extension("svg"), |file| {
             use std::io::Write as _;
             file.write_all(svg.as_bytes())
         })
         .map_err(|e| e.to_string())?;
         // Drawn under a temporary name and renamed, as every output is.
         let png_path = stem.with_extension("png");
-        let tmp = crate::pipeline::temporary_name(&png_path);
+        let tmp = crate::output::temporary_name(&png_path);
         let drawn = {
             let root = BitMapBackend::new(&tmp, self.size()).into_drawing_area();
             self.draw(&root).map_err(|e| e.to_string())
@@ -526,6 +532,87 @@ pub fn summary_figures(
             Ok((bars.title.clone(), (*stem).to_string()))
         })
         .collect()
+}
+
+/// The overview and one PSD per EMG channel, written under `dir`; returns (title, stem
+/// relative to the output folder) for each.
+///
+/// # Errors
+/// What plotters or the file system reports.
+pub fn recording_figures(
+    rec: &Recording,
+    processed: &Processed,
+    cfg: &Config,
+    dir: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let Processed {
+        info,
+        signals,
+        result,
+        ..
+    } = processed;
+    let stem = file_stem(&rec.id);
+    let mut overview = Overview {
+        title: rec.id.clone(),
+        duration_s: info.duration_s,
+        episodes: result
+            .episodes
+            .iter()
+            .map(|e| EpisodeMark {
+                start_s: e.episode.start_s,
+                end_s: e.episode.end_s,
+                technique: e.episode.technique.as_str(),
+                hold_s: e.episode.plateau.as_ref().map(|p| p.hold_s),
+            })
+            .collect(),
+        twitch_onsets_s: result.twitches.twitches.iter().map(|t| t.onset_s).collect(),
+        ..Overview::default()
+    };
+    let mut spectra = Vec::new();
+    for (ch, sig) in rec.channels.iter().zip(&signals.channels) {
+        match &sig.conditioned {
+            Conditioned::Force(f) if overview.force.is_none() => {
+                overview.force = Some(Trace::of(f.lowpass.view(), ch.fs_hz));
+            }
+            Conditioned::Emg(e) => {
+                overview.emg.push((
+                    ch.name.clone(),
+                    Trace::of(e.filtered.view(), ch.fs_hz),
+                    Trace::of(e.envelope().view(), ch.fs_hz),
+                ));
+                if let Some(psd) = &sig.psd {
+                    spectra.push((
+                        ch.name.clone(),
+                        Spectrum {
+                            title: format!("{} — {}: Welch PSD", rec.id, ch.name),
+                            df_hz: psd.df_hz,
+                            density: psd.density.clone(),
+                            mnf_hz: sig.mnf_hz,
+                            mdf_hz: sig.mdf_hz,
+                            max_hz: (ch.fs_hz / 2.0).min(cfg.spectrum.band_hz[1] + 50.0),
+                        },
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut figures = Vec::new();
+    let name = format!("{stem}_overview");
+    Figure::Overview(&overview).write(&dir.join(&name))?;
+    figures.push((
+        "Force with episodes by technique; each EMG channel band-passed with its envelope; LTR onsets in red".to_string(),
+        format!("plots/{name}"),
+    ));
+    for (channel, spectrum) in &spectra {
+        let name = format!("{stem}_{}_psd", file_stem(channel));
+        Figure::Spectrum(spectrum).write(&dir.join(&name))?;
+        figures.push((
+            format!("{channel}: PSD with MNF and MDF"),
+            format!("plots/{name}"),
+        ));
+    }
+    Ok(figures)
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! force debiasing and low-pass. Plans are designed once per (kind, rate) and applied to
 //! every channel of that rate; all functions take views and return values.
 
+pub mod condition;
 pub mod envelope;
 pub mod filter;
+pub mod quality;
 pub mod spectrum;
 
 use ndarray::{Array1, ArrayView1};

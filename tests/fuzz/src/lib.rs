@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use palpa::config::Config;
-use palpa::{ingest, pipeline};
+use palpa::{ingest, process_recording};
 
 /// A folder of this process's own; libFuzzer's `-fork`/`-jobs` workers never share one.
 pub fn scratch() -> &'static Path {
@@ -34,8 +34,7 @@ pub fn process(path: &Path, cfg: &Config) {
     let Ok(mut rec) = ingest::load(&source, cfg) else {
         return;
     };
-    let signals = pipeline::condition(&mut rec, cfg);
-    let _ = pipeline::analyse(&rec, &signals, cfg);
+    let _ = process_recording(&mut rec, cfg);
 }
 
 /// A small valid recording (3 s of one sEMG channel and force at 1 kHz, a press in the

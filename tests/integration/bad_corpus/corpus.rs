@@ -1,7 +1,7 @@
 //! The broken-input corpus of `tests/data/bad/` (issue [6/7] item 1): every file, what is
 //! wrong with it, and what palpa must say. `main.rs` checks that the committed folder is
 //! exactly what this writes, so the corpus cannot drift from its generator; run
-//! `PALPA_WRITE_CORPUS=1 cargo test --test bad_corpus` to rewrite it.
+//! `PALPA_WRITE_CORPUS=1 cargo test --test integration bad_corpus` to rewrite it.
 //!
 //! Broken EDF/BDF files start from one small valid file (4 one-second records, sEMG at
 //! 1 kHz and force at 100 Hz) with one thing changed, so each error is about that thing.
@@ -500,8 +500,8 @@ fn edf_annotation_samples() -> usize {
 pub fn write(dir: &Path) -> std::io::Result<()> {
     let mut readme = String::from(
         "# Broken inputs\n\n\
-         Written by `tests/bad_corpus/corpus.rs`; do not edit by hand. Rewrite with\n\
-         `PALPA_WRITE_CORPUS=1 cargo test --test bad_corpus`. `tests/bad_corpus/main.rs` runs\n\
+         Written by `tests/integration/bad_corpus/corpus.rs`; do not edit by hand. Rewrite with\n\
+         `PALPA_WRITE_CORPUS=1 cargo test --test integration bad_corpus`. `tests/integration/bad_corpus.rs` runs\n\
          `palpa run` over all of them plus good recordings and checks each verdict.\n\n\
          | recording | what is broken | palpa must |\n|---|---|---|\n",
     );

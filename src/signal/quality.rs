@@ -4,6 +4,10 @@
 //!
 //! Spectral ratios come from the Welch PSD of the demeaned raw EMG ([`Psd`]); the mains
 //! frequency is the sidecar's, else whichever candidate carries more power ([`infer_mains`]).
+//!
+//! It lives in `signal/`, not in `detect/` as DESIGN §1 lists it: conditioning consults it
+//! (a bad channel is not filtered; the notch follows the mains verdict), and `detect/`
+//! builds on conditioned signals, so QC beside the conditioning keeps imports one way.
 
 use std::fmt;
 

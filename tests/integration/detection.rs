@@ -3,40 +3,39 @@
 
 use std::path::{Path, PathBuf};
 
-use palpa::cli::{RunArgs, SimulateArgs};
-use palpa::simulate::RecordingFormat;
-use palpa::summary::TableFormat;
+use palpa::batch::{run_dataset, RunOptions};
+use palpa::config::Config;
+use palpa::output::TableFormat;
+use palpa::simulate::{write_dataset, RecordingFormat, SimulateOptions};
 use polars::prelude::*;
 
 fn simulate(out: &Path, seed: u64, subjects: usize, format: RecordingFormat) {
-    palpa::pipeline::simulate(&SimulateArgs {
-        out: out.to_path_buf(),
+    let opts = SimulateOptions {
         seed,
         subjects,
         format,
-        noise_uv: None,
-        no_ecg: false,
-        no_mains: false,
+        rest_rms_uv: None,
+        ecg: true,
+        mains: true,
         duration_s: None,
         emg_channels: 2,
         emg_fs_hz: None,
-        config: None,
-    })
-    .unwrap();
+    };
+    write_dataset(out, &opts, &Config::default()).unwrap();
 }
 
 fn run(dataset: &Path, out: &Path) -> palpa::Outcome {
-    palpa::pipeline::run(&RunArgs {
-        dataset: Some(dataset.to_path_buf()),
+    let opts = RunOptions {
+        dataset: dataset.to_path_buf(),
         out: Some(out.to_path_buf()),
-        config: None,
+        config: Config::default(),
         format: TableFormat::Csv,
-        no_plots: true,
+        plots: false,
         jobs: None,
         shard: None,
         resume: false,
-    })
-    .unwrap()
+    };
+    run_dataset(&opts, |_| (), |_| ()).unwrap()
 }
 
 fn table(out: &Path, name: &str) -> DataFrame {

@@ -1,7 +1,7 @@
 //! Formats palpa writes itself or that have no real file here: BDF/BDF+ (24-bit) round trips,
 //! a BIDS-EMG tree with inheritance, CSV with units in headers, Parquet, and export.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -407,12 +407,8 @@ fn export_writes_conditioned_columns_per_kind() {
     let dir = tempfile::tempdir().unwrap();
     let path = emg_and_force_file(dir.path());
     let out = dir.path().join("out");
-    palpa::pipeline::export(&palpa::cli::ExportArgs {
-        file: path.clone(),
-        out: out.clone(),
-        config: None,
-    })
-    .unwrap();
+    let source = palpa::ingest::source_of_file(&path).unwrap();
+    palpa::pipeline::export(&source, &out, &Config::default()).unwrap();
 
     let emg = read_parquet(&out.join("EMG_UT_L.parquet"));
     assert_eq!(
@@ -423,13 +419,13 @@ fn export_writes_conditioned_columns_per_kind() {
     // The exported columns are exactly what the conditioning stage computes.
     let mut rec = load(&path);
     let cfg = Config::default();
-    let signals = palpa::pipeline::condition(&mut rec, &cfg);
+    let signals = palpa::signal::condition::condition(&mut rec, &cfg);
     assert!(
         rec.channels[0].samples.is_empty(),
         "the EMG's raw samples became its filtered signal"
     );
     assert_eq!(signals.mains_hz, Some(50.0), "inferred from the 50 Hz hum");
-    let palpa::pipeline::Conditioned::Emg(e) = &signals.channels[0].conditioned else {
+    let palpa::signal::condition::Conditioned::Emg(e) = &signals.channels[0].conditioned else {
         panic!("EMG conditioned")
     };
     assert!(
@@ -456,7 +452,7 @@ fn export_writes_conditioned_columns_per_kind() {
     assert_eq!((t[3], t.len()), (0.03, 400));
     // Debiased by the median of the lowest 5% (20 samples: i < 10 and i ≥ 390, where the
     // half-sine is 0.5 + 20·sin(π·i/400) ≤ 2.07 N), then low-passed.
-    let palpa::pipeline::Conditioned::Force(f) = &signals.channels[1].conditioned else {
+    let palpa::signal::condition::Conditioned::Force(f) = &signals.channels[1].conditioned else {
         panic!("force conditioned")
     };
     assert!(
@@ -479,12 +475,10 @@ fn export_of_an_unconditionable_channel_writes_raw_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = small_file(dir.path(), "e.edf", Variant::Edf, Continuity::Continuous);
     let out = dir.path().join("out");
-    palpa::pipeline::export(&palpa::cli::ExportArgs {
-        file: path,
-        out: out.clone(),
-        config: None,
-    })
-    .unwrap();
+    let source = palpa::ingest::source_of_file(&path).unwrap();
+    let raw_only = palpa::pipeline::export(&source, &out, &Config::default()).unwrap();
+    assert_eq!(raw_only.len(), 1, "the 10 Hz EMG is exported raw only");
+    assert_eq!(raw_only[0].channel, "EMG UT L");
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

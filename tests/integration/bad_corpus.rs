@@ -4,9 +4,9 @@
 //! ones fully. Every message is also kept in a snapshot, so a change to any of them is seen
 //! in review (item 5).
 
-#[path = "../common/mod.rs"]
-mod common;
 mod corpus;
+
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,13 +55,13 @@ fn the_committed_corpus_is_what_the_generator_writes() {
         fresh.keys().collect::<Vec<_>>(),
         committed.keys().collect::<Vec<_>>(),
         "tests/data/bad lists other files than the generator writes; \
-         rewrite it with PALPA_WRITE_CORPUS=1 cargo test --test bad_corpus"
+         rewrite it with PALPA_WRITE_CORPUS=1 cargo test --test integration bad_corpus"
     );
     for (name, bytes) in &fresh {
         assert!(
             committed[name] == *bytes,
             "tests/data/bad/{name} differs from what the generator writes; \
-             rewrite it with PALPA_WRITE_CORPUS=1 cargo test --test bad_corpus"
+             rewrite it with PALPA_WRITE_CORPUS=1 cargo test --test integration bad_corpus"
         );
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
-mod common;
+use crate::common;
 
 const DEMO: &str = "datasets/demo";
 const DEMO_RECORDINGS: usize = 8;

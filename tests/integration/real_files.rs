@@ -2,7 +2,7 @@
 //! values: header fields against edfio's reference, samples against the raw bytes, start
 //! offsets and annotations against the values edfio's own tests expect (SOURCE.md).
 
-mod common;
+use crate::common;
 
 use common::real;
 use palpa::config::Config;

@@ -2,7 +2,7 @@
 //! allocated. This binary counts allocations with its own global allocator, so it measures
 //! what the reader asked for, not what it happened to get.
 
-mod common;
+use crate::common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! expected. One test per case (issue [1/7] item 6), plus a sweep that no header byte can
 //! make the EDF reader panic.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::SerReader;
 
-mod common;
+use crate::common;
 
 /// Demo recordings of the test dataset, in the order a one-thread run takes them.
 const STEMS: [&str; 4] = [

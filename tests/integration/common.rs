@@ -1,5 +1,4 @@
 //! Shared test helpers: where the real recordings are, and small EDF files to break.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -156,9 +155,9 @@ pub fn finished_parts(out: &Path) -> usize {
 
 /// Every table of a `palpa run --format both`, the report and the methods.
 pub fn run_outputs() -> Vec<String> {
-    palpa::summary::TABLES
+    palpa::summary::TABLE_NAMES
         .iter()
-        .flat_map(|(table, _)| [format!("{table}.parquet"), format!("{table}.csv")])
+        .flat_map(|table| [format!("{table}.parquet"), format!("{table}.csv")])
         .chain(["report.html".into(), "methods.md".into()])
         .collect()
 }

@@ -3,21 +3,22 @@
 
 use std::path::Path;
 
-use palpa::cli::RunArgs;
-use palpa::summary::TableFormat;
+use palpa::batch::{run_dataset, RunOptions};
+use palpa::config::Config;
+use palpa::output::TableFormat;
 
 fn run_demo(out: &Path, no_plots: bool) {
-    let outcome = palpa::pipeline::run(&RunArgs {
-        dataset: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo")),
+    let opts = RunOptions {
+        dataset: Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/demo"),
         out: Some(out.to_path_buf()),
-        config: None,
+        config: Config::default(),
         format: TableFormat::Both,
-        no_plots,
+        plots: !no_plots,
         jobs: None,
         shard: None,
         resume: false,
-    })
-    .unwrap();
+    };
+    let outcome = run_dataset(&opts, |_| (), |_| ()).unwrap();
     assert_eq!((outcome.done, outcome.failed), (8, 0));
 }
 
@@ -27,7 +28,7 @@ fn demo_tables_match_their_snapshots_and_a_rerun_reproduces_them() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run_demo(&a, false);
     run_demo(&b, true);
-    for (table, _) in palpa::summary::TABLES {
+    for table in palpa::summary::TABLE_NAMES {
         for ext in ["csv", "parquet"] {
             let name = format!("{table}.{ext}");
             let first = std::fs::read(a.join(&name)).unwrap();

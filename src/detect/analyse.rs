@@ -1,0 +1,235 @@
+//! A conditioned recording's analysis (DESIGN §3.3–§3.7): contact episodes from the force,
+//! taut-band evidence, twitches and withdrawals, the MDF of holds, every channel's resting
+//! RMS, and the technique audit; and the plain result types the tables are built from.
+
+use rayon::prelude::*;
+
+use crate::audit::{audit, Audit, AuditContext};
+use crate::config::Config;
+use crate::detect::episodes::{detect_episodes, Episode, Technique};
+use crate::detect::taut_band::{
+    add_emg_evidence, force_evidence, score, BandEvidence, ForceEvidenceInput,
+};
+use crate::detect::twitch::{
+    detect_twitches, drop_marks, quiet_rms, EmgView, ForceView, TwitchInput, TwitchReport,
+};
+use crate::model::{pressure_kpa, ChannelKind, Recording};
+use crate::signal::condition::RecordingSignals;
+use crate::signal::quality::ChannelQc;
+use crate::signal::spectrum::edge_mdf_hz;
+
+/// What palpa found in one recording: plain values for the tables, no samples.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RecordingResult {
+    /// Channel QC and spectra, one per channel in recording order.
+    pub channels: Vec<ChannelResult>,
+    /// Contact episodes with their evidence and audit.
+    pub episodes: Vec<EpisodeResult>,
+    /// LTRs.
+    pub twitches: TwitchReport,
+    /// The palpated EMG channel's name, when one was identified.
+    pub palpated_channel: Option<String>,
+}
+
+/// One channel's figures.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ChannelResult {
+    /// QC figures and verdict.
+    pub qc: ChannelQc,
+    /// RMS of the band-passed EMG over quiet, contact-free samples.
+    pub rest_rms_uv: Option<f64>,
+    /// Mean frequency.
+    pub mnf_hz: Option<f64>,
+    /// Median frequency.
+    pub mdf_hz: Option<f64>,
+}
+
+/// One episode with everything measured on it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct EpisodeResult {
+    /// Segmentation and technique.
+    pub episode: Episode,
+    /// Taut-band evidence.
+    pub evidence: BandEvidence,
+    /// Score and verdict, when mechanical evidence applies.
+    pub taut_band: Option<(f64, bool)>,
+    /// MDF of the palpated EMG over a hold's first and last `hold_edge_s`.
+    pub mdf_edges_hz: [Option<f64>; 2],
+    /// A withdrawal during contact.
+    pub withdrawal: bool,
+    /// Audit of holds and PPT trials.
+    pub audit: Option<Audit>,
+}
+
+/// Every detection stage on one conditioned recording. A recording without force gets EMG
+/// figures only; one without EMG gets episodes, the audit and force twitches.
+pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> RecordingResult {
+    let force = signals
+        .first_force()
+        .map(|(i, f)| (rec.channels[i].fs_hz, f));
+    let episodes: Vec<Episode> = force.map_or_else(Vec::new, |(fs_hz, f)| {
+        detect_episodes(f.lowpass.view(), fs_hz, &rec.annotations, &cfg.episodes)
+    });
+    let mut evidence = match force {
+        Some((fs_hz, f)) => force_evidence(
+            ForceEvidenceInput {
+                force_n: f.debiased.view(),
+                fs_hz,
+                displacement_mm: rec
+                    .channels
+                    .iter()
+                    .find(|c| c.kind == ChannelKind::Displacement && c.fs_hz == fs_hz)
+                    .map(|c| c.samples.view()),
+                episodes: &episodes,
+            },
+            &cfg.episodes,
+            &cfg.taut_band,
+        ),
+        None => vec![BandEvidence::default(); episodes.len()],
+    };
+    let drops = drop_marks(&episodes, &evidence);
+    let palpated = palpated_emg(rec, signals);
+    let contralateral = palpated.and_then(|p| contralateral_emg(rec, signals, p));
+    let emg_view = |i: usize| {
+        signals.channels[i].emg().map(|e| EmgView {
+            filtered: e.filtered.view(),
+            fs_hz: rec.channels[i].fs_hz,
+        })
+    };
+    // Pressure-evoked EMG and the MDF shift of holds, on the palpated channel.
+    let palpated_evidence = |evidence: &mut Vec<BandEvidence>| {
+        let mut mdf_edges = vec![[None, None]; episodes.len()];
+        let Some(p) = palpated else { return mdf_edges };
+        let (Some(e), fs) = (signals.channels[p].emg(), rec.channels[p].fs_hz) else {
+            return mdf_edges;
+        };
+        add_emg_evidence(evidence, e.envelope().view(), fs, &episodes, &cfg.taut_band);
+        for (i, ep) in episodes.iter().enumerate() {
+            if ep.technique == Technique::Hold {
+                mdf_edges[i] =
+                    edge_mdf_hz(e.filtered.view(), fs, [ep.start_s, ep.end_s], &cfg.spectrum);
+            }
+        }
+        mdf_edges
+    };
+    // The twitch detector is a chain of steps on the palpated channel; the evoked EMG, the
+    // hold MDFs and every channel's resting RMS fill the other threads meanwhile.
+    let (twitches, (mdf_edges, channels)) = rayon::join(
+        || {
+            detect_twitches(
+                TwitchInput {
+                    emg: palpated.and_then(emg_view),
+                    contralateral: contralateral.and_then(emg_view),
+                    force: force.map(|(fs_hz, f)| ForceView {
+                        debiased: f.debiased.view(),
+                        fs_hz,
+                    }),
+                    episodes: &episodes,
+                    drops: &drops,
+                    envelope_window_ms: cfg.emg.envelope_window_ms,
+                },
+                &cfg.twitch,
+            )
+        },
+        || {
+            rayon::join(
+                || palpated_evidence(&mut evidence),
+                || channel_results(rec, signals, &episodes, cfg),
+            )
+        },
+    );
+
+    let ppts: Vec<f64> = episodes.iter().filter_map(|e| e.ppt_n).collect();
+    let probe_area_cm2 = rec.meta.probe_area_cm2;
+    let ctx = AuditContext {
+        probe_area_cm2,
+        session_ppt_kpa: (!ppts.is_empty())
+            .then(|| pressure_kpa(ppts.iter().sum::<f64>() / ppts.len() as f64, probe_area_cm2)),
+    };
+    let audits = audit(&episodes, &twitches.withdrawals, ctx, &cfg.audit);
+    let episodes = episodes
+        .into_iter()
+        .zip(evidence)
+        .zip(audits)
+        .zip(mdf_edges)
+        .enumerate()
+        .map(
+            |(i, (((episode, evidence), audit), mdf_edges_hz))| EpisodeResult {
+                taut_band: score(episode.technique, &evidence, &cfg.taut_band),
+                withdrawal: twitches.withdrawals.get(i).copied().unwrap_or(false),
+                episode,
+                evidence,
+                mdf_edges_hz,
+                audit,
+            },
+        )
+        .collect();
+    RecordingResult {
+        channels,
+        episodes,
+        palpated_channel: palpated.map(|p| rec.channels[p].name.clone()),
+        twitches,
+    }
+}
+
+/// Each channel's QC, rest RMS (EMG outside contacts) and spectral figures.
+fn channel_results(
+    rec: &Recording,
+    signals: &RecordingSignals,
+    episodes: &[Episode],
+    cfg: &Config,
+) -> Vec<ChannelResult> {
+    signals
+        .channels
+        .par_iter()
+        .zip(&rec.channels)
+        .map(|(s, ch)| ChannelResult {
+            qc: s.qc.clone(),
+            rest_rms_uv: s.emg().and_then(|e| {
+                quiet_rms(
+                    e.filtered.view(),
+                    ch.fs_hz,
+                    episodes,
+                    cfg.twitch.quiet_margin_s,
+                )
+            }),
+            mnf_hz: s.mnf_hz,
+            mdf_hz: s.mdf_hz,
+        })
+        .collect()
+}
+
+/// The palpated muscle's EMG channel: the one whose muscle (and side, when known) matches
+/// the recording's palpated muscle, else the only analysable EMG channel.
+fn palpated_emg(rec: &Recording, signals: &RecordingSignals) -> Option<usize> {
+    let usable: Vec<usize> = (0..rec.channels.len())
+        .filter(|&i| signals.channels[i].emg().is_some())
+        .collect();
+    let muscle = rec.meta.palpated_muscle.as_ref();
+    let side = rec.meta.palpated_side;
+    let matching = |check_side: bool| {
+        usable.iter().copied().find(|&i| {
+            let ch = &rec.channels[i];
+            muscle.is_some()
+                && ch.muscle.as_ref() == muscle
+                && (!check_side || side.is_none() || ch.side == side)
+        })
+    };
+    matching(true)
+        .or_else(|| matching(false))
+        .or_else(|| (usable.len() == 1).then(|| usable[0]))
+}
+
+/// The same muscle's usable EMG channel on the other side of the palpated channel `p`.
+fn contralateral_emg(rec: &Recording, signals: &RecordingSignals, p: usize) -> Option<usize> {
+    let (muscle, side) = (&rec.channels[p].muscle, rec.channels[p].side);
+    (0..rec.channels.len()).find(|&i| {
+        i != p
+            && signals.channels[i].emg().is_some()
+            && rec.channels[i].muscle == *muscle
+            && muscle.is_some()
+            && side.is_some()
+            && rec.channels[i].side.is_some()
+            && rec.channels[i].side != side
+    })
+}
