@@ -1468,10 +1468,9 @@ struct RunContext<'a> {
     plots: Option<&'a Path>,
     store: &'a PartStore,
     resume: bool,
-    /// The pool's threads. With more than one, a recording is read by as many threads,
-    /// and its files are hashed on a thread of their own from its read until its part is
-    /// stored; with `-j 1` it is read by one and the hashing stays in the pool, after the
-    /// read.
+    /// The pool's threads. With more than one, a recording's files are hashed on a thread
+    /// of their own from its read until its part is stored; with `-j 1` the hashing stays
+    /// in the pool, after the read.
     threads: usize,
 }
 
@@ -1505,7 +1504,7 @@ impl RunContext<'_> {
         };
         let clock = Instant::now();
         let loaded = self.guarded(source, || {
-            let rec = ingest::load_with_readers(source, self.cfg, self.threads);
+            let rec = ingest::load(source, self.cfg);
             rec.map_err(|e| e.to_string())
         });
         let load_s = clock.elapsed().as_secs_f64();
