@@ -27,7 +27,6 @@ pub mod simulate;
 pub mod summary;
 #[cfg(test)]
 mod testing;
-mod turns;
 
 pub use error::{Error, Outcome};
 pub use pipeline::{process_recording, Processed};

@@ -14,7 +14,6 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::ops::Range;
 use std::path::Path;
 
 use ndarray::{Array1, ArrayView1};
@@ -24,7 +23,7 @@ use crate::model::{sample_buffer, Annotation, TimeGap};
 
 /// Two onsets closer than this are the same instant (TALs carry 7 decimals at most).
 const ONSET_TOLERANCE_S: f64 = 1e-6;
-/// Bytes of records read from disk at once; with several readers, what each takes in turn.
+/// Bytes of records read from disk at once (whole records, at least one).
 const READ_CHUNK_BYTES: usize = 1 << 20;
 
 /// 16-bit EDF or 24-bit BDF.
@@ -558,59 +557,68 @@ fn latin1(bytes: &[u8]) -> String {
 }
 
 /// Reads the whole file: header, every ordinary signal in physical units, and the time line.
+/// The data records are read in chunks of whole records, each chunk decoded into the
+/// signals' arrays before the next is read, so the file is never held in memory at once.
 ///
 /// # Errors
 /// As [`read_header`], plus malformed annotations (naming the record) and I/O errors.
 pub fn read(path: &Path) -> Result<EdfData, IngestError> {
-    read_with_readers(path, 1)
-}
-
-/// [`read`], the data records read and decoded on `readers` threads, which take a
-/// megabyte of records in turn. Decoding is little work; the time goes on the fresh pages
-/// the samples fill, which two threads fault in faster than one (600 s of 8 sEMG at 2 kHz,
-/// 2 threads: a median load of 35 ms against 46 ms on one, 9 runs each).
-///
-/// # Errors
-/// As [`read`]; of several, the one of the earliest records.
-pub fn read_with_readers(path: &Path, readers: usize) -> Result<EdfData, IngestError> {
     let header = read_header(path)?;
     let n_records = header.n_records;
     let ordinary: Vec<usize> = (0..header.signals.len())
         .filter(|&i| !header.signals[i].is_annotations())
         .collect();
+    let annotation_signals: Vec<usize> = (0..header.signals.len())
+        .filter(|&i| header.signals[i].is_annotations())
+        .collect();
+    let scaling: Vec<(f64, f64)> = ordinary
+        .iter()
+        .map(|&i| header.signals[i].scaling())
+        .collect();
+    let layout = header.record_layout();
+    let record_bytes = header.record_bytes();
     // Sizes were checked against the file length, so these allocations are bounded by it.
     let mut out: Vec<Vec<f64>> = ordinary
         .iter()
         .map(|&i| sample_buffer(n_records * header.signals[i].samples_per_record))
         .collect();
-    let records = Records {
-        path,
-        header: &header,
-        scaling: ordinary
-            .iter()
-            .map(|&i| (i, header.signals[i].scaling()))
-            .collect(),
-        layout: header.record_layout(),
-        annotation_signals: (0..header.signals.len())
-            .filter(|&i| header.signals[i].is_annotations())
-            .collect(),
-    };
+    let mut tals: Vec<Vec<u8>> = Vec::new();
 
-    // The records a read at a time, each with its share of every signal's samples.
-    let per_chunk = (READ_CHUNK_BYTES / header.record_bytes().max(1)).max(1);
-    let mut chunks: Vec<(Range<usize>, Vec<&mut [f64]>)> = (0..n_records)
-        .step_by(per_chunk)
-        .map(|first| (first..(first + per_chunk).min(n_records), Vec::new()))
-        .collect();
-    for (samples, &i) in out.iter_mut().zip(&ordinary) {
-        let spr = header.signals[i].samples_per_record.max(1);
-        for ((_, share), piece) in chunks.iter_mut().zip(samples.chunks_mut(per_chunk * spr)) {
-            share.push(piece);
+    let mut file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    file.seek(SeekFrom::Start(header.header_bytes as u64))
+        .map_err(|e| IngestError::io(path, e))?;
+    let per_chunk = (READ_CHUNK_BYTES / record_bytes.max(1)).max(1);
+    let mut bytes = Vec::new();
+    for first in (0..n_records).step_by(per_chunk) {
+        let span = first..(first + per_chunk).min(n_records);
+        bytes.resize(span.len() * record_bytes, 0);
+        file.read_exact(&mut bytes)
+            .map_err(|e| IngestError::io(path, e))?;
+        for (r, rec) in span.zip(bytes.chunks_exact(record_bytes)) {
+            for ((&i, &scaling), dst) in ordinary.iter().zip(&scaling).zip(&mut out) {
+                let spr = header.signals[i].samples_per_record;
+                let (at, len) = layout[i];
+                decode(
+                    header.variant,
+                    &rec[at..at + len],
+                    scaling,
+                    &mut dst[r * spr..(r + 1) * spr],
+                );
+            }
+            if !annotation_signals.is_empty() {
+                tals.push(
+                    annotation_signals
+                        .iter()
+                        .flat_map(|&i| {
+                            let (at, len) = layout[i];
+                            rec[at..at + len].iter().copied()
+                        })
+                        .collect(),
+                );
+            }
         }
     }
-    let tals =
-        crate::turns::in_turns(chunks, readers, |(span, share)| records.decode(span, share))?;
-    let timeline = build_timeline(path, &header, &tals.concat())?;
+    let timeline = build_timeline(path, &header, &tals)?;
     let signals = ordinary
         .into_iter()
         .zip(out)
@@ -621,62 +629,6 @@ pub fn read_with_readers(path: &Path, readers: usize) -> Result<EdfData, IngestE
         signals,
         timeline,
     })
-}
-
-/// What decoding a data record needs.
-struct Records<'a> {
-    path: &'a Path,
-    header: &'a EdfHeader,
-    /// Each ordinary signal with its (gain, offset).
-    scaling: Vec<(usize, (f64, f64))>,
-    layout: Vec<(usize, usize)>,
-    annotation_signals: Vec<usize>,
-}
-
-impl Records<'_> {
-    /// Reads the records `span` in one go, decodes them into `share` (each ordinary
-    /// signal's samples of those records) and returns their annotation bytes, one list per
-    /// record.
-    fn decode(
-        &self,
-        span: Range<usize>,
-        mut share: Vec<&mut [f64]>,
-    ) -> Result<Vec<Vec<u8>>, IngestError> {
-        let (path, header) = (self.path, self.header);
-        let record_bytes = header.record_bytes();
-        let mut bytes = vec![0u8; span.len() * record_bytes];
-        let mut file = File::open(path).map_err(|e| IngestError::io(path, e))?;
-        file.seek(SeekFrom::Start(
-            header.header_bytes as u64 + (span.start * record_bytes) as u64,
-        ))
-        .and_then(|_| file.read_exact(&mut bytes))
-        .map_err(|e| IngestError::io(path, e))?;
-        let mut tals: Vec<Vec<u8>> = Vec::new();
-        for (r, rec) in bytes.chunks_exact(record_bytes).enumerate() {
-            for ((i, scaling), dst) in self.scaling.iter().zip(&mut share) {
-                let spr = header.signals[*i].samples_per_record;
-                let (at, len) = self.layout[*i];
-                decode(
-                    header.variant,
-                    &rec[at..at + len],
-                    *scaling,
-                    &mut dst[r * spr..(r + 1) * spr],
-                );
-            }
-            if !self.annotation_signals.is_empty() {
-                tals.push(
-                    self.annotation_signals
-                        .iter()
-                        .flat_map(|&i| {
-                            let (at, len) = self.layout[i];
-                            rec[at..at + len].iter().copied()
-                        })
-                        .collect(),
-                );
-            }
-        }
-        Ok(tals)
-    }
 }
 
 /// Reads only the header and the annotation bytes of each record (for `inspect`).

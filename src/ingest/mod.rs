@@ -9,7 +9,6 @@ pub mod channel;
 pub mod discover;
 pub mod edf;
 mod error;
-mod parquet_pages;
 pub mod sidecar;
 pub mod table;
 pub mod vicon;
@@ -64,23 +63,9 @@ pub struct RawRecording {
 /// # Errors
 /// [`IngestError`] naming the file (recording or sidecar) and the place in it.
 pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
-    load_with_readers(source, cfg, 1)
-}
-
-/// [`load`], with an EDF/BDF file's records or a Parquet file's columns decoded on
-/// `readers` threads at once (none spawned for one). Call it outside any rayon pool:
-/// polars runs on its own.
-///
-/// # Errors
-/// As [`load`].
-pub fn load_with_readers(
-    source: &Source,
-    cfg: &Config,
-    readers: usize,
-) -> Result<Recording, IngestError> {
     let json = sidecar::read_json(&source.json)?;
     let meta = meta_of(source, &json, cfg);
-    let raw = read_raw(source, &meta, cfg, readers)?;
+    let raw = read_raw(source, &meta, cfg)?;
     check_samples(&source.path, &raw)?;
     let classes = classify_all(
         source,
@@ -282,7 +267,6 @@ fn read_raw(
     source: &Source,
     meta: &RecordingMeta,
     cfg: &Config,
-    readers: usize,
 ) -> Result<RawRecording, IngestError> {
     let path = &source.path;
     let rules = table::TimeRules {
@@ -291,7 +275,7 @@ fn read_raw(
     };
     match source.format {
         Format::Edf | Format::Bdf => {
-            let data = edf::read_with_readers(path, readers)?;
+            let data = edf::read(path)?;
             let channels = data
                 .signals
                 .into_iter()
@@ -324,7 +308,7 @@ fn read_raw(
                 table::read_csv(path, rules)
             }
         }
-        Format::Parquet => table::read_parquet(path, rules, readers),
+        Format::Parquet => table::read_parquet(path, rules),
     }
 }
 

@@ -1,6 +1,5 @@
 //! CSV and Parquet recordings, read with polars (DESIGN §2.2): one row per sample, one
-//! column per channel, optionally a `time_s` column. Parquet columns of plain doubles are
-//! decoded page by page with polars' Parquet crate instead (`parquet_pages`).
+//! column per channel, optionally a `time_s` column.
 //!
 //! A column header may carry its unit, `EMG UT L [uV]` or `force (N)`. The rate comes from
 //! the sidecar's `SamplingFrequency` if given, else from the median step of `time_s`.
@@ -19,14 +18,8 @@ use std::sync::Arc;
 use ndarray::Array1;
 use polars::prelude::*;
 
-use super::parquet_pages::PageColumns;
 use super::{IngestError, RawChannel, RawRecording};
 use crate::model::TimeGap;
-
-thread_local! {
-    /// A time column's buffer, for the next column its reader thread decodes.
-    static SPARE_SAMPLES: std::cell::Cell<Vec<f64>> = const { std::cell::Cell::new(Vec::new()) };
-}
 
 /// Cells read as missing (BIDS `n/a`, R's `NA`, empty).
 const MISSING: [&str; 3] = ["n/a", "NA", ""];
@@ -61,31 +54,17 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
         },
     )?;
     let columns = frame_columns(path, df, &names)?;
-    from_columns(
-        path,
-        names,
-        columns,
-        None,
-        rules,
-        FirstSample::Line(2),
-        None,
-    )
+    from_columns(path, names, columns, None, rules, FirstSample::Line(2))
 }
 
-/// Reads a Parquet recording a column at a time on each of `readers` threads: reading it
-/// whole held the file's pages and the whole decoded frame at once, which made loading the
-/// peak of a run (1.04 GB for an hour of 8 sEMG channels at 2 kHz and force). A column of
-/// plain doubles is decoded page by page into its samples (`PageColumns`); any other is
-/// read by polars and copied out, up to `readers` of them held by polars at once.
+/// Reads a Parquet recording a column at a time, each column's samples copied out of
+/// polars' frame before the next is read: a whole file's frame and its samples would be
+/// held at once, twice the recording's size.
 ///
 /// # Errors
-/// A corrupt file, a non-numeric column, backwards time, no way to know the rate. With
-/// several bad columns, the first in file order, whatever the readers.
-pub fn read_parquet(
-    path: &Path,
-    rules: TimeRules,
-    readers: usize,
-) -> Result<RawRecording, IngestError> {
+/// A corrupt file, a non-numeric column (the first in file order), backwards time, no way
+/// to know the rate.
+pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
     outside_rayon();
     let reader = || {
         File::open(path)
@@ -105,47 +84,19 @@ pub fn read_parquet(
         .iter_names()
         .map(|c| c.to_string())
         .collect();
-    // The time column's rate and gaps are found by the thread that read it, while the
-    // others go on reading; an error there waits for its turn in `from_columns`.
-    let time_col = time_column(&names);
-    let pages = PageColumns::open(path);
-    let column = |(i, name): (usize, &String)| {
-        let decoded = pages
-            .as_ref()
-            .and_then(|p| p.read(name, SPARE_SAMPLES.take()));
-        let samples = match decoded {
-            Some(samples) => Array1::from(samples),
-            None => {
-                let df = reader()?
-                    .with_columns(Some(vec![name.clone()]))
-                    .finish()
-                    .map_err(|e| IngestError::table(path, e))?;
-                frame_columns(path, df, std::slice::from_ref(name))?
-                    .pop()
-                    .unwrap_or_default()
-            }
-        };
-        let timing = (Some(i) == time_col && !samples.is_empty()).then(|| {
-            let time = samples.as_slice().unwrap_or(&[]);
-            time_base(path, name, time, rules, FirstSample::Row)
-        });
-        if timing.is_none() {
-            return Ok((samples, None));
-        }
-        // Its rate and gaps found, the time column is not needed: its buffer takes the
-        // next column this thread reads, which then needs no fresh pages (58 MB of an hour
-        // at 2 kHz).
-        let (buffer, _) = samples.into_raw_vec_and_offset();
-        SPARE_SAMPLES.set(buffer);
-        Ok((Array1::default(0), timing))
-    };
-    let read = crate::turns::in_turns(names.iter().enumerate().collect(), readers, column);
-    // This thread read columns too: the time column's buffer may be left unused here.
-    drop(SPARE_SAMPLES.take());
-    let (columns, timings): (Vec<_>, Vec<_>) = read?.into_iter().unzip();
-    let found = timings.into_iter().flatten().next();
-    release_freed_memory();
-    from_columns(path, names, columns, None, rules, FirstSample::Row, found)
+    let columns = names
+        .iter()
+        .map(|name| {
+            let df = reader()?
+                .with_columns(Some(vec![name.clone()]))
+                .finish()
+                .map_err(|e| IngestError::table(path, e))?;
+            Ok(frame_columns(path, df, std::slice::from_ref(name))?
+                .pop()
+                .unwrap_or_default())
+        })
+        .collect::<Result<Vec<_>, IngestError>>()?;
+    from_columns(path, names, columns, None, rules, FirstSample::Row)
 }
 
 /// polars decodes on its own rayon pool, and called from another pool's thread it has
@@ -156,18 +107,6 @@ fn outside_rayon() {
         rayon::current_thread_index().is_none(),
         "polars called from a rayon thread"
     );
-}
-
-/// Hands the pages polars freed while decoding back to the system. glibc keeps them in
-/// the arenas of polars' threads, where the analysis (on other threads) cannot reuse them:
-/// about 50 MB of an hour-long recording's peak (VmHWM, 3600 s × 8 sEMG at 2 kHz).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system; it touches no live
-    // allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// Where a table's first sample is, so an error can name the sample's place: a line of a
@@ -415,9 +354,6 @@ pub(crate) fn split_unit(header: &str) -> (String, Option<String>) {
     (h.to_string(), None)
 }
 
-/// The rate and the gaps of a recording, from its time column.
-type Timing = Result<(f64, Vec<TimeGap>), IngestError>;
-
 /// Which column holds the time: `time_s`, or `time` in seconds.
 fn time_column(names: &[String]) -> Option<usize> {
     names
@@ -432,8 +368,7 @@ fn time_column(names: &[String]) -> Option<usize> {
 /// Columns → channels, taking the time column (if any) for the rate and gaps.
 ///
 /// `units`: a unit per column from a vendor units line; else units come from the header.
-/// `first`: where the first sample is, for errors. `found`: the time column's [`time_base`],
-/// if a reader has found it already.
+/// `first`: where the first sample is, for errors.
 pub(crate) fn from_columns(
     path: &Path,
     names: Vec<String>,
@@ -441,12 +376,10 @@ pub(crate) fn from_columns(
     units: Option<Vec<Option<String>>>,
     rules: TimeRules,
     first: FirstSample,
-    found: Option<Timing>,
 ) -> Result<RawRecording, IngestError> {
     let split: Vec<(String, Option<String>)> = names.iter().map(|n| split_unit(n)).collect();
     let time_col = time_column(&names);
-    // A time column whose timing was `found` had samples, and is dropped by then.
-    if found.is_none() && columns.first().is_none_or(|c| c.is_empty()) {
+    if columns.first().is_none_or(|c| c.is_empty()) {
         return Err(IngestError::format(
             path,
             "table",
@@ -457,16 +390,13 @@ pub(crate) fn from_columns(
     let (fs_hz, gaps) = match time_col {
         Some(t) => {
             let time = columns.remove(t);
-            match found {
-                Some(timing) => timing?,
-                None => time_base(
-                    path,
-                    &names[t],
-                    time.as_slice().unwrap_or(&[]),
-                    rules,
-                    first,
-                )?,
-            }
+            time_base(
+                path,
+                &names[t],
+                time.as_slice().unwrap_or(&[]),
+                rules,
+                first,
+            )?
         }
         None => match rules.sidecar_fs_hz {
             Some(fs) => (fs, Vec::new()),
@@ -514,7 +444,7 @@ fn time_base(
     time: &[f64],
     rules: TimeRules,
     first: FirstSample,
-) -> Timing {
+) -> Result<(f64, Vec<TimeGap>), IngestError> {
     if let Some(i) = crate::signal::first_non_finite(time) {
         return Err(IngestError::format(
             path,
@@ -694,7 +624,7 @@ mod tests {
     }
 
     #[test]
-    fn a_parquet_time_column_read_beside_the_others_gives_the_errors_of_one_reader() {
+    fn a_parquet_recording_reports_its_first_fault_in_file_order() {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, time: Vec<f64>, emg: Column| {
             let path = dir.path().join(name);
@@ -728,26 +658,24 @@ mod tests {
                 write("back.parquet", backwards.clone(), numbers()),
                 Some("row 4, column `time_s`"),
             ),
-            // A column that is not numbers is reported before the time, as one reader
-            // that reads every column first would.
+            // A column that is not numbers is reported before the time, which is checked
+            // once every column is read.
             (
                 write("both.parquet", backwards, words),
                 Some("column `F [N]`"),
             ),
         ];
         for (path, error) in cases {
-            for readers in [1, 2, 3] {
-                match (read_parquet(&path, rules, readers), error) {
-                    (Ok(rec), None) => {
-                        assert_eq!(rec.channels.len(), 2);
-                        assert_eq!(rec.channels[0].fs_hz, 1000.0);
-                        assert_eq!(rec.gaps.len(), 1, "{readers} readers");
-                    }
-                    (Err(e), Some(place)) => {
-                        assert!(e.to_string().contains(place), "{readers} readers: {e}");
-                    }
-                    (got, _) => panic!("{}, {readers} readers: {got:?}", path.display()),
+            match (read_parquet(&path, rules), error) {
+                (Ok(rec), None) => {
+                    assert_eq!(rec.channels.len(), 2);
+                    assert_eq!(rec.channels[0].fs_hz, 1000.0);
+                    assert_eq!(rec.gaps.len(), 1);
                 }
+                (Err(e), Some(place)) => {
+                    assert!(e.to_string().contains(place), "{e}");
+                }
+                (got, _) => panic!("{}: {got:?}", path.display()),
             }
         }
     }

@@ -132,6 +132,5 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         Some(kept_units),
         rules,
         FirstSample::Line(layout.first_data_line()),
-        None,
     )
 }

@@ -11,11 +11,10 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(edf csv sidecar config)
-real="${PALPA_REAL_DATA:-../shared/data/real}"
 corpus=tests/fuzz/corpus
 
 cargo build --release --quiet
-python3 tests/fuzz/seed.py "$real" "$corpus" target/release/palpa
+python3 tests/fuzz/seed.py "$corpus" target/release/palpa
 for t in "${targets[@]}"; do cargo +nightly fuzz build --fuzz-dir tests/fuzz "$t"; done
 
 # -max_len above the largest seed; -rss_limit_mb is the "never allocate what a lying header

@@ -1,6 +1,6 @@
 """Seeds each fuzz target's corpus from real files (issue [6/7] item 2).
 
-EDF/BDF seeds are the real recordings in $PALPA_REAL_DATA and the demo dataset, cut to their
+EDF/BDF seeds are the real recordings in tests/data/real and the demo dataset, cut to their
 header and the first records that fit in 60 kB (the record count rewritten to match), so the
 fuzzer mutates real headers without spending its time on megabytes of samples. CSV seeds are
 the head of the real Vicon export and the broken corpus; sidecar seeds are the demo's; config
@@ -12,9 +12,9 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-REAL = pathlib.Path(sys.argv[1])
-CORPUS = pathlib.Path(sys.argv[2])
-PALPA = sys.argv[3]
+REAL = ROOT / "tests" / "data" / "real"
+CORPUS = pathlib.Path(sys.argv[1])
+PALPA = sys.argv[2]
 SEED_BYTES = 60_000
 
 

@@ -6,16 +6,14 @@ use ndarray::Array1;
 use palpa::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
 use palpa::model::Annotation;
 
-/// `PALPA_REAL_DATA`, else `../shared/data/real` beside the repository. Panics loudly when
-/// the folder is missing: these tests must not pass by skipping.
+/// `tests/data/real` in the repository: the real recordings, each source folder with its
+/// `SOURCE.md`. Panics loudly when the folder is missing: these tests must not pass by
+/// skipping.
 pub fn real_dir() -> PathBuf {
-    let dir = std::env::var_os("PALPA_REAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/real");
     assert!(
         dir.is_dir(),
-        "REAL DATA MISSING: {} is not a folder. Set PALPA_REAL_DATA to the shared/data/real folder; \
-         the real-recording tests cannot run without it.",
+        "REAL DATA MISSING: {} is not a folder; the real-recording tests cannot run without it.",
         dir.display()
     );
     dir

@@ -1,4 +1,4 @@
-//! Ingest of the real recordings in `PALPA_REAL_DATA` (../shared/data/real), each asserting
+//! Ingest of the real recordings in `tests/data/real` (see its README), each asserting
 //! values: header fields against edfio's reference, samples against the raw bytes, start
 //! offsets and annotations against the values edfio's own tests expect (SOURCE.md).
 
