@@ -1,5 +1,5 @@
 """NeuroKit2's `emg_process` on every sEMG channel of one recording, one call per channel:
-what a researcher reaching for NeuroKit2 would run. Timed by scale.py.
+what a researcher reaching for NeuroKit2 would run. Timed by bench.py.
 
     python nk_process.py RECORDING.parquet
 """

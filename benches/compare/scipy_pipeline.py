@@ -1,7 +1,12 @@
-"""The work `palpa run --no-plots` does on one recording, as a researcher would write it
-with NumPy and SciPy: the reference the scale benchmark (scale.py) times palpa against.
+"""The work `palpa run --no-plots` does, as a researcher would write it with NumPy and SciPy:
+the reference bench.py times palpa against.
 
+    python scipy_pipeline.py DATASET_FOLDER [--processes N]
     python scipy_pipeline.py RECORDING.parquet|RECORDING.edf [CHANNELS.tsv]
+
+A folder is processed the way a researcher parallelises such a script: every recording
+(`*_emg.parquet`, `*_emg.edf`) found under it, one file per task of a `multiprocessing.Pool`
+of N processes (default 2), each with its `*_channels.tsv` beside it for the units.
 
 Per sEMG channel: QC (NaN, flat runs, Welch powerline and low-frequency ratios), the mains
 frequency inferred, mean removal, `sosfiltfilt` Butterworth band-pass 20-450 Hz (order 4)
@@ -9,12 +14,14 @@ and, when the powerline ratio exceeds 0.05, a notch (`iirnotch`, Q 30) at every 
 harmonic up to 450 Hz; the 50 ms moving RMS, TKEO, Welch MNF/MDF over 20-450 Hz, the
 resting RMS over contact-free samples and threshold bursts on the smoothed TKEO. Force:
 kgf to N, zeroed at its 5th percentile, `sosfiltfilt` low-pass 20 Hz (order 4), contact
-episodes by hysteresis. The parameters are palpa's defaults (`palpa config`). Prints a
-one-line JSON summary, so the work cannot be optimised away.
+episodes by hysteresis. The parameters are palpa's defaults (`palpa config`). Prints one
+line of JSON per recording, so the work cannot be optimised away.
 """
 
+import argparse
 import json
-import sys
+import multiprocessing
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage, signal
@@ -89,7 +96,8 @@ def contact(force, fs):
     return runs_above(state, int(CONTACT_MIN_S * fs)), state
 
 
-def main(path, channels_tsv=None):
+def process(path, channels_tsv=None):
+    """One recording's summary, as a dict."""
     unit_of = units(channels_tsv)
     channels = read(path)
     force_name = next(n for n in channels if "force" in n.lower())
@@ -154,8 +162,37 @@ def main(path, channels_tsv=None):
             "envelope_max": float(envelope.max()),
             "bursts": len(bursts),
         }
-    print(json.dumps(summary))
+    return summary
+
+
+def recordings(folder):
+    """(recording, channels.tsv) of every recording under `folder`, in name order."""
+    found = sorted(p for pattern in ("*_emg.parquet", "*_emg.edf") for p in Path(folder).rglob(pattern))
+    if not found:
+        raise SystemExit(f"{folder}: no *_emg.parquet or *_emg.edf recording under it")
+    tsvs = [p.with_name(p.name.rsplit("_emg.", 1)[0] + "_channels.tsv") for p in found]
+    return [(str(p), str(t) if t.exists() else None) for p, t in zip(found, tsvs)]
+
+
+def process_pair(pair):
+    recording, channels_tsv = pair
+    return json.dumps({"recording": Path(recording).name, **process(recording, channels_tsv)})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", help="dataset folder, or one recording")
+    parser.add_argument("channels_tsv", nargs="?", help="the recording's channels.tsv (one recording only)")
+    parser.add_argument("--processes", type=int, default=2, help="pool size for a folder (default 2)")
+    args = parser.parse_args()
+    if not Path(args.path).is_dir():
+        print(process_pair((args.path, args.channels_tsv)))
+        return
+    # chunksize=1: one file per task, so that a slow file does not hold back a whole chunk.
+    with multiprocessing.Pool(args.processes) as pool:
+        for line in pool.imap(process_pair, recordings(args.path), chunksize=1):
+            print(line)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()
