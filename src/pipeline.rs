@@ -39,7 +39,7 @@ use crate::report;
 use crate::report::methods::methods_markdown;
 use crate::report::plots::{EpisodeMark, Figure, Overview, Spectrum, Trace};
 use crate::signal::filter::FilterError;
-use crate::signal::spectrum::{edge_mdf_hz, welch, Psd};
+use crate::signal::spectrum::{edge_mdf_hz, Psd, SpectrumError, Welch};
 use crate::signal::{
     first_non_finite, wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered,
     ForceFilters, LANES,
@@ -306,9 +306,10 @@ fn condition_then<T: Send>(
         .filter(|(_, ch)| ch.kind == ChannelKind::Force)
         .map(|(i, ch)| (i, std::mem::take(&mut ch.samples)))
         .collect();
+    let welch_plans = plans(rec, ChannelKind::Emg, |fs| Welch::plan(fs, &cfg.spectrum));
     let shared = &*rec;
     let ((mains_hz, qcs), forces) = rayon::join(
-        || emg_qc(shared, cfg),
+        || emg_qc(shared, &welch_plans, cfg),
         || condition_forces(shared, force_raws, cfg),
     );
     // Every channel but the force has its QC now, from `emg_qc`.
@@ -353,12 +354,12 @@ fn condition_then<T: Send>(
             batches
                 .into_par_iter()
                 .flat_map(|b| {
-                    let fs_hz = b.fs_hz;
+                    let welch = plan_for(&welch_plans, b.fs_hz).ok();
                     b.condition(&emg_plans).into_par_iter().map(move |(i, c)| {
-                        let psd = c
-                            .as_ref()
-                            .ok()
-                            .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
+                        let psd = match (&c, welch) {
+                            (Ok(e), Some(welch)) => welch.psd(e.filtered.view()).ok(),
+                            _ => None,
+                        };
                         (i, c, psd)
                     })
                 })
@@ -424,7 +425,11 @@ fn condition_forces(
 
 /// The raw spectra of the usable EMG channels, the mains frequency (the sidecar's, else
 /// inferred from them) and every channel's QC but the force's (`None`).
-fn emg_qc(rec: &Recording, cfg: &Config) -> (Option<f64>, Vec<Option<ChannelQc>>) {
+fn emg_qc(
+    rec: &Recording,
+    welch_plans: &[(f64, Result<Welch, SpectrumError>)],
+    cfg: &Config,
+) -> (Option<f64>, Vec<Option<ChannelQc>>) {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
         .par_iter()
@@ -433,10 +438,11 @@ fn emg_qc(rec: &Recording, cfg: &Config) -> (Option<f64>, Vec<Option<ChannelQc>>
                 Some(x) => first_non_finite(x).is_none(),
                 None => ch.samples.iter().all(|v| v.is_finite()),
             };
-            let usable = ch.kind == ChannelKind::Emg && finite();
-            usable
-                .then(|| welch(ch.samples.view(), ch.fs_hz, &cfg.spectrum).ok())
-                .flatten()
+            if !(ch.kind == ChannelKind::Emg && finite()) {
+                return None;
+            }
+            let welch = plan_for(welch_plans, ch.fs_hz).ok()?;
+            welch.psd(ch.samples.view()).ok()
         })
         .collect();
     let mains_hz = rec
@@ -495,13 +501,13 @@ impl EmgBatch {
     }
 }
 
-/// A filter plan for each distinct rate among the channels of `kind`.
-fn plans<T>(
+/// A plan (filters, Welch) for each distinct rate among the channels of `kind`.
+fn plans<T, E>(
     rec: &Recording,
     kind: ChannelKind,
-    design: impl Fn(f64) -> Result<T, FilterError>,
-) -> Vec<(f64, Result<T, FilterError>)> {
-    let mut plans: Vec<(f64, Result<T, FilterError>)> = Vec::new();
+    design: impl Fn(f64) -> Result<T, E>,
+) -> Vec<(f64, Result<T, E>)> {
+    let mut plans: Vec<(f64, Result<T, E>)> = Vec::new();
     for ch in rec.channels.iter().filter(|c| c.kind == kind) {
         if !plans.iter().any(|(fs, _)| *fs == ch.fs_hz) {
             plans.push((ch.fs_hz, design(ch.fs_hz)));
@@ -511,7 +517,7 @@ fn plans<T>(
 }
 
 /// The plan designed for `fs_hz`, or why none could be.
-fn plan_for<T>(plans: &[(f64, Result<T, FilterError>)], fs_hz: f64) -> Result<&T, FilterError> {
+fn plan_for<T, E: Clone>(plans: &[(f64, Result<T, E>)], fs_hz: f64) -> Result<&T, E> {
     let (_, plan) = plans
         .iter()
         .find(|(fs, _)| *fs == fs_hz)
@@ -887,10 +893,11 @@ fn analyse_sides(
         let mut mdf_edges = vec![[None, None]; episodes.len()];
         if let Some((e, fs)) = palpated.and_then(|p| Some((emg_of(p)?, rec.channels[p].fs_hz))) {
             add_emg_evidence(evidence, e.envelope().view(), fs, &episodes, &cfg.taut_band);
+            let welch = Welch::plan(fs, &cfg.spectrum).ok();
             for (i, ep) in episodes.iter().enumerate() {
-                if ep.technique == Technique::Hold {
-                    mdf_edges[i] =
-                        edge_mdf_hz(e.filtered.view(), fs, [ep.start_s, ep.end_s], &cfg.spectrum);
+                if let (Technique::Hold, Some(welch)) = (ep.technique, &welch) {
+                    let span = [ep.start_s, ep.end_s];
+                    mdf_edges[i] = edge_mdf_hz(welch, e.filtered.view(), span, &cfg.spectrum);
                 }
             }
         }
