@@ -56,7 +56,7 @@ fn channels() -> Vec<Array1<f64>> {
 /// The whole per-channel chain; returns MDF so nothing is optimised away.
 fn process(x: &Array1<f64>, filters: &EmgFilters, welch: &Welch, band: [f64; 2]) -> f64 {
     let c = filters.condition(x.view(), true).expect("a clean hour");
-    let psd = welch.psd(c.filtered.view());
+    let psd = welch.psd(c.filtered.view()).expect("an hour of samples");
     psd.mnf_hz(band).unwrap_or(0.0)
         + psd.mdf_hz(band).unwrap_or(0.0)
         + c.envelope()[SAMPLES / 2]
@@ -68,7 +68,7 @@ fn signal(c: &mut Criterion) {
     let filters =
         EmgFilters::design(FS_HZ, &EmgConfig::default(), Some(50.0)).expect("valid design");
     let spectrum = SpectrumConfig::default();
-    let welch = Welch::plan(FS_HZ, &spectrum, SAMPLES).expect("valid plan");
+    let welch = Welch::plan(FS_HZ, &spectrum).expect("valid plan");
     let mut group = c.benchmark_group("signal_1h_2khz");
     group.sample_size(10);
     group.bench_function("1_channel", |b| {
@@ -123,7 +123,7 @@ fn signal(c: &mut Criterion) {
     let mut group = c.benchmark_group("welch_1h");
     group.sample_size(10);
     group.bench_function("1_channel", |b| {
-        b.iter(|| welch.psd(data[0].view()).density[100])
+        b.iter(|| welch.psd(data[0].view()).expect("an hour").density[100])
     });
     group.finish();
 }

@@ -10,6 +10,7 @@
 //! Every tunable number lives in [`config`].
 
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod audit;
 pub mod batch;

@@ -221,59 +221,9 @@ pub fn time_axis_s(n: usize, fs_hz: f64, gaps: &[TimeGap]) -> Array1<f64> {
     t
 }
 
-/// A zeroed buffer for `n` samples. On Linux a large one is backed by transparent huge pages:
-/// filling hundreds of MB of 4 KiB pages spent ~60% of a full EDF read in the kernel's
-/// page-fault path (perf, `benches/ingest.rs`), and 2 MiB pages need 512× fewer faults.
-pub(crate) fn sample_buffer(n: usize) -> Vec<f64> {
-    advised(vec![0.0; n])
-}
-
-/// An empty buffer with room for `n` samples, backed like [`sample_buffer`]'s, for filling
-/// by `extend` without zeroing it first.
-pub(crate) fn sample_buffer_with_capacity(n: usize) -> Vec<f64> {
-    advised(Vec::with_capacity(n))
-}
-
-/// A copy of `x` in a buffer backed like [`sample_buffer`]'s: a signal-length copy made
-/// with `to_owned` is faulted in 4 KiB at a time.
+/// A copy of `x` laid out in order, whatever the layout of `x`.
 pub(crate) fn owned_samples(x: ArrayView1<f64>) -> Array1<f64> {
-    let mut buffer = sample_buffer_with_capacity(x.len());
-    buffer.extend(x.iter().copied());
-    Array1::from(buffer)
-}
-
-/// [`sample_buffer_with_capacity`] for a count a file declares: `None` where that memory
-/// cannot be had, where `Vec::with_capacity` would abort the process.
-pub(crate) fn try_sample_buffer_with_capacity(n: usize) -> Option<Vec<f64>> {
-    let mut buffer = Vec::new();
-    buffer.try_reserve_exact(n).ok()?;
-    Some(advised(buffer))
-}
-
-/// `buffer`, its allocation advised to the kernel as huge pages.
-fn advised(buffer: Vec<f64>) -> Vec<f64> {
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(
-        buffer.as_ptr() as usize,
-        buffer.capacity() * std::mem::size_of::<f64>(),
-    );
-    buffer
-}
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: usize, bytes: usize) {
-    const HUGE_PAGE: usize = 2 << 20;
-    let end = start + bytes;
-    let first = start.next_multiple_of(HUGE_PAGE);
-    if end >= first + HUGE_PAGE {
-        let len = (end - first) / HUGE_PAGE * HUGE_PAGE;
-        // SAFETY: [first, first + len) lies inside the buffer's allocation of `bytes` and is
-        // page-aligned; MADV_HUGEPAGE changes only how the kernel backs those pages, never
-        // their contents, and a refusal (non-THP kernel) leaves them as they were.
-        unsafe {
-            libc::madvise(first as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-        }
-    }
+    Array1::from(x.to_vec())
 }
 
 /// Body side.

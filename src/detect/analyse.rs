@@ -16,7 +16,7 @@ use crate::detect::twitch::{
 use crate::model::{pressure_kpa, ChannelKind, Recording};
 use crate::signal::condition::RecordingSignals;
 use crate::signal::quality::ChannelQc;
-use crate::signal::spectrum::edge_mdf_hz;
+use crate::signal::spectrum::{edge_mdf_hz, Welch};
 
 /// What palpa found in one recording: plain values for the tables, no samples.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -104,10 +104,13 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
             return mdf_edges;
         };
         add_emg_evidence(evidence, e.envelope().view(), fs, &episodes, &cfg.taut_band);
+        let Ok(welch) = Welch::plan(fs, &cfg.spectrum) else {
+            return mdf_edges;
+        };
         for (i, ep) in episodes.iter().enumerate() {
             if ep.technique == Technique::Hold {
-                mdf_edges[i] =
-                    edge_mdf_hz(e.filtered.view(), fs, [ep.start_s, ep.end_s], &cfg.spectrum);
+                let span = [ep.start_s, ep.end_s];
+                mdf_edges[i] = edge_mdf_hz(&welch, e.filtered.view(), span, &cfg.spectrum);
             }
         }
         mdf_edges

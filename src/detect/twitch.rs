@@ -29,7 +29,7 @@ use realfft::RealFftPlanner;
 use crate::config::TwitchConfig;
 use crate::detect::episodes::{Episode, Technique};
 use crate::detect::taut_band::BandEvidence;
-use crate::model::{owned_samples, sample_buffer, sample_buffer_with_capacity};
+use crate::model::owned_samples;
 use crate::signal::envelope::{moving_mean, moving_mean_into, moving_rms, smoothed_tkeo_into};
 use crate::signal::{median, to_samples};
 
@@ -431,8 +431,8 @@ fn analyse_channel<'a, R: Send>(
     // One energy array (the ECG's, then the TKEO's) and one list of quiet values serve the
     // burst search: each fresh signal-length array of an hour at 2 kHz is 58 MB of pages
     // the kernel must fault in and zero, and both sides ask for them at once.
-    let mut energy = Array1::from(sample_buffer(emg.filtered.len()));
-    let mut quiet_values = sample_buffer_with_capacity(quiet.count);
+    let mut energy = Array1::zeros(emg.filtered.len());
+    let mut quiet_values = Vec::with_capacity(quiet.count);
     let ecg = find_ecg(
         emg.filtered,
         fs,

@@ -19,7 +19,7 @@ use std::path::Path;
 use ndarray::{Array1, ArrayView1};
 
 use super::IngestError;
-use crate::model::{sample_buffer, Annotation, TimeGap};
+use crate::model::{Annotation, TimeGap};
 
 /// Two onsets closer than this are the same instant (TALs carry 7 decimals at most).
 const ONSET_TOLERANCE_S: f64 = 1e-6;
@@ -580,7 +580,7 @@ pub fn read(path: &Path) -> Result<EdfData, IngestError> {
     // Sizes were checked against the file length, so these allocations are bounded by it.
     let mut out: Vec<Vec<f64>> = ordinary
         .iter()
-        .map(|&i| sample_buffer(n_records * header.signals[i].samples_per_record))
+        .map(|&i| vec![0.0; n_records * header.signals[i].samples_per_record])
         .collect();
     let mut tals: Vec<Vec<u8>> = Vec::new();
 

@@ -325,7 +325,7 @@ pub(crate) fn frame_columns(
                 .map_err(|e| IngestError::table(path, e))?;
             drop(col);
             let values = cast.f64().map_err(|e| IngestError::table(path, e))?;
-            let mut samples = crate::model::sample_buffer_with_capacity(values.len());
+            let mut samples = Vec::with_capacity(values.len());
             for chunk in values.downcast_iter() {
                 if chunk.validity().is_none() {
                     samples.extend_from_slice(chunk.values());

@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::model::{Channel, ChannelKind, Recording};
 use crate::signal::filter::FilterError;
 use crate::signal::quality::{channel_qc, infer_mains, ChannelQc, QcInput, QcLevel};
-use crate::signal::spectrum::{welch, Psd};
+use crate::signal::spectrum::SpectrumError;
+use crate::signal::spectrum::{Psd, Welch};
 use crate::signal::{
     first_non_finite, wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered,
     ForceFilters, LANES,
@@ -125,9 +126,10 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         .filter(|(_, ch)| ch.kind == ChannelKind::Force)
         .map(|(i, ch)| (i, std::mem::take(&mut ch.samples)))
         .collect();
+    let welch_plans = plans(rec, ChannelKind::Emg, |fs| Welch::plan(fs, &cfg.spectrum));
     let shared = &*rec;
     let ((mains_hz, qcs), forces) = rayon::join(
-        || emg_qc(shared, cfg),
+        || emg_qc(shared, &welch_plans, cfg),
         || condition_forces(shared, force_raws, cfg),
     );
     // Every channel but the force has its QC now, from `emg_qc`.
@@ -147,7 +149,7 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
     let emg_plans = plans(rec, ChannelKind::Emg, |fs| {
         EmgFilters::design(fs, &cfg.emg, mains_hz)
     });
-    for (i, conditioned, psd) in condition_emg(rec, &channels, &emg_plans, cfg) {
+    for (i, conditioned, psd) in condition_emg(rec, &channels, &emg_plans, &welch_plans, cfg) {
         if let Some(psd) = psd {
             channels[i].mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
             channels[i].mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
@@ -170,7 +172,8 @@ type FilteredEmg = (usize, Filtered, Option<Psd>);
 fn condition_emg(
     rec: &mut Recording,
     channels: &[ChannelSignals],
-    plans: &[Plan<EmgFilters>],
+    plans: &[Plan<EmgFilters, FilterError>],
+    welch_plans: &[Plan<Welch, SpectrumError>],
     cfg: &Config,
 ) -> Vec<FilteredEmg> {
     let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
@@ -195,6 +198,7 @@ fn condition_emg(
         .into_par_iter()
         .flat_map(
             |(fs_hz, notch, members, raws): (f64, bool, Vec<usize>, Vec<_>)| {
+                let welch = plan_for(welch_plans, fs_hz).ok();
                 let filtered = match plan_for(plans, fs_hz) {
                     Ok(f) => f.condition_many(raws, notch),
                     Err(e) => raws.into_iter().map(|r| Err((r, e.clone()))).collect(),
@@ -203,10 +207,10 @@ fn condition_emg(
                     .into_par_iter()
                     .zip(filtered)
                     .map(move |(i, c): (usize, Filtered)| {
-                        let psd = c
-                            .as_ref()
-                            .ok()
-                            .and_then(|e| welch(e.filtered.view(), fs_hz, &cfg.spectrum).ok());
+                        let psd = match (&c, welch) {
+                            (Ok(e), Some(welch)) => welch.psd(e.filtered.view()).ok(),
+                            _ => None,
+                        };
                         (i, c, psd)
                     })
             },
@@ -247,7 +251,11 @@ fn condition_forces(
 
 /// The raw spectra of the usable EMG channels, the mains frequency (the sidecar's, else
 /// inferred from them) and every channel's QC but the force's (`None`).
-fn emg_qc(rec: &Recording, cfg: &Config) -> (Option<f64>, Vec<Option<ChannelQc>>) {
+fn emg_qc(
+    rec: &Recording,
+    welch_plans: &[Plan<Welch, SpectrumError>],
+    cfg: &Config,
+) -> (Option<f64>, Vec<Option<ChannelQc>>) {
     let raw_psds: Vec<Option<Psd>> = rec
         .channels
         .par_iter()
@@ -256,10 +264,13 @@ fn emg_qc(rec: &Recording, cfg: &Config) -> (Option<f64>, Vec<Option<ChannelQc>>
                 Some(x) => first_non_finite(x).is_none(),
                 None => ch.samples.iter().all(|v| v.is_finite()),
             };
-            let usable = ch.kind == ChannelKind::Emg && finite();
-            usable
-                .then(|| welch(ch.samples.view(), ch.fs_hz, &cfg.spectrum).ok())
-                .flatten()
+            if !(ch.kind == ChannelKind::Emg && finite()) {
+                return None;
+            }
+            plan_for(welch_plans, ch.fs_hz)
+                .ok()?
+                .psd(ch.samples.view())
+                .ok()
         })
         .collect();
     let mains_hz = rec
@@ -295,16 +306,16 @@ fn qc_input<'a>(
     }
 }
 
-/// A filter plan for one rate, or why none can be designed there.
-type Plan<T> = (f64, Result<T, FilterError>);
+/// A plan (filters, Welch) for one rate, or why none can be made there.
+type Plan<T, E> = (f64, Result<T, E>);
 
-/// A filter plan for each distinct rate among the channels of `kind`.
-fn plans<T>(
+/// A plan for each distinct rate among the channels of `kind`.
+fn plans<T, E>(
     rec: &Recording,
     kind: ChannelKind,
-    design: impl Fn(f64) -> Result<T, FilterError>,
-) -> Vec<Plan<T>> {
-    let mut plans: Vec<Plan<T>> = Vec::new();
+    design: impl Fn(f64) -> Result<T, E>,
+) -> Vec<Plan<T, E>> {
+    let mut plans: Vec<Plan<T, E>> = Vec::new();
     for ch in rec.channels.iter().filter(|c| c.kind == kind) {
         if !plans.iter().any(|(fs, _)| *fs == ch.fs_hz) {
             plans.push((ch.fs_hz, design(ch.fs_hz)));
@@ -314,7 +325,7 @@ fn plans<T>(
 }
 
 /// The plan designed for `fs_hz`, or why none could be.
-fn plan_for<T>(plans: &[Plan<T>], fs_hz: f64) -> Result<&T, FilterError> {
+fn plan_for<T, E: Clone>(plans: &[Plan<T, E>], fs_hz: f64) -> Result<&T, E> {
     let (_, plan) = plans
         .iter()
         .find(|(fs, _)| *fs == fs_hz)

@@ -2,9 +2,6 @@
 //! Teager–Kaiser energy operator. Input and output in µV (RMS) or µV² (TKEO).
 
 use ndarray::{Array1, ArrayView1};
-use rayon::prelude::*;
-
-use crate::model::sample_buffer;
 
 /// The running window sum is recomputed from scratch at least this often …
 const RESYNC_SAMPLES: usize = 1 << 12;
@@ -12,45 +9,24 @@ const RESYNC_SAMPLES: usize = 1 << 12;
 /// so that rounding left by a loud burst cannot swamp the quiet that follows it. Together
 /// they bound the relative error by about 4096 · 64 · ε ≈ 3e-11.
 const RESYNC_DROP: f64 = 64.0;
-/// Outputs a thread makes in one go: a multiple of `RESYNC_SAMPLES`, where a span can start
-/// as a pass from the start would be; 33 s at 2 kHz.
-const SPAN_SAMPLES: usize = 16 * RESYNC_SAMPLES;
 
 /// Centred moving RMS over `window` samples: output `n` covers samples
 /// `n − window/2 … n − window/2 + window − 1`. Near the ends the window is cut short and the
 /// mean is over the samples it holds, so the output keeps the input's length and scale.
-/// A window of 0 or 1 gives `|x|`. Spans of the output are made in parallel, each from
-/// a recomputation of its window sum, so the bits do not depend on the threads.
+/// A window of 0 or 1 gives `|x|`. One pass with a running sum of squares, recomputed from
+/// scratch as [`RESYNC_SAMPLES`] and [`RESYNC_DROP`] say.
 pub fn moving_rms(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
-    let mut out = sample_buffer(x.len());
-    in_spans(&mut out, |span, first| {
-        moving_rms_span(x, window, span, first)
-    });
-    Array1::from(out)
-}
-
-/// Fills `out` span by span on the pool's threads: `span(outputs, first)` makes the outputs
-/// from index `first` on, `first` a multiple of `SPAN_SAMPLES`.
-fn in_spans(out: &mut [f64], span: impl Fn(&mut [f64], usize) + Sync) {
-    out.par_chunks_mut(SPAN_SAMPLES)
-        .enumerate()
-        .for_each(|(k, outputs)| span(outputs, k * SPAN_SAMPLES));
-}
-
-/// [`moving_rms`]'s outputs `first … first + out.len() − 1`, `first` a multiple of
-/// `RESYNC_SAMPLES`: there the window sum is recomputed, and from it every later output is
-/// what one pass from the start makes.
-fn moving_rms_span(x: &[f64], window: usize, out: &mut [f64], first: usize) {
     let n = x.len();
     let w = window.max(1);
     let half = w / 2;
+    let mut out = vec![0.0; n];
     // Output i covers [lo, hi) = [i − half, i − half + w) ∩ [0, n). The running sum moves
-    // by at most one sample at each end per step.
+    // by at most one sample at each end per step; output 0 is a recomputation.
     let (mut sum, mut peak) = (0.0, 0.0);
-    let (mut lo, mut hi) = (first.saturating_sub(half), (first + w - half).min(n));
-    for (i, o) in (first..).zip(out.iter_mut()) {
+    let (mut lo, mut hi) = (0, (w - half).min(n));
+    for (i, o) in out.iter_mut().enumerate() {
         let new_lo = i.saturating_sub(half);
         let new_hi = (i + w - half).min(n);
         while hi < new_hi {
@@ -68,12 +44,13 @@ fn moving_rms_span(x: &[f64], window: usize, out: &mut [f64], first: usize) {
         }
         *o = (sum.max(0.0) / (hi - lo) as f64).sqrt();
     }
+    Array1::from(out)
 }
 
 /// Centred moving mean over `window` samples, cut short at the ends as [`moving_rms`]; for
 /// smoothing detection statistics such as the TKEO, which may be negative.
 pub fn moving_mean(x: ArrayView1<f64>, window: usize) -> Array1<f64> {
-    let mut out = Array1::from(sample_buffer(x.len()));
+    let mut out = Array1::zeros(x.len());
     moving_mean_into(&mut out, |i| x[i], window);
     out
 }
@@ -94,38 +71,17 @@ pub fn smoothed_tkeo_into(out: &mut Array1<f64>, x: ArrayView1<f64>, window: usi
 }
 
 /// [`moving_mean`] of the series `value(0) … value(n − 1)`, `n = out.len()`, into `out`:
-/// each value is made when the window reaches it, so the series is never stored. Spans of
-/// the output are made in parallel, as in [`moving_rms`].
-pub fn moving_mean_into(out: &mut Array1<f64>, value: impl Fn(usize) -> f64 + Sync, window: usize) {
+/// each value is made when the window reaches it, so the series is never stored. One pass
+/// with a running sum, recomputed from scratch every [`RESYNC_SAMPLES`] outputs.
+pub fn moving_mean_into(out: &mut Array1<f64>, value: impl Fn(usize) -> f64, window: usize) {
     let n = out.len();
-    let span = |outputs: &mut [f64], first| moving_mean_span(&value, n, window, outputs, first);
-    match out.as_slice_mut() {
-        Some(slice) => in_spans(slice, span),
-        // An array not laid out in order (never one of palpa's): made aside, then copied.
-        None => {
-            let mut made = vec![0.0; n];
-            in_spans(&mut made, span);
-            out.assign(&ArrayView1::from(&made));
-        }
-    }
-}
-
-/// [`moving_mean_into`]'s outputs `first … first + out.len() − 1` of a series of `n`,
-/// `first` a multiple of `RESYNC_SAMPLES`, as [`moving_rms_span`].
-fn moving_mean_span(
-    value: &impl Fn(usize) -> f64,
-    n: usize,
-    window: usize,
-    out: &mut [f64],
-    first: usize,
-) {
     let w = window.max(1);
     let half = w / 2;
-    // The window's values at a resynchronisation, summed as ndarray sums an array.
+    // The window's values at a recomputation, summed as ndarray sums an array.
     let mut held = Vec::with_capacity(w.min(n));
     let mut sum = 0.0;
-    let (mut lo, mut hi) = (first.saturating_sub(half), (first + w - half).min(n));
-    for (i, o) in (first..).zip(out.iter_mut()) {
+    let (mut lo, mut hi) = (0, (w - half).min(n));
+    for (i, o) in out.iter_mut().enumerate() {
         let new_lo = i.saturating_sub(half);
         let new_hi = (i + w - half).min(n);
         while hi < new_hi {
@@ -138,7 +94,7 @@ fn moving_mean_span(
         }
         if i % RESYNC_SAMPLES == 0 {
             held.clear();
-            held.extend((lo..hi).map(value));
+            held.extend((lo..hi).map(&value));
             sum = ArrayView1::from(&held[..]).sum();
         }
         *o = sum / (hi - lo) as f64;
@@ -150,7 +106,7 @@ fn moving_mean_span(
 pub fn tkeo(x: ArrayView1<f64>) -> Array1<f64> {
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
-    let mut out = sample_buffer(x.len());
+    let mut out = vec![0.0; x.len()];
     for (o, w) in out.iter_mut().skip(1).zip(x.windows(3)) {
         *o = w[1] * w[1] - w[0] * w[2];
     }
@@ -182,6 +138,7 @@ mod tests {
     fn moving_rms_matches_the_naive_definition() {
         for (n, w) in [
             (40_000, 100),
+            (20_000, RESYNC_SAMPLES + 3),
             (1000, 101),
             (50, 100),
             (7, 1),
@@ -205,33 +162,31 @@ mod tests {
         }
     }
 
-    /// Made span by span in parallel, the outputs are the bits of one pass from the start,
-    /// through loud bursts (extra recomputations) and windows wider than a span.
+    /// The running sum of the moving mean, recomputed every `RESYNC_SAMPLES`, against the
+    /// definition, for windows narrower and wider than that period; and the same bits in an
+    /// array laid out backwards.
     #[test]
-    fn spans_made_in_parallel_are_bit_identical_to_one_pass() {
-        let n = 5 * SPAN_SAMPLES + 1234;
-        let mut x = noise(n);
-        for start in [SPAN_SAMPLES - 50, 3 * SPAN_SAMPLES + 9] {
-            x.iter_mut().skip(start).take(300).for_each(|v| *v *= 1e5);
-        }
-        let view = ArrayView1::from(&x);
-        for w in [1, 2, 101, 4096, SPAN_SAMPLES + 3] {
-            let mut one_pass = vec![0.0; n];
-            moving_rms_span(&x, w, &mut one_pass, 0);
-            assert_eq!(moving_rms(view, w).to_vec(), one_pass, "rms, window {w}");
-            let value = |i: usize| x[i] * x[i] - 0.5;
-            moving_mean_span(&value, n, w, &mut one_pass, 0);
-            let mut spans = Array1::zeros(n);
-            moving_mean_into(&mut spans, value, w);
-            assert_eq!(spans.to_vec(), one_pass, "mean, window {w}");
+    fn moving_mean_matches_the_naive_definition_in_any_layout() {
+        let n = 3 * RESYNC_SAMPLES + 1234;
+        let x = noise(n);
+        let value = |i: usize| x[i] * x[i] - 0.5;
+        for w in [1, 2, 101, RESYNC_SAMPLES, RESYNC_SAMPLES + 3] {
+            let half = w / 2;
+            let mut mean = Array1::zeros(n);
+            moving_mean_into(&mut mean, value, w);
+            for (i, got) in mean.iter().enumerate() {
+                let (lo, hi) = (i.saturating_sub(half), (i + w - half).min(n));
+                let want = (lo..hi).map(value).sum::<f64>() / (hi - lo) as f64;
+                let scale = (lo..hi).map(|j| value(j).abs()).sum::<f64>() / (hi - lo) as f64;
+                assert!(
+                    (got - want).abs() <= 1e-9 * scale,
+                    "window {w}, i {i}: {got} vs {want}"
+                );
+            }
             let mut reversed = Array1::zeros(n);
             reversed.invert_axis(ndarray::Axis(0));
             moving_mean_into(&mut reversed, value, w);
-            assert_eq!(
-                reversed.to_vec(),
-                one_pass,
-                "mean into a reversed array, window {w}"
-            );
+            assert_eq!(reversed, mean, "into a reversed array, window {w}");
         }
     }
 

@@ -11,16 +11,19 @@
 //! the section count at compile time, and copies every signal through several `Vec`s and a
 //! nalgebra vector, while the benchmark goal here is 3× SciPy; this module validates first
 //! and returns errors, and filters in one buffer.
+//!
+//! Design and application are apart: [`butter`] and [`iirnotch`] make a [`Sos`] once per rate,
+//! and [`Sos::filtfilt_in_place`] applies it to up to four signals of one length at a time,
+//! interleaved sample by sample through one cascade and written over them. The cascade's inner
+//! loop, portable and AVX2, lives in `kernel.rs`.
 
 use std::f64::consts::PI;
-use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use ndarray::{Array1, ArrayView1};
 use realfft::num_complex::Complex64 as C;
 
-use crate::model::owned_samples;
+pub use super::kernel::Section;
+use super::kernel::{self, OverCascade, Step};
 
 /// A filter that cannot be designed or applied, with the numbers that break the rule.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -102,16 +105,6 @@ pub enum Band {
     Bandpass([f64; 2]),
     /// Stop between the corners.
     Bandstop([f64; 2]),
-}
-
-/// One second-order section, `b0 + b1 z⁻¹ + b2 z⁻²` over `1 + a1 z⁻¹ + a2 z⁻²` (SciPy's sos
-/// row `[b0, b1, b2, 1, a1, a2]`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Section {
-    /// Numerator.
-    pub b: [f64; 3],
-    /// Denominator, `a[0] = 1`.
-    pub a: [f64; 3],
 }
 
 /// A cascade of sections designed for one sampling rate: design once, apply to many channels.
@@ -505,20 +498,18 @@ impl Sos {
     /// # Errors
     /// A signal no longer than [`Sos::padlen`], or a non-finite sample.
     pub fn filtfilt(&self, x: ArrayView1<f64>) -> Result<Array1<f64>, FilterError> {
-        let mut y = owned_samples(x);
-        let samples = y.as_slice_mut().expect("an owned copy is contiguous");
-        self.filtfilt_in_place([samples], [0.0])?;
-        Ok(y)
+        let mut y = x.to_vec();
+        self.filtfilt_in_place([&mut y], [0.0])?;
+        Ok(Array1::from(y))
     }
 
     /// [`Sos::filtfilt`] of `x − shift` for each of `L` signals of one length, written over
     /// them. The signals run interleaved, sample by sample: one signal's cascade is a chain of
     /// dependent multiply-adds that keeps the core waiting, and `L` independent chains fill
-    /// that time. Each signal gets exactly the operations of SciPy's one-signal filter, in
-    /// its order, so the output is the same to the bit. Only the odd extensions at the ends
-    /// (`padlen` samples each) are kept aside, so filtering needs no second copy of a signal.
-    /// A cascade of eight sections or more runs in two halves on two threads when the rayon
-    /// pool it is called in has them ([`pass`]), with the same bits.
+    /// that time (up to four share one AVX2 register, `kernel.rs`). Each signal gets
+    /// exactly the operations of SciPy's one-signal filter, in its order, so the output is
+    /// the same to the bit. Only the odd extensions at the ends (`padlen` samples each) are
+    /// kept aside, so filtering needs no second copy of a signal.
     ///
     /// # Errors
     /// As [`Sos::filtfilt`], for the first offending signal, or signals of unequal length;
@@ -528,15 +519,11 @@ impl Sos {
         xs: [&mut [f64]; L],
         shifts: [f64; L],
     ) -> Result<(), FilterError> {
-        #[cfg(target_arch = "x86_64")]
-        let avx2 = std::is_x86_feature_detected!("avx2");
-        #[cfg(not(target_arch = "x86_64"))]
-        let avx2 = false;
-        self.filtfilt_lanes(xs, shifts, avx2)
+        self.filtfilt_lanes(xs, shifts, true)
     }
 
-    /// [`Sos::filtfilt_in_place`], on AVX2 only if `avx2` says the CPU has it; without, the
-    /// portable cascade, which the tests hold the AVX2 one to.
+    /// [`Sos::filtfilt_in_place`], on AVX2 only if `avx2` allows it (and the CPU has it);
+    /// without, the portable cascade, which the tests hold the AVX2 one to.
     fn filtfilt_lanes<const L: usize>(
         &self,
         xs: [&mut [f64]; L],
@@ -555,7 +542,7 @@ impl Sos {
             self.check(x)?;
         }
         // Odd extension: 2·x[0] − x[pad..1] before, 2·x[n−1] − x[n−2..n−pad−1] after.
-        let (mut front, mut back) = {
+        let (front, back) = {
             let at = |i: usize| -> [f64; L] { std::array::from_fn(|l| xs[l][i] - shifts[l]) };
             let (first, last) = (at(0), at(n - 1));
             let front: Vec<[f64; L]> = (1..=pad)
@@ -567,623 +554,112 @@ impl Sos {
                 .collect();
             (front, back)
         };
-        // Every lane re-sliced to `n`, so the stages index it without bounds checks.
-        let mut xs = xs.map(|x| &mut x[..n]);
-        let zi = self.zi();
-        let sections = &self.sections[..];
-        // The cascade in two halves, the stages of a [`pass`], when there is a second thread
-        // and each half is long enough to keep a core's arithmetic busy; a stage of fewer
-        // sections waits on its own recurrence (split 2 + 2, the band-pass ran 21% slower
-        // on one thread).
-        let split = sections.len() >= SPLIT_MIN_SECTIONS && rayon::current_num_threads() > 1;
-        let half = if split {
-            sections.len().div_ceil(2)
-        } else {
-            sections.len()
+        let passes = Passes {
+            xs,
+            shifts,
+            front,
+            back,
         };
-        let stages = |level: [f64; L], shifts: [f64; L]| {
-            let second = (half < sections.len())
-                .then(|| stage(&sections[half..], &zi[half..], level, [0.0; L], avx2));
-            (
-                stage(&sections[..half], &zi[..half], level, shifts, avx2),
-                second,
-            )
-        };
-        // Forwards over front, body, back, from the steady state of the first sample.
-        let Some(&first) = front.first() else {
-            return Ok(());
-        };
-        let (head, rest) = stages(first, shifts);
-        pass(
-            &Track::new(&mut front, false, &mut xs, false, &mut back),
-            head,
-            rest,
-        );
-        // Backwards over back and body, from the steady state of the last output; the
-        // outputs over the back are SciPy's to drop, and the front's follow the body's, so
-        // they cannot change them and are not computed.
-        let (head, rest) = stages(back[pad - 1], [0.0; L]);
-        pass(
-            &Track::new(&mut back, true, &mut xs, true, &mut []),
-            head,
-            rest,
-        );
+        kernel::run(&self.sections, &self.zi(), avx2, passes);
         Ok(())
     }
 }
 
-/// The fewest sections a cascade is split at: four to each half, about as many as one
-/// four-signal register can step while a section's own recurrence (an add, a multiply, a
-/// subtract and an add in a row) takes its turn. The notch's nine split 5 + 4 filtered four
-/// 1 h channels in 225 ms against 309 ms on two threads, copies included, and in 334 against
-/// 327 ms (no change detected) with both stages on one (`cargo bench --bench signal`).
-const SPLIT_MIN_SECTIONS: usize = 8;
-
-/// Positions handled at a time in a [`pass`]: 128 KiB of four signals, so the
-/// second stage, when the first stage's thread runs it too, finds them in L2.
-const CHUNK: usize = 4096;
-
-/// One pass of a cascade split in two stages over `track`: `second` takes what `first` puts
-/// out. A section's recurrence waits only on itself, so the stages can run at once on two
-/// threads, `second` on the positions `first` has finished; with four signals in one AVX2
-/// register a cascade is bound by the core's arithmetic, and the second thread is what
-/// halves its time when a recording's EMG channels fill one batch and leave a thread idle.
-/// Until `second` is taken up by another thread, the thread of `first` runs both, chunk
-/// after chunk, so a pass alone on its thread costs about what one cascade does (the
-/// values between the stages are stored and read again, from L2). Each stage does
-/// its sections' operations in their order on the same inputs, so the output is the same
-/// bits whichever thread ran what.
-fn pass<const L: usize>(
-    track: &Track<'_, L>,
-    mut first: Box<dyn Advance<L> + '_>,
-    second: Option<Box<dyn Advance<L> + '_>>,
-) {
-    let len = track.len();
-    let Some(second) = second else {
-        // SAFETY: one stage on one thread.
-        unsafe { first.advance(track, len) };
-        return;
-    };
-    // Positions holding their final output of `first`; `second` reads only those.
-    let finished = AtomicUsize::new(0);
-    let taken_up = AtomicBool::new(false);
-    // Set when `first` has returned or unwound, so a `second` waiting on it stops.
-    let first_over = AtomicBool::new(false);
-    let second = Mutex::new(second);
-    rayon::join(
-        || {
-            let _over = SetOnDrop(&first_over);
-            let mut to = 0;
-            while to < len {
-                to = (to + CHUNK).min(len);
-                // SAFETY: `first` writes only at or after `finished`, which `second` never
-                // passes; stores before the release below are seen by whoever acquires it.
-                let done = unsafe { first.advance(track, to) };
-                finished.store(done, Ordering::Release);
-                if !taken_up.load(Ordering::Acquire) {
-                    if let Ok(mut second) = second.try_lock() {
-                        // SAFETY: as above, on this thread.
-                        unsafe { second.advance(track, done) };
-                    }
-                }
-            }
-        },
-        || {
-            taken_up.store(true, Ordering::Release);
-            let mut second = second.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut spins = 0u32;
-            loop {
-                let done = finished.load(Ordering::Acquire);
-                // SAFETY: positions before `done` are `first`'s no more.
-                unsafe { second.advance(track, done) };
-                if done == len {
-                    return;
-                }
-                while finished.load(Ordering::Acquire) == done {
-                    // `first` over with positions left: it panicked, and `join` passes
-                    // the panic on.
-                    if first_over.load(Ordering::Acquire)
-                        && finished.load(Ordering::Acquire) == done
-                    {
-                        return;
-                    }
-                    spins += 1;
-                    if spins % 64 == 0 {
-                        std::thread::yield_now();
-                    } else {
-                        std::hint::spin_loop();
-                    }
-                }
-            }
-        },
-    );
-}
-
-/// Sets its flag when dropped, however the scope it guards ends.
-struct SetOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for SetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
-
-/// The positions of one pass in its order: a head and a tail of odd extension around the
-/// `L` signals of `n` samples between them. A stage reads a position and writes its output
-/// for it in place, `delay` positions later. Raw pointers, as two threads work on it at once,
-/// each on positions the other has left ([`pass`]).
-struct Track<'a, const L: usize> {
-    head: *mut [f64; L],
-    head_len: usize,
-    head_reversed: bool,
-    body: [*mut f64; L],
-    n: usize,
-    body_reversed: bool,
-    tail: *mut [f64; L],
-    tail_len: usize,
-    borrowed: PhantomData<&'a mut [f64]>,
-}
-
-// SAFETY: a track points into buffers it holds borrowed for its life; the threads that
-// share it in [`pass`] touch disjoint positions, in the order its atomics give.
-unsafe impl<const L: usize> Sync for Track<'_, L> {}
-
-impl<'a, const L: usize> Track<'a, L> {
-    /// `head`, then the signals `body` (all of one length), then `tail`, each backwards if
-    /// so marked.
-    fn new(
-        head: &'a mut [[f64; L]],
-        head_reversed: bool,
-        body: &'a mut [&mut [f64]; L],
-        body_reversed: bool,
-        tail: &'a mut [[f64; L]],
-    ) -> Self {
-        Track {
-            head_len: head.len(),
-            head: head.as_mut_ptr(),
-            head_reversed,
-            n: body.first().map_or(0, |x| x.len()),
-            body: body.each_mut().map(|x| x.as_mut_ptr()),
-            body_reversed,
-            tail_len: tail.len(),
-            tail: tail.as_mut_ptr(),
-            borrowed: PhantomData,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.head_len + self.n + self.tail_len
-    }
-
-    /// Where position `p < head_len` lies in the head.
-    fn head_index(&self, p: usize) -> usize {
-        if self.head_reversed {
-            self.head_len - 1 - p
-        } else {
-            p
-        }
-    }
-
-    /// Where sample `i` of the signals lies in them.
-    #[inline(always)]
-    fn body_index(&self, i: usize) -> usize {
-        if self.body_reversed {
-            self.n - 1 - i
-        } else {
-            i
-        }
-    }
-
-    /// Sample `i` of the signals, less `shifts`.
-    ///
-    /// # Safety
-    /// `i < n`, and no other thread writes there.
-    #[inline(always)]
-    unsafe fn body(&self, i: usize, shifts: [f64; L]) -> [f64; L] {
-        // SAFETY: each signal holds `n` samples; the caller keeps `i` below.
-        unsafe { read_lanes(self.body, self.body_index(i), shifts) }
-    }
-
-    /// Writes sample `i` of the signals.
-    ///
-    /// # Safety
-    /// As [`Track::body`], and no other thread reads there.
-    #[inline(always)]
-    unsafe fn set_body(&self, i: usize, y: [f64; L]) {
-        // SAFETY: as `body`.
-        unsafe { write_lanes(self.body, self.body_index(i), y) }
-    }
-
-    /// The value at position `p` (signals less `shifts`).
-    ///
-    /// # Safety
-    /// `p < len()`, and no other thread writes there.
-    unsafe fn get(&self, p: usize, shifts: [f64; L]) -> [f64; L] {
-        // SAFETY (all three): `p` lies in the part it is taken from.
-        if p < self.head_len {
-            unsafe { *self.head.add(self.head_index(p)) }
-        } else if p - self.head_len < self.n {
-            unsafe { self.body(p - self.head_len, shifts) }
-        } else {
-            unsafe { *self.tail.add(p - self.head_len - self.n) }
-        }
-    }
-
-    /// Writes position `p`.
-    ///
-    /// # Safety
-    /// `p < len()`, and no other thread reads or writes there.
-    unsafe fn set(&self, p: usize, y: [f64; L]) {
-        // SAFETY (all three): `p` lies in the part it is written to.
-        if p < self.head_len {
-            unsafe { *self.head.add(self.head_index(p)) = y }
-        } else if p - self.head_len < self.n {
-            unsafe { self.set_body(p - self.head_len, y) }
-        } else {
-            unsafe { *self.tail.add(p - self.head_len - self.n) = y }
-        }
-    }
-}
-
-/// Sample `j` of each of the signals `body`, less `shifts`.
-///
-/// # Safety
-/// Each signal holds more than `j` samples, and no other thread writes there.
-#[inline(always)]
-unsafe fn read_lanes<const L: usize>(body: [*mut f64; L], j: usize, shifts: [f64; L]) -> [f64; L] {
-    // SAFETY: the caller's promise.
-    std::array::from_fn(|l| unsafe { *body[l].add(j) } - shifts[l])
-}
-
-/// Writes sample `j` of each of the signals `body`.
-///
-/// # Safety
-/// Each signal holds more than `j` samples, and no other thread reads or writes there.
-#[inline(always)]
-unsafe fn write_lanes<const L: usize>(body: [*mut f64; L], j: usize, y: [f64; L]) {
-    for (x, y) in body.iter().zip(y) {
-        // SAFETY: the caller's promise.
-        unsafe { *x.add(j) = y };
-    }
-}
-
-/// A stage of a [`pass`] that can be taken on from where it stopped.
-trait Advance<const L: usize>: Send {
-    /// Takes the track's inputs up to position `to`, and when `to` is its length, the zeros
-    /// that push the last outputs out; returns how many positions hold their final output.
-    ///
-    /// # Safety
-    /// `to` is at most the track's length; no other thread touches the positions from the
-    /// stage's last return value up to `to`, nor any position the stage reads; and what other
-    /// threads wrote below `to` happened before this call (the release and acquire of
-    /// [`pass`]).
-    unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize;
-}
-
-/// A cascade on its way along a track, reading the signals less `shifts` (only the first
-/// stage of the forward pass shifts).
-struct Stage<const L: usize, S> {
-    cascade: S,
+/// The forward and backward passes of [`Sos::filtfilt_in_place`] over the odd extensions
+/// `front` and `back` (`padlen` positions each, already less `shifts`) and the signals `xs`
+/// between them, which the forward pass reads less `shifts`.
+struct Passes<'a, const L: usize> {
+    xs: [&'a mut [f64]; L],
     shifts: [f64; L],
-    /// The next position to read.
-    next: usize,
-    flushed: bool,
+    front: Vec<[f64; L]>,
+    back: Vec<[f64; L]>,
 }
 
-impl<const L: usize, S: Step<L> + Clone> Stage<L, S> {
-    fn new(cascade: S, shifts: [f64; L]) -> Self {
-        Stage {
-            cascade,
+impl<const L: usize> OverCascade<L> for Passes<'_, L> {
+    type Output = ();
+
+    /// Forwards over front, signals and back, then backwards over back and signals, each
+    /// from the steady state of its first input. A cascade whose outputs lag its inputs by
+    /// `d` samples is pushed on with zeros at the end of each pass. The outputs a pass leaves
+    /// unused are not written: the front's, and on the way back the back's, which SciPy drops
+    /// (the front's follow the signals', so they cannot change them). (Section after section
+    /// over blocks of samples gives the same bits, but each section's recurrence then waits
+    /// on itself.)
+    #[inline(always)]
+    fn over<S: Step<L>>(self, start: impl Fn([f64; L]) -> S) {
+        let Passes {
+            xs,
             shifts,
-            next: 0,
-            flushed: false,
-        }
-    }
+            front,
+            mut back,
+        } = self;
+        let pad = back.len();
+        let Some(&first) = front.first() else {
+            return;
+        };
+        // Every signal re-sliced to `n`, so the loops below index within it.
+        let n = xs.first().map_or(0, |x| x.len());
+        let mut xs = xs.map(|x| &mut x[..n]);
+        let get =
+            |xs: &[&mut [f64]; L], i: usize| -> [f64; L] { std::array::from_fn(|l| xs[l][i]) };
+        let put = |xs: &mut [&mut [f64]; L], i: usize, y: [f64; L]| {
+            for (x, y) in xs.iter_mut().zip(y) {
+                x[i] = y;
+            }
+        };
 
-    /// [`Advance::advance`], inlined into each caller so the cascade compiles for its CPU.
-    ///
-    /// # Safety
-    /// As [`Advance::advance`].
-    #[inline(always)]
-    unsafe fn run(&mut self, track: &Track<'_, L>, to: usize) -> usize {
-        let (d, h, n, len) = (self.cascade.delay(), track.head_len, track.n, track.len());
-        // The flush writes the last `d` positions; `check` holds the signals above
-        // `padlen`, which exceeds any stage's delay.
-        debug_assert!(d <= len, "delay {d}, {len} positions");
-        while self.next < to {
-            let p = self.next;
-            if p >= h + d && p < h + n {
-                // Within the signals, output too: the loop nearly every sample takes.
-                let end = to.min(h + n);
-                let range = p - h..end - h;
-                // SAFETY: `range` lies below `n`, and its positions and those `d` behind are
-                // this stage's.
-                unsafe {
-                    if track.body_reversed {
-                        self.through(track.body, range, d, |i| n - 1 - i);
-                    } else {
-                        self.through(track.body, range, d, |i| i);
-                    }
-                }
-                self.next = end;
+        // Forwards. The output of signal sample i comes out at input i + d, and
+        // d < padlen < n: `check` holds n above `padlen`, which is at least 3·(sections + 1).
+        let mut cascade = start(first);
+        let d = cascade.delay();
+        debug_assert!(d < pad && pad < n, "delay {d}, padlen {pad}, {n} samples");
+        for (j, &v) in front.iter().enumerate() {
+            if j < d {
+                cascade.fill(v);
             } else {
-                // SAFETY: `p < to ≤ len`, and `p − d < p`.
-                let x = unsafe { track.get(p, self.shifts) };
-                if p < d {
-                    self.cascade.fill(x);
-                } else {
-                    let y = self.cascade.step(x);
-                    unsafe { track.set(p - d, y) };
-                }
-                self.next = p + 1;
+                cascade.step(v);
             }
         }
-        if to == len && !self.flushed {
-            for p in len..len + d {
-                let y = self.cascade.step([0.0; L]);
-                // SAFETY: `p − d < len`, behind the last input read.
-                unsafe { track.set(p - d, y) };
-            }
-            self.flushed = true;
+        let less_shifts = |x: [f64; L]| -> [f64; L] { std::array::from_fn(|l| x[l] - shifts[l]) };
+        for i in 0..d {
+            cascade.step(less_shifts(get(&xs, i)));
         }
-        if self.flushed {
-            len
-        } else {
-            self.next.saturating_sub(d)
+        for i in d..n {
+            let y = cascade.step(less_shifts(get(&xs, i)));
+            put(&mut xs, i - d, y);
         }
-    }
+        for (j, &v) in back[..d].iter().enumerate() {
+            let y = cascade.step(v);
+            put(&mut xs, n - d + j, y);
+        }
+        for j in d..pad {
+            back[j - d] = cascade.step(back[j]);
+        }
+        for v in &mut back[pad - d..] {
+            *v = cascade.step([0.0; L]);
+        }
 
-    /// Samples `range` of the signals `body` through the cascade, each output written `d`
-    /// samples behind, sample `i` lying at `index(i)`. The cascade runs as a local, which
-    /// the compiler keeps in registers when it is [`InRegisters`]: behind `&mut self` it was
-    /// stored and loaded again at every sample (the portable [`Cascade`]'s state stays in
-    /// its `Vec`, cloned once a chunk).
-    ///
-    /// # Safety
-    /// `index` maps `range` and the `d` samples before it into the signals, which no other
-    /// thread touches there.
-    #[inline(always)]
-    unsafe fn through(
-        &mut self,
-        body: [*mut f64; L],
-        range: std::ops::Range<usize>,
-        d: usize,
-        index: impl Fn(usize) -> usize,
-    ) {
-        let mut cascade = self.cascade.clone();
-        for i in range {
-            // SAFETY: the caller's promise.
-            unsafe {
-                let y = cascade.step(read_lanes(body, index(i), self.shifts));
-                write_lanes(body, index(i - d), y);
+        // Backwards, from the steady state of the last output.
+        let mut cascade = start(back[pad - 1]);
+        for (j, &v) in back.iter().rev().enumerate() {
+            if j < d {
+                cascade.fill(v);
+            } else {
+                cascade.step(v);
             }
         }
-        self.cascade = cascade;
-    }
-}
-
-impl<const L: usize> Advance<L> for Stage<L, Cascade<'_, L>> {
-    unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize {
-        // SAFETY: the caller's promise.
-        unsafe { self.run(track, to) }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-impl<const L: usize, const S: usize> Advance<L> for Stage<L, InRegisters<S>> {
-    unsafe fn advance(&mut self, track: &Track<'_, L>, to: usize) -> usize {
-        // SAFETY: an `InRegisters` exists only where the CPU has AVX2; the rest is the
-        // caller's promise.
-        unsafe { advance_avx2(self, track, to) }
-    }
-}
-
-/// [`Stage::run`] compiled for AVX2, where four lanes are one instruction.
-///
-/// # Safety
-/// The CPU supports AVX2, and as [`Advance::advance`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn advance_avx2<const L: usize, const S: usize>(
-    stage: &mut Stage<L, InRegisters<S>>,
-    track: &Track<'_, L>,
-    to: usize,
-) -> usize {
-    // SAFETY: the caller's promise.
-    unsafe { stage.run(track, to) }
-}
-
-/// A stage of `sections` from the steady state of `level`, reading the signals less
-/// `shifts`: in AVX2 registers when `avx2` says the CPU has it, for up to four signals and
-/// twelve sections (the notch's nine harmonics of 50 Hz up to 450 Hz, the band-pass's four,
-/// the force's two; twelve bounds the copies of the loop compiled); else the portable
-/// cascade, which the tests hold the AVX2 one to. AVX2 without FMA: each multiply and add
-/// rounds as in the scalar code, so the output is the same to the bit.
-fn stage<'a, const L: usize>(
-    sections: &'a [Section],
-    zi: &[[f64; 2]],
-    level: [f64; L],
-    shifts: [f64; L],
-    avx2: bool,
-) -> Box<dyn Advance<L> + 'a> {
-    #[cfg(target_arch = "x86_64")]
-    if avx2 && L <= 4 {
-        macro_rules! in_registers {
-            ($($s:literal)*) => {
-                match sections.len() {
-                    $($s => {
-                        // SAFETY: `avx2` says the CPU has it; `sections` and `zi` hold `$s`.
-                        let cascade = unsafe { InRegisters::<$s>::new(sections, zi, level) };
-                        return Box::new(Stage::new(cascade, shifts));
-                    })*
-                    _ => {}
-                }
-            };
+        for i in (n - d..n).rev() {
+            cascade.step(get(&xs, i));
         }
-        in_registers!(1 2 3 4 5 6 7 8 9 10 11 12);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = avx2;
-    Box::new(Stage::new(Cascade::new(sections, zi, level), shifts))
-}
-
-/// One sample of each of `L` interleaved signals into a cascade, and one out.
-trait Step<const L: usize> {
-    /// Samples between an input and its output: `step(x_t)` returns `y_(t − delay)`.
-    fn delay(&self) -> usize;
-    /// One of the first `delay` inputs, before any output.
-    fn fill(&mut self, x: [f64; L]);
-    /// Any later input.
-    fn step(&mut self, x: [f64; L]) -> [f64; L];
-}
-
-/// The running state of a cascade over `L` interleaved signals: SciPy `sosfilt`'s transposed
-/// direct form II, the operations of its `_sosfilt` in their order.
-#[derive(Clone)]
-struct Cascade<'a, const L: usize> {
-    sections: &'a [Section],
-    z: Vec<[[f64; L]; 2]>,
-}
-
-impl<'a, const L: usize> Cascade<'a, L> {
-    /// Starts from the steady state `zi · level` of each signal.
-    #[inline(always)]
-    fn new(sections: &'a [Section], zi: &[[f64; 2]], level: [f64; L]) -> Self {
-        let z = zi
-            .iter()
-            .map(|z| {
-                [
-                    std::array::from_fn(|l| z[0] * level[l]),
-                    std::array::from_fn(|l| z[1] * level[l]),
-                ]
-            })
-            .collect();
-        Cascade { sections, z }
-    }
-}
-
-impl<const L: usize> Step<L> for Cascade<'_, L> {
-    fn delay(&self) -> usize {
-        0
-    }
-
-    fn fill(&mut self, x: [f64; L]) {
-        self.step(x);
-    }
-
-    #[inline(always)]
-    fn step(&mut self, mut cur: [f64; L]) -> [f64; L] {
-        for (s, [z0, z1]) in self.sections.iter().zip(self.z.iter_mut()) {
-            for l in 0..L {
-                let new = s.b[0] * cur[l] + z0[l];
-                z0[l] = s.b[1] * cur[l] - s.a[1] * new + z1[l];
-                z1[l] = s.b[2] * cur[l] - s.a[2] * new;
-                cur[l] = new;
-            }
+        for i in (0..n - d).rev() {
+            let y = cascade.step(get(&xs, i));
+            put(&mut xs, i + d, y);
         }
-        cur
-    }
-}
-
-/// [`Cascade`] for `S` sections and up to four signals, its state in AVX2 registers and
-/// its sections a wavefront: section k takes what section k − 1 put out one step before,
-/// so the sections of a step do not wait on each other and the outputs lag the inputs by
-/// `S − 1` samples. In one step every section waited on the one before (6 cycles each),
-/// and a notch of nine sections took 55 cycles a sample on this VM's EPYC. Signals beyond
-/// `L` are zeros, which stay zeros. Each section sees its inputs in order and does the same
-/// multiplies and adds in the same order, so the outputs are the same bits.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy)]
-struct InRegisters<const S: usize> {
-    /// `b0, b1, b2, a1, a2` of each section, in every lane.
-    coefficients: [[std::arch::x86_64::__m256d; 5]; S],
-    z: [[std::arch::x86_64::__m256d; 2]; S],
-    /// What each section put out at the last step.
-    out: [std::arch::x86_64::__m256d; S],
-    /// Steps [`Step::fill`] has taken: section k has input from step k on.
-    filled: usize,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl<const S: usize> InRegisters<S> {
-    /// As [`Cascade::new`].
-    ///
-    /// # Safety
-    /// The CPU supports AVX2; `sections` and `zi` hold `S` sections.
-    #[inline(always)]
-    unsafe fn new<const L: usize>(sections: &[Section], zi: &[[f64; 2]], level: [f64; L]) -> Self {
-        use std::arch::x86_64::*;
-        let level = lanes(level);
-        InRegisters {
-            coefficients: std::array::from_fn(|k| {
-                let s = &sections[k];
-                [s.b[0], s.b[1], s.b[2], s.a[1], s.a[2]].map(|c| _mm256_set1_pd(c))
-            }),
-            z: std::array::from_fn(|k| zi[k].map(|z| _mm256_mul_pd(_mm256_set1_pd(z), level))),
-            out: [_mm256_setzero_pd(); S],
-            filled: 0,
+        for i in (0..d).rev() {
+            let y = cascade.step([0.0; L]);
+            put(&mut xs, i, y);
         }
     }
-
-    /// Section `k`'s step on `cur`: SciPy's `_sosfilt` operations in their order.
-    #[inline(always)]
-    fn section(&mut self, k: usize, cur: std::arch::x86_64::__m256d) {
-        use std::arch::x86_64::*;
-        let [b0, b1, b2, a1, a2] = self.coefficients[k];
-        let [z0, z1] = &mut self.z[k];
-        // SAFETY: an `InRegisters` exists only where `new` was told the CPU has AVX2.
-        unsafe {
-            let new = _mm256_add_pd(_mm256_mul_pd(b0, cur), *z0);
-            *z0 = _mm256_add_pd(
-                _mm256_sub_pd(_mm256_mul_pd(b1, cur), _mm256_mul_pd(a1, new)),
-                *z1,
-            );
-            *z1 = _mm256_sub_pd(_mm256_mul_pd(b2, cur), _mm256_mul_pd(a2, new));
-            self.out[k] = new;
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-impl<const L: usize, const S: usize> Step<L> for InRegisters<S> {
-    fn delay(&self) -> usize {
-        S - 1
-    }
-
-    fn fill(&mut self, x: [f64; L]) {
-        for k in (1..=self.filled).rev() {
-            self.section(k, self.out[k - 1]);
-        }
-        // SAFETY: an `InRegisters` exists only where `new` was told the CPU has AVX2.
-        self.section(0, unsafe { lanes(x) });
-        self.filled += 1;
-    }
-
-    #[inline(always)]
-    fn step(&mut self, x: [f64; L]) -> [f64; L] {
-        // Last section first, so each reads its predecessor's output of the step before.
-        for k in (1..S).rev() {
-            self.section(k, self.out[k - 1]);
-        }
-        let mut y = [0.0; 4];
-        // SAFETY: an `InRegisters` exists only where `new` was told the CPU has AVX2.
-        unsafe {
-            self.section(0, lanes(x));
-            std::arch::x86_64::_mm256_storeu_pd(y.as_mut_ptr(), self.out[S - 1]);
-        }
-        std::array::from_fn(|l| y[l])
-    }
-}
-
-/// `L ≤ 4` samples in four lanes, zeros after.
-///
-/// # Safety
-/// The CPU supports AVX.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn lanes<const L: usize>(x: [f64; L]) -> std::arch::x86_64::__m256d {
-    let [x0, x1, x2, x3]: [f64; 4] = std::array::from_fn(|l| if l < L { x[l] } else { 0.0 });
-    std::arch::x86_64::_mm256_set_pd(x3, x2, x1, x0)
 }
 
 #[cfg(test)]
@@ -1297,61 +773,6 @@ mod tests {
                         filtered(lanes, false),
                         "{count} sections, {n} samples, {lanes} signals"
                     );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_cascade_split_over_two_threads_gives_the_bits_of_one_cascade() {
-        let notches = harmonic_notches();
-        let mut noise = noise(5);
-        let pool = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-        };
-        let (one, two) = (pool(1), pool(2));
-        let avx2 = cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("avx2");
-        for count in SPLIT_MIN_SECTIONS..=notches.len() {
-            let sos = Sos {
-                sections: notches[..count].to_vec(),
-            };
-            // The shortest signal allowed, and one whose chunks end inside it and, going
-            // forwards, in the odd extension after it.
-            let pad = sos.padlen();
-            for n in [pad + 1, 3 * CHUNK - pad - pad / 2] {
-                let signals = sines_in_noise(&mut noise, 3, n);
-                for avx2 in [false, avx2] {
-                    // With `hold`, the pool's other thread is kept busy, so the first
-                    // stage's thread runs both stages.
-                    let filtered = |pool: &rayon::ThreadPool, hold: bool| {
-                        let mut out = signals.clone();
-                        let [a, b, c] = out.as_mut_slice() else {
-                            unreachable!()
-                        };
-                        let run = || sos.filtfilt_lanes([a, b, c], [0.5, -1.0, 2.0], avx2);
-                        if hold {
-                            let (release, held) = std::sync::mpsc::channel::<()>();
-                            let holding = std::sync::Arc::new(std::sync::Barrier::new(2));
-                            let holder = holding.clone();
-                            pool.spawn(move || {
-                                holder.wait();
-                                let _ = held.recv();
-                            });
-                            holding.wait();
-                            pool.install(run).unwrap();
-                            release.send(()).unwrap();
-                        } else {
-                            pool.install(run).unwrap();
-                        }
-                        out
-                    };
-                    let whole = filtered(&one, false);
-                    let what = format!("{count} sections, {n} samples, AVX2 {avx2}");
-                    assert_eq!(filtered(&two, false), whole, "{what}, two threads");
-                    assert_eq!(filtered(&two, true), whole, "{what}, one thread busy");
                 }
             }
         }

@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod envelope;
 pub mod filter;
+mod kernel;
 pub mod quality;
 pub mod spectrum;
 
@@ -260,8 +261,8 @@ impl ForceFilters {
             }
         }
         // One signal-length buffer serves the offset's selection, then holds the low-pass:
-        // each fresh one is faulted in and zeroed by the kernel.
-        let mut buffer = crate::model::sample_buffer_with_capacity(raw.len());
+        // one allocation of the channel's length, not two.
+        let mut buffer = Vec::with_capacity(raw.len());
         let zero_offset_n = lowest_quantile_median(raw.view(), self.zero_quantile, &mut buffer);
         raw.mapv_inplace(|v| v - zero_offset_n);
         let debiased = raw;

@@ -321,7 +321,7 @@ pub fn infer_mains<'a>(psds: impl IntoIterator<Item = &'a Psd>, cfg: &QcConfig) 
 mod tests {
     use super::*;
     use crate::config::SpectrumConfig;
-    use crate::signal::spectrum::welch;
+    use crate::signal::spectrum::Welch;
     use ndarray::Array1;
 
     fn input(x: &Array1<f64>, fs_hz: f64, kind: ChannelKind) -> QcInput<'_> {
@@ -343,7 +343,8 @@ mod tests {
     #[test]
     fn clean_noise_is_ok() {
         let x = noise(20_000, 7) * 20.0;
-        let psd = welch(x.view(), 2000.0, &SpectrumConfig::default()).unwrap();
+        let welch = Welch::plan(2000.0, &SpectrumConfig::default()).unwrap();
+        let psd = welch.psd(x.view()).unwrap();
         let q = channel_qc(
             input(&x, 2000.0, ChannelKind::Emg),
             Some(&psd),
@@ -361,7 +362,8 @@ mod tests {
             + Array1::from_shape_fn(20_000, |i| {
                 30.0 * (2.0 * std::f64::consts::PI * 60.0 * i as f64 / fs).sin()
             });
-        let psd = welch(x.view(), fs, &SpectrumConfig::default()).unwrap();
+        let welch = Welch::plan(fs, &SpectrumConfig::default()).unwrap();
+        let psd = welch.psd(x.view()).unwrap();
         let cfg = QcConfig::default();
         assert_eq!(infer_mains([&psd], &cfg), Some(60.0));
         let q = channel_qc(

@@ -5,6 +5,9 @@
 //! each segment, one-sided density scaling, mean over segments; trailing samples that do not
 //! fill a segment are dropped; a signal shorter than a segment becomes one segment of its own
 //! length (SciPy warns and does the same). Input in µV gives µV²/Hz.
+//!
+//! A [`Welch`] is planned once per rate (its window and FFT), and every spectrum of that
+//! rate is taken through it: [`Welch::psd`] and the hold-edge MDF, [`edge_mdf_hz`].
 
 use std::sync::Arc;
 
@@ -42,43 +45,46 @@ pub struct Psd {
     pub segments: usize,
 }
 
-/// A Welch estimator planned for one segment length: window, FFT and buffers made once.
+/// A Welch estimator planned for one rate: segment length, window and FFT made once, then
+/// used for every signal of that rate (the spectra of all a recording's channels, the edges
+/// of every hold).
 pub struct Welch {
     fs_hz: f64,
+    overlap_fraction: f64,
     window: Vec<f64>,
     step: usize,
     fft: Arc<dyn Fft<f64>>,
 }
 
 impl Welch {
-    /// Plans SciPy-default Welch for `n_samples` at `fs_hz` (segment length from `cfg`).
+    /// Plans SciPy-default Welch at `fs_hz`, with segments of `round(segment_s·fs)` samples
+    /// (at least 2) from `cfg`.
     ///
     /// # Errors
-    /// Fewer than 2 samples, or a rate that is not finite and positive.
-    pub fn plan(
-        fs_hz: f64,
-        cfg: &SpectrumConfig,
-        n_samples: usize,
-    ) -> Result<Welch, SpectrumError> {
+    /// A rate that is not finite and positive.
+    pub fn plan(fs_hz: f64, cfg: &SpectrumConfig) -> Result<Welch, SpectrumError> {
         if !(fs_hz.is_finite() && fs_hz > 0.0) {
             return Err(SpectrumError::Rate { fs_hz });
         }
-        if n_samples < 2 {
-            return Err(SpectrumError::TooShort { n: n_samples });
-        }
-        let wanted = ((cfg.segment_s * fs_hz).round() as usize).max(2);
-        let nperseg = wanted.min(n_samples);
-        let noverlap = ((nperseg as f64 * cfg.overlap_fraction).floor() as usize).min(nperseg - 1);
+        let nperseg = ((cfg.segment_s * fs_hz).round() as usize).max(2);
+        Ok(Welch::with_segment(fs_hz, cfg.overlap_fraction, nperseg))
+    }
+
+    /// Welch at `fs_hz` with segments of `nperseg ≥ 2` samples overlapping by
+    /// `floor(nperseg · overlap_fraction)` (at most `nperseg − 1`).
+    fn with_segment(fs_hz: f64, overlap_fraction: f64, nperseg: usize) -> Welch {
+        let noverlap = ((nperseg as f64 * overlap_fraction).floor() as usize).min(nperseg - 1);
         // Periodic Hann, SciPy get_window('hann', N): 0.5 − 0.5·cos(2πn/N).
         let window = (0..nperseg)
             .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / nperseg as f64).cos())
             .collect();
-        Ok(Welch {
+        Welch {
             fs_hz,
+            overlap_fraction,
             window,
             step: nperseg - noverlap,
             fft: FftPlanner::<f64>::new().plan_fft_forward(nperseg),
-        })
+        }
     }
 
     /// Samples per segment.
@@ -86,23 +92,41 @@ impl Welch {
         self.window.len()
     }
 
-    /// The PSD of `x` (at least one segment long; shorter input gives an all-zero PSD).
+    /// The sampling rate planned for.
+    pub fn fs_hz(&self) -> f64 {
+        self.fs_hz
+    }
+
+    /// The PSD of `x`, sampled at [`Welch::fs_hz`]. A signal shorter than a segment is one
+    /// segment of its own length (SciPy's rule, with its warning), through a window and FFT
+    /// made for it: the one case in which a PSD plans.
+    ///
+    /// # Errors
+    /// Fewer than 2 samples.
+    pub fn psd(&self, x: ArrayView1<f64>) -> Result<Psd, SpectrumError> {
+        if x.len() < 2 {
+            return Err(SpectrumError::TooShort { n: x.len() });
+        }
+        if x.len() < self.nperseg() {
+            let whole = Welch::with_segment(self.fs_hz, self.overlap_fraction, x.len());
+            return Ok(whole.averaged(x));
+        }
+        Ok(self.averaged(x))
+    }
+
+    /// The PSD of `x`, at least one segment long, averaged over its segments.
     ///
     /// Segments go through the FFT in pairs, one as the real part and the next as the
     /// imaginary part of one complex transform `Z`: their power spectra sum to
     /// `(|Z[k]|² + |Z[N−k]|²) / 2`, and the sum over segments is all Welch needs. One complex
-    /// FFT of N points costs less than two real ones (criterion `welch_1h`).
-    pub fn psd(&self, x: ArrayView1<f64>) -> Psd {
+    /// FFT of N points costs less than two real ones.
+    fn averaged(&self, x: ArrayView1<f64>) -> Psd {
         let nperseg = self.nperseg();
         let bins = nperseg / 2 + 1;
         let mut sum = vec![0.0; bins];
         let mut buffer = vec![Complex64::default(); nperseg];
         let mut scratch = vec![Complex64::default(); self.fft.get_inplace_scratch_len()];
-        let segments = if x.len() >= nperseg {
-            (x.len() - nperseg) / self.step + 1
-        } else {
-            0
-        };
+        let segments = (x.len() - nperseg) / self.step + 1;
         // A strided view is copied once, so the segments below are plain slices.
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout is contiguous");
@@ -128,7 +152,7 @@ impl Welch {
             }
         }
         let window_power: f64 = self.window.iter().map(|w| w * w).sum();
-        let scale = 1.0 / (self.fs_hz * window_power) / segments.max(1) as f64;
+        let scale = 1.0 / (self.fs_hz * window_power) / segments as f64;
         let last = if nperseg % 2 == 0 { bins - 1 } else { bins };
         for (k, v) in sum.iter_mut().enumerate() {
             *v *= if k == 0 || k >= last {
@@ -145,20 +169,12 @@ impl Welch {
     }
 }
 
-/// SciPy-default Welch PSD of `x` in one call.
-///
-/// # Errors
-/// As [`Welch::plan`].
-pub fn welch(x: ArrayView1<f64>, fs_hz: f64, cfg: &SpectrumConfig) -> Result<Psd, SpectrumError> {
-    Ok(Welch::plan(fs_hz, cfg, x.len())?.psd(x))
-}
-
 /// MDF over the first and last `hold_edge_s` of `[start_s, end_s]` (DESIGN §3.6: the MDF
-/// shift during a hold); `None` where the span is shorter than two edges or a window cannot
-/// be analysed.
+/// shift during a hold) of `x`, sampled at the rate `welch` was planned for; `None` where
+/// the span is shorter than two edges or an edge cannot be analysed.
 pub fn edge_mdf_hz(
+    welch: &Welch,
     x: ArrayView1<f64>,
-    fs_hz: f64,
     [start_s, end_s]: [f64; 2],
     cfg: &SpectrumConfig,
 ) -> [Option<f64>; 2] {
@@ -166,9 +182,11 @@ pub fn edge_mdf_hz(
     if end_s - start_s < 2.0 * edge {
         return [None, None];
     }
+    let fs_hz = welch.fs_hz();
     let at = |t: f64| ((t * fs_hz).round().max(0.0) as usize).min(x.len());
     let mdf = |a: f64, z: f64| {
-        welch(x.slice(ndarray::s![at(a)..at(z)]), fs_hz, cfg)
+        welch
+            .psd(x.slice(ndarray::s![at(a)..at(z)]))
             .ok()
             .and_then(|psd| psd.mdf_hz(cfg.band_hz))
     };
@@ -266,6 +284,11 @@ mod tests {
     use super::*;
     use ndarray::Array1;
 
+    /// The PSD of `x` through a plan made for it.
+    fn welch(x: ArrayView1<f64>, fs_hz: f64, cfg: &SpectrumConfig) -> Result<Psd, SpectrumError> {
+        Welch::plan(fs_hz, cfg)?.psd(x)
+    }
+
     #[test]
     fn a_tone_puts_its_power_at_its_frequency() {
         let fs = 1000.0;
@@ -303,8 +326,8 @@ mod tests {
                 segment_s,
                 ..SpectrumConfig::default()
             };
-            let plan = Welch::plan(1000.0, &cfg, n).unwrap();
-            let psd = plan.psd(x.view());
+            let plan = Welch::plan(1000.0, &cfg).unwrap();
+            let psd = plan.psd(x.view()).unwrap();
             let nperseg = plan.nperseg();
             let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(nperseg);
             let mut one_by_one = vec![0.0; nperseg / 2 + 1];
@@ -348,5 +371,30 @@ mod tests {
         )
         .unwrap();
         assert_eq!((short.segments, short.density.len()), (1, 2));
+    }
+
+    /// Each edge of a hold has its own MDF, through the rate's plan; an edge that the end
+    /// of the signal cuts shorter than a segment is one segment of its own length.
+    #[test]
+    fn hold_edges_have_the_mdf_of_each_edge() {
+        let fs = 1000.0;
+        let cfg = SpectrumConfig::default();
+        let tone = |f_hz: f64, i: usize| (2.0 * std::f64::consts::PI * f_hz * i as f64 / fs).sin();
+        let x = Array1::from_shape_fn(15_300, |i| tone(if i < 10_000 { 100.0 } else { 200.0 }, i));
+        let welch = Welch::plan(fs, &cfg).unwrap();
+        let [first, last] = edge_mdf_hz(&welch, x.view(), [0.0, 15.0], &cfg);
+        assert_eq!(first, Some(100.0));
+        assert_eq!(last, Some(200.0));
+        assert_eq!(
+            edge_mdf_hz(&welch, x.view(), [0.0, 9.0], &cfg),
+            [None, None],
+            "a span shorter than two edges"
+        );
+        // The last edge is 15–20 s, of which the signal holds 300 samples.
+        let [_, cut] = edge_mdf_hz(&welch, x.view(), [0.0, 20.0], &cfg);
+        let own = welch.psd(x.slice(ndarray::s![15_000..])).unwrap();
+        assert_eq!((own.segments, own.density.len()), (1, 151));
+        assert_eq!(cut, own.mdf_hz(cfg.band_hz));
+        assert!((cut.unwrap() - 200.0).abs() < 1e-9, "{cut:?}");
     }
 }
