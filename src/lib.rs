@@ -3,8 +3,8 @@
 //!
 //! The modules follow the data (DESIGN §1): [`ingest`] turns files into
 //! [`model::Recording`]s; [`signal`] checks and conditions their samples as SciPy would;
-//! [`detect`] finds contact episodes, twitches and taut-band evidence; [`audit`] checks
-//! technique against the protocol. [`process_recording`] strings those stages together for
+//! [`detect`] finds contact episodes, twitches and taut-band evidence, and audits technique
+//! against the protocol. [`process_recording`] strings those stages together for
 //! one recording, and [`batch`] runs a whole dataset through it, with [`summary`] building
 //! the tables, [`report`] the figures and the report, and [`output`] writing every file.
 //! Every tunable number lives in [`config`].
@@ -12,7 +12,6 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub mod audit;
 pub mod batch;
 pub mod config;
 pub mod detect;

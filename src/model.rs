@@ -46,7 +46,7 @@ pub struct Recording {
 
 impl Recording {
     /// Longest channel duration; 0 for a recording without channels. Read it before
-    /// [`crate::signal::condition::condition`], which takes the EMG samples.
+    /// conditioning, which takes the EMG samples.
     pub fn duration_s(&self) -> f64 {
         self.channels
             .iter()

@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use crate::audit::AuditFlag;
+use crate::detect::audit::AuditFlag;
 use crate::detect::episodes::Plateau;
 use crate::detect::episodes::Technique;
 use crate::detect::twitch::Twitch;

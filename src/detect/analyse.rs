@@ -4,8 +4,8 @@
 
 use rayon::prelude::*;
 
-use crate::audit::{audit, Audit, AuditContext};
 use crate::config::Config;
+use crate::detect::audit::{audit, Audit, AuditContext};
 use crate::detect::episodes::{detect_episodes, Episode, Technique};
 use crate::detect::taut_band::{
     add_emg_evidence, force_evidence, score, BandEvidence, ForceEvidenceInput,

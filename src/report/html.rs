@@ -8,8 +8,8 @@ use minijinja::{context, Environment};
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::describe;
 use crate::config::Config;
+use crate::detect::audit::describe;
 use crate::detect::episodes::Technique;
 use crate::model::pressure_kpa;
 use crate::signal::quality::QcLevel;

@@ -295,9 +295,12 @@ fn ctrl_c_stops_cleanly_and_resume_completes_the_run() {
         .spawn()
         .unwrap();
     wait_for_first_part(&mut run, &out);
-    let pid = libc::pid_t::try_from(run.id()).unwrap();
-    // SAFETY: kill(2) on a child this test spawned and has not yet reaped.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    // Ctrl-C, as a terminal sends it: SIGINT to the child this test spawned and has not reaped.
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
     let run = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(130), "{stderr}");
