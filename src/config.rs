@@ -81,16 +81,35 @@ pub struct QcConfig {
     pub clip_repeat_min_samples: usize,
     /// A time step above this many sample periods is a gap (DESIGN §2.2).
     pub gap_periods: f64,
-    /// Half-width of each powerline band in the PSD (DESIGN §3.1).
-    pub powerline_half_width_hz: f64,
-    /// Highest mains harmonic counted in the powerline ratio (DESIGN §3.1).
-    pub powerline_max_hz: f64,
-    /// Band whose power is the denominator of the powerline and low-frequency ratios (DESIGN §3.1).
+    /// sEMG band of the raw spectrum: its upper edge bounds the low-frequency ratio's
+    /// denominator and is the corner a slow rate cannot honour (DESIGN §3.1).
     pub total_band_hz: [f64; 2],
+    /// Widest bin of the mains search spectrum: separates a line from sEMG's broadband
+    /// power (DESIGN §3.1; Zapline-plus, Klug & Kloosterman 2022, searches 0.1 Hz bins).
+    pub mains_resolution_hz: f64,
+    /// Fewest half-overlapping segments averaged in the mains search; shorter recordings get
+    /// shorter segments, so one noisy bin is not taken for a line (palpa choice).
+    pub mains_min_segments: usize,
+    /// Coarsest bin accepted when a short recording shortens the segments; below that the
+    /// mains is not measured (palpa choice: a 1 Hz bin still parts 50 Hz from its flanks).
+    pub mains_resolution_max_hz: f64,
+    /// Half-width of the search around each expected line: mains drifts (EN 50160 allows
+    /// ±1% at 50 Hz; DESIGN §3.1).
+    pub mains_search_hz: f64,
+    /// Flanks of a peak: bins this far from it (Hz, inner and outer), whose median is the
+    /// background; the inner edge clears the Hann main lobe and a drifting line's spread
+    /// (DESIGN §3.1: "a few Hz each side, adjacent bins excluded").
+    pub mains_flank_hz: [f64; 2],
+    /// A peak at least this far above its flanks (dB) is a line (DESIGN §3.1; Zapline-plus
+    /// uses +4 dB, palpa asks a little more so white noise never passes).
+    pub mains_line_min_db: f64,
     /// Below this, power counts as motion artefact (DESIGN §3.1; De Luca 2010, DOMAIN §5).
     pub lowfreq_max_hz: f64,
     /// Mains frequencies tried when the sidecar is silent (DESIGN §3.1).
     pub mains_candidates_hz: [f64; 2],
+    /// Least contact-free time from which a channel's resting RMS is reported: shorter
+    /// stretches sit inside the envelope's transients (DESIGN §4; palpa choice, 2 s).
+    pub contact_free_min_s: f64,
     /// sEMG below this rate cannot honour the 450 Hz corner (DESIGN §3.1).
     pub emg_min_fs_hz: f64,
     /// Fractions of NaN/Inf samples that make a channel warn / bad (palpa choice, DESIGN §3.1).
@@ -99,9 +118,9 @@ pub struct QcConfig {
     pub flat_fraction_limits: [f64; 2],
     /// Fractions of clipped samples that make a channel warn / bad (palpa choice).
     pub clipped_fraction_limits: [f64; 2],
-    /// Powerline ratios that make a channel warn / bad (palpa choice; notch above 0.05, §3.2).
-    pub powerline_ratio_limits: [f64; 2],
-    /// Low-frequency ratios that make a channel warn / bad (palpa choice).
+    /// Low-frequency ratios that make a channel warn (motion artefact, which the band-pass
+    /// removes) / bad (under 1% of the power above `lowfreq_max_hz`: no sEMG band left to
+    /// condition) (palpa choice; DESIGN §3.1).
     pub lowfreq_ratio_limits: [f64; 2],
 }
 
@@ -113,17 +132,21 @@ impl Default for QcConfig {
             clip_margin_fraction: 0.001,
             clip_repeat_min_samples: 3,
             gap_periods: 1.5,
-            powerline_half_width_hz: 1.0,
-            powerline_max_hz: 450.0,
             total_band_hz: [10.0, 450.0],
+            mains_resolution_hz: 0.25,
+            mains_min_segments: 3,
+            mains_resolution_max_hz: 1.0,
+            mains_search_hz: 0.5,
+            mains_flank_hz: [1.0, 3.0],
+            mains_line_min_db: 6.0,
             lowfreq_max_hz: 10.0,
             mains_candidates_hz: [50.0, 60.0],
+            contact_free_min_s: 2.0,
             emg_min_fs_hz: 1000.0,
             nan_fraction_limits: [1e-4, 0.05],
             flat_fraction_limits: [0.01, 0.2],
             clipped_fraction_limits: [0.001, 0.01],
-            powerline_ratio_limits: [0.05, 0.5],
-            lowfreq_ratio_limits: [0.2, 0.5],
+            lowfreq_ratio_limits: [0.2, 0.99],
         }
     }
 }
@@ -132,7 +155,7 @@ impl Default for QcConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NotchMode {
-    /// Only when the channel's powerline ratio exceeds `notch_auto_ratio` (DESIGN §3.2).
+    /// Only on channels with a mains line, at its measured frequency (DESIGN §3.1–§3.2).
     Auto,
     /// Always.
     On,
@@ -154,8 +177,6 @@ pub struct EmgConfig {
     pub notch_q: f64,
     /// Highest harmonic notched (DESIGN §3.2).
     pub notch_max_hz: f64,
-    /// Powerline ratio above which `auto` notches (DESIGN §3.2).
-    pub notch_auto_ratio: f64,
     /// Centred moving-RMS window (DESIGN §3.2; St-Amant 1996, DOMAIN §5).
     pub envelope_window_ms: f64,
 }
@@ -168,7 +189,6 @@ impl Default for EmgConfig {
             notch: NotchMode::Auto,
             notch_q: 30.0,
             notch_max_hz: 450.0,
-            notch_auto_ratio: 0.05,
             envelope_window_ms: 50.0,
         }
     }
@@ -755,14 +775,23 @@ impl Config {
         v.positive("qc.flat_min_ms", q.flat_min_ms);
         v.fraction("qc.clip_margin_fraction", q.clip_margin_fraction);
         v.at_least("qc.gap_periods", q.gap_periods, 1.0);
-        v.positive("qc.powerline_half_width_hz", q.powerline_half_width_hz);
         v.increasing("qc.total_band_hz", q.total_band_hz);
+        v.positive("qc.mains_resolution_hz", q.mains_resolution_hz);
+        v.at_least(
+            "qc.mains_resolution_max_hz",
+            q.mains_resolution_max_hz,
+            q.mains_resolution_hz,
+        );
+        v.at_least("qc.mains_min_segments", q.mains_min_segments as f64, 1.0);
+        v.positive("qc.mains_search_hz", q.mains_search_hz);
+        v.increasing("qc.mains_flank_hz", q.mains_flank_hz);
+        v.positive("qc.mains_flank_hz[0]", q.mains_flank_hz[0]);
         v.positive("qc.emg_min_fs_hz", q.emg_min_fs_hz);
+        v.positive("qc.contact_free_min_s", q.contact_free_min_s);
         for (key, limits) in [
             ("qc.nan_fraction_limits", q.nan_fraction_limits),
             ("qc.flat_fraction_limits", q.flat_fraction_limits),
             ("qc.clipped_fraction_limits", q.clipped_fraction_limits),
-            ("qc.powerline_ratio_limits", q.powerline_ratio_limits),
             ("qc.lowfreq_ratio_limits", q.lowfreq_ratio_limits),
         ] {
             v.increasing(key, limits);

@@ -95,6 +95,26 @@ impl Tables {
         let mut names = TABLE_NAMES.into_iter();
         frames.map(|df| (names.next().unwrap_or_default(), df))
     }
+
+    /// sEMG channels notched, and sEMG channels conditioned (not `bad`), over the batch.
+    pub fn notched_channels(&self) -> [usize; 2] {
+        let (Ok(kind), Ok(qc), Ok(notched)) = (
+            text_column(&self.channels, "kind"),
+            text_column(&self.channels, "qc"),
+            self.channels
+                .column("notched")
+                .and_then(|c| c.bool().cloned()),
+        ) else {
+            return [0, 0];
+        };
+        kind.iter()
+            .zip(&qc)
+            .zip(notched.iter())
+            .filter(|((kind, qc), _)| *kind == "emg" && *qc != "bad")
+            .fold([0, 0], |[n, of], (_, x)| {
+                [n + usize::from(x == Some(true)), of + 1]
+            })
+    }
 }
 
 /// A column's values as `f64`, nulls as `None`.
@@ -239,7 +259,9 @@ pub fn channels_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsErro
         column_of("rest_rms_uv", &items, |(_, _, x)| x.rest_rms_uv),
         column_of("mnf_hz", &items, |(_, _, x)| x.mnf_hz),
         column_of("mdf_hz", &items, |(_, _, x)| x.mdf_hz),
-        column_of("powerline_ratio", &items, |(_, _, x)| x.qc.powerline_ratio),
+        column_of("mains_hz", &items, |(_, _, x)| x.qc.mains_hz),
+        column_of("mains_snr_db", &items, |(_, _, x)| x.qc.mains_snr_db),
+        column_of("notched", &items, |(_, _, x)| x.qc.notched),
         column_of("lowfreq_ratio", &items, |(_, _, x)| x.qc.lowfreq_ratio),
         column_of("clipped_fraction", &items, |(_, _, x)| {
             x.qc.clipped_fraction

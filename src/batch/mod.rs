@@ -212,7 +212,7 @@ fn write_outputs(
     let tables_s = clock.elapsed().as_secs_f64();
     write_bytes(
         &out.join("methods.md"),
-        report::methods::methods_markdown(cfg).as_bytes(),
+        report::methods::methods_markdown(cfg, tables.notched_channels()).as_bytes(),
     )?;
     let summary_figures = match to.plots {
         Some(dir) => report::plots::summary_figures(

@@ -11,7 +11,7 @@ use crate::detect::taut_band::{
     add_emg_evidence, force_evidence, score, BandEvidence, ForceEvidenceInput,
 };
 use crate::detect::twitch::{
-    detect_twitches, drop_marks, quiet_rms, EmgView, ForceView, TwitchInput, TwitchReport,
+    detect_twitches, drop_marks, EmgView, ForceView, TwitchInput, TwitchReport,
 };
 use crate::model::{pressure_kpa, ChannelKind, Recording};
 use crate::signal::condition::RecordingSignals;
@@ -36,7 +36,8 @@ pub struct RecordingResult {
 pub struct ChannelResult {
     /// QC figures and verdict.
     pub qc: ChannelQc,
-    /// RMS of the band-passed EMG over quiet, contact-free samples.
+    /// RMS of the band-passed EMG over contact-free samples, when they total at least
+    /// `qc.contact_free_min_s` (else `None`, with the reason in the QC reasons).
     pub rest_rms_uv: Option<f64>,
     /// Mean frequency.
     pub mnf_hz: Option<f64>,
@@ -137,7 +138,7 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
         || {
             rayon::join(
                 || palpated_evidence(&mut evidence),
-                || channel_results(rec, signals, &episodes, cfg),
+                || channel_results(rec, signals, force.is_some(), &episodes, cfg),
             )
         },
     );
@@ -175,10 +176,12 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
     }
 }
 
-/// Each channel's QC, rest RMS (EMG outside contacts) and spectral figures.
+/// Each channel's QC, rest RMS (EMG outside contacts) and spectral figures. Rest is
+/// contact-free, so a recording without force has none.
 fn channel_results(
     rec: &Recording,
     signals: &RecordingSignals,
+    has_force: bool,
     episodes: &[Episode],
     cfg: &Config,
 ) -> Vec<ChannelResult> {
@@ -186,20 +189,70 @@ fn channel_results(
         .channels
         .par_iter()
         .zip(&rec.channels)
-        .map(|(s, ch)| ChannelResult {
-            qc: s.qc.clone(),
-            rest_rms_uv: s.emg().and_then(|e| {
-                quiet_rms(
+        .map(|(s, ch)| {
+            let mut qc = s.qc.clone();
+            let rest = s.emg().map(|e| {
+                if !has_force {
+                    return Err(
+                        "no force channel, so no stretch is known to be free of contact".into(),
+                    );
+                }
+                let margin_s = cfg.twitch.quiet_margin_s;
+                rest_rms(
                     e.filtered.view(),
                     ch.fs_hz,
                     episodes,
-                    cfg.twitch.quiet_margin_s,
+                    margin_s,
+                    cfg.qc.contact_free_min_s,
                 )
-            }),
-            mnf_hz: s.mnf_hz,
-            mdf_hz: s.mdf_hz,
+            });
+            let rest_rms_uv = match rest {
+                Some(Ok(rms)) => Some(rms),
+                Some(Err(why)) => {
+                    qc.reasons.push(format!("rest RMS not measured: {why}"));
+                    None
+                }
+                None => None,
+            };
+            ChannelResult {
+                qc,
+                rest_rms_uv,
+                mnf_hz: s.mnf_hz,
+                mdf_hz: s.mdf_hz,
+            }
         })
         .collect()
+}
+
+/// RMS of `x` over the samples at least `margin_s` from every contact, when they total at
+/// least `min_s`; otherwise why not.
+fn rest_rms(
+    x: ndarray::ArrayView1<f64>,
+    fs_hz: f64,
+    episodes: &[Episode],
+    margin_s: f64,
+    min_s: f64,
+) -> Result<f64, String> {
+    let mut free = vec![true; x.len()];
+    for e in episodes {
+        let a = ((e.start_s - margin_s) * fs_hz).floor().max(0.0) as usize;
+        let z = (((e.end_s + margin_s) * fs_hz).ceil().max(0.0) as usize).min(x.len());
+        if a < z {
+            free[a..z].fill(false);
+        }
+    }
+    let (n, squares) = x
+        .iter()
+        .zip(&free)
+        .filter(|(_, &f)| f)
+        .fold((0usize, 0.0), |(n, s), (v, _)| (n + 1, s + v * v));
+    let free_s = n as f64 / fs_hz;
+    if free_s < min_s || n == 0 {
+        return Err(format!(
+            "{free_s:.1} s free of contact (at least {min_s} s needed)"
+        ));
+    }
+    Ok((squares / n as f64).sqrt())
 }
 
 /// The palpated muscle's EMG channel: the one whose muscle (and side, when known) matches

@@ -505,12 +505,6 @@ fn bursts(
     }
 }
 
-/// RMS over samples at least `margin_s` from every contact (all samples when fewer than 1 s
-/// are quiet); `None` for an empty signal.
-pub fn quiet_rms(x: ArrayView1<f64>, fs: f64, episodes: &[Episode], margin_s: f64) -> Option<f64> {
-    Quiet::new(x.len(), fs, episodes, margin_s).rms(x)
-}
-
 /// The contact-free samples of a channel: at least `margin_s` from every contact.
 struct Quiet {
     mask: Vec<bool>,

@@ -247,7 +247,7 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
         out,
         cfg,
     } = inputs;
-    let methods = crate::report::methods::methods_markdown(cfg);
+    let methods = crate::report::methods::methods_markdown(cfg, tables.notched_channels());
     let ok: Vec<_> = rows
         .iter()
         .filter_map(|r| r.result.as_ref().ok().map(|x| (r, x)))

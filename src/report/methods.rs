@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use crate::config::{Config, NotchMode};
 
-/// The methods text for a run with `cfg`.
-pub fn methods_markdown(cfg: &Config) -> String {
+/// The methods text for a run with `cfg` that notched `notched[0]` of its `notched[1]`
+/// conditioned sEMG channels.
+pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
     let (e, f, s, p, t, b, a) = (
         &cfg.emg,
         &cfg.force,
@@ -17,15 +18,34 @@ pub fn methods_markdown(cfg: &Config) -> String {
         &cfg.taut_band,
         &cfg.audit,
     );
+    let q = &cfg.qc;
     let notch = match e.notch {
         NotchMode::Auto => format!(
-            "applied to a channel when its powerline ratio (PSD power within ±{} Hz of the mains \
-             frequency and its harmonics, over 10–450 Hz power) exceeded {}",
-            cfg.qc.powerline_half_width_hz, e.notch_auto_ratio
+            "applied only to channels with a mains line: a peak at least {db} dB above the \
+             median of its flanks ({f0}–{f1} Hz either side), searched within ±{search} Hz of \
+             {m1} and {m2} Hz (only the sidecar's frequency when it states one) and of the \
+             stronger fundamental's harmonics, in a Welch spectrum of the raw signal with bins \
+             of at most {res} Hz (4 s segments; shorter ones, so that at least {k} are averaged, \
+             in short recordings); each line that stood out was notched at its measured \
+             frequency. Mains was judged again on the notched signal",
+            db = q.mains_line_min_db,
+            f0 = q.mains_flank_hz[0],
+            f1 = q.mains_flank_hz[1],
+            search = q.mains_search_hz,
+            m1 = q.mains_candidates_hz[0],
+            m2 = q.mains_candidates_hz[1],
+            res = q.mains_resolution_hz,
+            k = q.mains_min_segments,
         ),
-        NotchMode::On => "applied to every channel".into(),
+        NotchMode::On => "applied to every channel, at its measured lines, else at the mains \
+                          frequency and its harmonics"
+            .into(),
         NotchMode::Off => "not applied".into(),
     };
+    let notch = format!(
+        "{notch}. {} of {} conditioned sEMG channels were notched",
+        notched[0], notched[1]
+    );
     let mut m = String::new();
     let _ = write!(
         m,
@@ -34,10 +54,8 @@ pub fn methods_markdown(cfg: &Config) -> String {
          **Surface EMG.** The mean was removed and each channel was band-pass filtered with a \
          Butterworth filter of order {order} ({poles} poles), {lo}–{hi} Hz, as second-order \
          sections applied forward and backward (zero phase, odd-extension padding; numerically \
-         SciPy `sosfiltfilt`). A mains notch (IIR notch, Q = {q}, at the mains frequency and its \
-         harmonics up to {notch_max} Hz, zero phase) was {notch}; the mains frequency was taken \
-         from the sidecar, else inferred as whichever of {m1}/{m2} Hz carried more power. The \
-         amplitude envelope was a centred moving RMS over {env} ms. Power spectra were Welch \
+         SciPy `sosfiltfilt`). A mains notch (IIR notch, Q = {q}, zero phase, at lines up to \
+         {notch_max} Hz) was {notch}. The amplitude envelope was a centred moving RMS over {env} ms. Power spectra were Welch \
          estimates (Hann window, {seg} s segments, {ovl}% overlap, constant detrend, density \
          scaling); mean (MNF) and median (MDF) frequencies were computed over {b0}–{b1} Hz, for \
          each channel, each contact episode and the first and last {edge} s of each hold.\n\n",
@@ -48,8 +66,6 @@ pub fn methods_markdown(cfg: &Config) -> String {
         hi = e.bandpass_hz[1],
         q = e.notch_q,
         notch_max = e.notch_max_hz,
-        m1 = cfg.qc.mains_candidates_hz[0],
-        m2 = cfg.qc.mains_candidates_hz[1],
         env = e.envelope_window_ms,
         seg = s.segment_s,
         ovl = 100.0 * s.overlap_fraction,
@@ -196,8 +212,10 @@ mod tests {
     #[test]
     fn methods_state_the_parameters_actually_used() {
         let mut cfg = Config::default();
-        let text = methods_markdown(&cfg);
+        let text = methods_markdown(&cfg, [3, 8]);
         for needle in [
+            "3 of 8 conditioned sEMG channels were notched",
+            "at least 6 dB above",
             "order 4 (8 poles), 20–450 Hz",
             "50 ms",
             "0.5 s segments",
@@ -208,7 +226,7 @@ mod tests {
         assert!(text.contains(env!("CARGO_PKG_VERSION")));
         cfg.emg.bandpass_hz = [10.0, 400.0];
         cfg.twitch.threshold_h_mad = 6.0;
-        let text = methods_markdown(&cfg);
+        let text = methods_markdown(&cfg, [0, 0]);
         assert!(
             text.contains("10–400 Hz") && text.contains("6·1.4826·MAD"),
             "{text}"

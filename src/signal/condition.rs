@@ -1,6 +1,8 @@
-//! A recording's conditioning (DESIGN §3.1–§3.2, §3.6): raw spectra of the EMG channels →
-//! the mains frequency → each channel's quality → filters designed once per rate → every
-//! usable channel conditioned, channels in parallel (rayon; no polars here).
+//! A recording's conditioning (DESIGN §3.1–§3.2, §3.6): each channel's quality and, on the
+//! raw EMG, its mains line ([`crate::signal::mains`]) → filters designed once per rate and
+//! set of notched lines → every usable channel conditioned, channels in parallel (rayon; no
+//! polars here) → the mains judged again on the notched signal, which is what detection
+//! sees: a line the notch removed never costs a channel.
 //!
 //! Conditioning moves each EMG and force channel's raw samples into its conditioned signal
 //! (filtered where they lie), leaving the channel's `samples` empty: nothing after QC reads
@@ -12,14 +14,15 @@ use std::collections::BTreeMap;
 use ndarray::Array1;
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{Config, NotchMode};
 use crate::model::{Channel, ChannelKind, Recording};
 use crate::signal::filter::FilterError;
-use crate::signal::quality::{channel_qc, infer_mains, ChannelQc, QcInput, QcLevel};
+use crate::signal::mains::{scan, MainsScan, MainsSpectrum};
+use crate::signal::quality::{channel_qc, ChannelQc, QcInput, QcLevel};
 use crate::signal::spectrum::SpectrumError;
 use crate::signal::spectrum::{Psd, Welch};
 use crate::signal::{
-    first_non_finite, wants_notch, ConditionedEmg, ConditionedForce, EmgFilters, Filtered,
+    first_non_finite, mains_harmonics, ConditionedEmg, ConditionedForce, EmgFilters, Filtered,
     ForceFilters, LANES,
 };
 
@@ -101,7 +104,8 @@ pub enum Conditioned {
 /// Every channel of a recording after QC and conditioning.
 #[derive(Clone, Debug)]
 pub struct RecordingSignals {
-    /// Mains frequency used: the sidecar's, else inferred from the EMG spectra.
+    /// The recording's mains frequency: the sidecar's, else the fundamental of the strongest
+    /// line measured on its EMG channels; `None` when neither says.
     pub mains_hz: Option<f64>,
     /// One entry per channel, in recording order.
     pub channels: Vec<ChannelSignals>,
@@ -127,12 +131,14 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         .map(|(i, ch)| (i, std::mem::take(&mut ch.samples)))
         .collect();
     let welch_plans = plans(rec, ChannelKind::Emg, |fs| Welch::plan(fs, &cfg.spectrum));
+    let mains_plans = plans(rec, ChannelKind::Emg, |fs| MainsSpectrum::plan(fs, &cfg.qc));
     let shared = &*rec;
-    let ((mains_hz, qcs), forces) = rayon::join(
-        || emg_qc(shared, &welch_plans, cfg),
+    let (checked, forces) = rayon::join(
+        || emg_qc(shared, &welch_plans, &mains_plans, cfg),
         || condition_forces(shared, force_raws, cfg),
     );
     // Every channel but the force has its QC now, from `emg_qc`.
+    let (qcs, scans): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
     let mut channels: Vec<Option<ChannelSignals>> = qcs
         .into_iter()
         .map(|qc| qc.map(ChannelSignals::checked))
@@ -146,78 +152,153 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
     let mut channels: Vec<ChannelSignals> = channels.into_iter().flatten().collect();
     debug_assert_eq!(channels.len(), rec.channels.len());
 
-    let emg_plans = plans(rec, ChannelKind::Emg, |fs| {
-        EmgFilters::design(fs, &cfg.emg, mains_hz)
-    });
-    for (i, conditioned, psd) in condition_emg(rec, &channels, &emg_plans, &welch_plans, cfg) {
+    let notches: Vec<Vec<f64>> = scans
+        .iter()
+        .map(|s| notch_lines(s.as_ref(), rec.meta.powerline_hz, cfg))
+        .collect();
+    for (i, emg) in condition_emg(
+        rec,
+        &channels,
+        &scans,
+        &notches,
+        &welch_plans,
+        &mains_plans,
+        cfg,
+    ) {
+        let FilteredEmg {
+            filtered,
+            psd,
+            residual,
+        } = emg;
+        let signals = &mut channels[i];
         if let Some(psd) = psd {
-            channels[i].mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
-            channels[i].mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
-            channels[i].psd = Some(psd);
+            signals.mnf_hz = psd.mnf_hz(cfg.spectrum.band_hz);
+            signals.mdf_hz = psd.mdf_hz(cfg.spectrum.band_hz);
+            signals.psd = Some(psd);
         }
-        if let Some(raw) = channels[i].take_outcome(conditioned, Conditioned::Emg) {
+        if let Some(raw) = signals.take_outcome(filtered, Conditioned::Emg) {
             rec.channels[i].samples = raw;
         }
+        let notched = signals.emg().is_some_and(|e| e.notched);
+        signals.qc.notched = notched;
+        signals.qc.mains_hz = notched.then(|| notches[i][0]);
+        if let Some(r) = residual.filter(|r| r.snr_db >= cfg.qc.mains_line_min_db) {
+            let after = if signals.qc.notched {
+                "after the notch"
+            } else {
+                "(not notched: emg.notch = \"off\")"
+            };
+            let why = format!(
+                "mains line at {:.2} Hz, {:.1} dB above its flanks {after}",
+                r.fundamental_hz, r.snr_db
+            );
+            signals.qc.add(QcLevel::Warn, why);
+        }
     }
+    let strongest = scans
+        .iter()
+        .flatten()
+        .filter(|s| s.is_line())
+        .max_by(|a, b| a.snr_db.total_cmp(&b.snr_db));
+    let mains_hz = rec
+        .meta
+        .powerline_hz
+        .or_else(|| strongest.map(|s| s.fundamental_hz));
     RecordingSignals { mains_hz, channels }
 }
 
-/// An EMG channel after its batch: its index, its filtered signal (or its raw samples back
-/// with the error) and the Welch PSD of the filtered signal.
-type FilteredEmg = (usize, Filtered, Option<Psd>);
+/// The frequencies to notch on a channel: its measured lines (`auto`, `on`), or, with `on`
+/// and no line, the mains (the sidecar's, else the strongest candidate peak) and its
+/// harmonics; none with `off` or when nothing is known.
+fn notch_lines(scan: Option<&MainsScan>, sidecar_hz: Option<f64>, cfg: &Config) -> Vec<f64> {
+    let measured = scan.map(|s| s.lines_hz.clone()).unwrap_or_default();
+    match cfg.emg.notch {
+        NotchMode::Off => Vec::new(),
+        NotchMode::Auto => measured,
+        NotchMode::On if !measured.is_empty() => measured,
+        NotchMode::On => sidecar_hz
+            .or_else(|| scan.map(|s| s.fundamental_hz))
+            .map(|f0| mains_harmonics(f0, cfg.emg.notch_max_hz))
+            .unwrap_or_default(),
+    }
+}
+
+/// An EMG channel after its batch: its filtered signal (or its raw samples back with the
+/// error), the Welch PSD of the filtered signal and, where the raw signal had a mains line,
+/// the line search repeated on the filtered signal at that frequency.
+struct FilteredEmg {
+    filtered: Filtered,
+    psd: Option<Psd>,
+    residual: Option<MainsScan>,
+}
 
 /// Every usable EMG channel of `rec` filtered, with the PSD of the filtered signal. Channels
-/// of one rate, notch decision and length are filtered [`LANES`] at a time (the filters'
-/// interleaved lanes), each batch taking its channels' raw samples.
+/// of one rate, set of notched lines and length are filtered [`LANES`] at a time (the
+/// filters' interleaved lanes), each batch taking its channels' raw samples.
 fn condition_emg(
     rec: &mut Recording,
     channels: &[ChannelSignals],
-    plans: &[Plan<EmgFilters, FilterError>],
+    scans: &[Option<MainsScan>],
+    notches: &[Vec<f64>],
     welch_plans: &[Plan<Welch, SpectrumError>],
+    mains_plans: &[Plan<MainsSpectrum, SpectrumError>],
     cfg: &Config,
-) -> Vec<FilteredEmg> {
-    let mut groups: BTreeMap<(u64, bool, usize), Vec<usize>> = BTreeMap::new();
+) -> Vec<(usize, FilteredEmg)> {
+    type Key = (u64, Vec<u64>, usize);
+    let mut groups: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     for (i, (ch, sig)) in rec.channels.iter().zip(channels).enumerate() {
         if ch.kind == ChannelKind::Emg && sig.qc.qc != QcLevel::Bad {
-            let notch = wants_notch(&cfg.emg, sig.qc.powerline_ratio);
-            let key = (ch.fs_hz.to_bits(), notch, ch.samples.len());
+            let lines = notches[i].iter().map(|f| f.to_bits()).collect();
+            let key = (ch.fs_hz.to_bits(), lines, ch.samples.len());
             groups.entry(key).or_default().push(i);
         }
     }
     let mut batches = Vec::new();
-    for ((fs_bits, notch, _), members) in groups {
+    for ((fs_bits, _, _), members) in groups {
         for batch in members.chunks(LANES) {
             let raws = batch
                 .iter()
                 .map(|&i| std::mem::take(&mut rec.channels[i].samples))
                 .collect();
-            batches.push((f64::from_bits(fs_bits), notch, batch.to_vec(), raws));
+            batches.push((f64::from_bits(fs_bits), batch.to_vec(), raws));
         }
     }
     batches
         .into_par_iter()
-        .flat_map(
-            |(fs_hz, notch, members, raws): (f64, bool, Vec<usize>, Vec<_>)| {
-                let welch = plan_for(welch_plans, fs_hz).ok();
-                let filtered = match plan_for(plans, fs_hz) {
-                    Ok(f) => f.condition_many(raws, notch),
-                    Err(e) => raws.into_iter().map(|r| Err((r, e.clone()))).collect(),
-                };
-                members
-                    .into_par_iter()
-                    .zip(filtered)
-                    .map(move |(i, c): (usize, Filtered)| {
-                        let psd = match (&c, welch) {
-                            (Ok(e), Some(welch)) => welch.psd(e.filtered.view()).ok(),
-                            _ => None,
-                        };
-                        (i, c, psd)
-                    })
-            },
-        )
+        .flat_map(|(fs_hz, members, raws): (f64, Vec<usize>, Vec<_>)| {
+            let lines = &notches[members[0]];
+            let filtered = match EmgFilters::design(fs_hz, &cfg.emg, lines) {
+                Ok(f) => f.condition_many(raws),
+                Err(e) => raws.into_iter().map(|r| Err((r, e.clone()))).collect(),
+            };
+            let welch = plan_for(welch_plans, fs_hz).ok();
+            let mains = plan_for(mains_plans, fs_hz).ok();
+            members
+                .into_par_iter()
+                .zip(filtered)
+                .map(move |(i, filtered): (usize, Filtered)| {
+                    let conditioned = filtered.as_ref().ok();
+                    let psd = conditioned
+                        .zip(welch)
+                        .and_then(|(e, w)| w.psd(e.filtered.view()).ok());
+                    let line = scans[i].as_ref().filter(|s| s.is_line());
+                    let residual = conditioned.zip(mains).zip(line).and_then(|((e, m), line)| {
+                        let psd = m.psd(e.filtered.view(), &cfg.qc)?;
+                        let f0 = line.fundamental_hz;
+                        scan(&psd, &[f0], f0, &cfg.qc)
+                    });
+                    (
+                        i,
+                        FilteredEmg {
+                            filtered,
+                            psd,
+                            residual,
+                        },
+                    )
+                })
+        })
         .collect()
 }
-
 /// A force channel by index, checked and conditioned, with its raw samples given back when
 /// it cannot be conditioned.
 type CheckedForce = (usize, ChannelSignals, Option<Array1<f64>>);
@@ -234,7 +315,7 @@ fn condition_forces(
     raws.into_par_iter()
         .map(|(i, raw)| {
             let ch = &rec.channels[i];
-            let qc = channel_qc(qc_input(rec, ch, raw.view()), None, None, &cfg.qc);
+            let qc = channel_qc(qc_input(rec, ch, raw.view()), None, &cfg.qc);
             let mut signals = ChannelSignals::checked(qc);
             if signals.qc.qc == QcLevel::Bad {
                 return (i, signals, Some(raw));
@@ -249,45 +330,55 @@ fn condition_forces(
         .collect()
 }
 
-/// The raw spectra of the usable EMG channels, the mains frequency (the sidecar's, else
-/// inferred from them) and every channel's QC but the force's (`None`).
+/// Every channel's QC but the force's (`None`), and each finite EMG channel's mains line
+/// search on its raw samples (candidates: the sidecar's frequency, else `qc.mains_candidates_hz`).
 fn emg_qc(
     rec: &Recording,
     welch_plans: &[Plan<Welch, SpectrumError>],
+    mains_plans: &[Plan<MainsSpectrum, SpectrumError>],
     cfg: &Config,
-) -> (Option<f64>, Vec<Option<ChannelQc>>) {
-    let raw_psds: Vec<Option<Psd>> = rec
-        .channels
+) -> Vec<(Option<ChannelQc>, Option<MainsScan>)> {
+    let candidates = match rec.meta.powerline_hz {
+        Some(f) => vec![f],
+        None => cfg.qc.mains_candidates_hz.to_vec(),
+    };
+    rec.channels
         .par_iter()
         .map(|ch| {
+            if ch.kind == ChannelKind::Force {
+                return (None, None);
+            }
+            let input = qc_input(rec, ch, ch.samples.view());
             let finite = || match ch.samples.as_slice() {
                 Some(x) => first_non_finite(x).is_none(),
                 None => ch.samples.iter().all(|v| v.is_finite()),
             };
             if !(ch.kind == ChannelKind::Emg && finite()) {
-                return None;
+                return (Some(channel_qc(input, None, &cfg.qc)), None);
             }
-            plan_for(welch_plans, ch.fs_hz)
-                .ok()?
-                .psd(ch.samples.view())
+            let psd = plan_for(welch_plans, ch.fs_hz)
                 .ok()
+                .and_then(|w| w.psd(ch.samples.view()).ok());
+            let mut qc = channel_qc(input, psd.as_ref(), &cfg.qc);
+            let fine = plan_for(mains_plans, ch.fs_hz)
+                .ok()
+                .and_then(|m| m.psd(ch.samples.view(), &cfg.qc));
+            let found = fine.and_then(|p| scan(&p, &candidates, cfg.emg.notch_max_hz, &cfg.qc));
+            match &found {
+                Some(s) => qc.mains_snr_db = Some(s.snr_db),
+                None if qc.qc != QcLevel::Bad => qc.add(
+                    QcLevel::Warn,
+                    format!(
+                        "mains not measured: {:.1} s is too short for a spectrum with {} Hz bins",
+                        ch.samples.len() as f64 / ch.fs_hz,
+                        cfg.qc.mains_resolution_max_hz
+                    ),
+                ),
+                None => {}
+            }
+            (Some(qc), found)
         })
-        .collect();
-    let mains_hz = rec
-        .meta
-        .powerline_hz
-        .or_else(|| infer_mains(raw_psds.iter().flatten(), &cfg.qc));
-    let qcs = rec
-        .channels
-        .par_iter()
-        .zip(&raw_psds)
-        .map(|(ch, psd)| {
-            let input = qc_input(rec, ch, ch.samples.view());
-            (ch.kind != ChannelKind::Force)
-                .then(|| channel_qc(input, psd.as_ref(), mains_hz, &cfg.qc))
-        })
-        .collect();
-    (mains_hz, qcs)
+        .collect()
 }
 
 /// What QC reads of channel `ch` of `rec`, with its samples.

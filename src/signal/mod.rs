@@ -6,12 +6,13 @@ pub mod condition;
 pub mod envelope;
 pub mod filter;
 mod kernel;
+pub mod mains;
 pub mod quality;
 pub mod spectrum;
 
 use ndarray::{Array1, ArrayView1};
 
-use crate::config::{EmgConfig, ForceConfig, NotchMode};
+use crate::config::{EmgConfig, ForceConfig};
 use filter::{butter, iirnotch, Band, FilterError, Sos};
 
 /// Seconds → whole samples at `fs_hz` (rounded), the one place this conversion happens.
@@ -64,8 +65,8 @@ impl ConditionedEmg {
 }
 
 impl EmgFilters {
-    /// Designs the band-pass and, when `mains_hz` is known, the notch cascade: one
-    /// `iirnotch(k·mains, Q)` biquad per harmonic up to `notch_max_hz` and below Nyquist.
+    /// Designs the band-pass and, for each frequency of `notch_hz` below Nyquist, an
+    /// `iirnotch(f, Q)` biquad (DESIGN §3.2: the mains lines measured on the channel).
     ///
     /// # Errors
     /// A lower corner at or above Nyquist (the channel cannot be conditioned), or invalid
@@ -73,7 +74,7 @@ impl EmgFilters {
     pub fn design(
         fs_hz: f64,
         cfg: &EmgConfig,
-        mains_hz: Option<f64>,
+        notch_hz: &[f64],
     ) -> Result<EmgFilters, FilterError> {
         let [lo, hi] = cfg.bandpass_hz;
         let (passband, bandpass) = if hi < fs_hz / 2.0 {
@@ -87,37 +88,27 @@ impl EmgFilters {
                 butter(cfg.bandpass_order, Band::Highpass(lo), fs_hz)?,
             )
         };
-        let notch = match mains_hz {
-            Some(f0) => {
-                let sections = (1..)
-                    .map(|k| k as f64 * f0)
-                    .take_while(|&f| f <= cfg.notch_max_hz && f < fs_hz / 2.0)
-                    .map(|f| iirnotch(f, cfg.notch_q, fs_hz))
-                    .collect::<Result<Vec<_>, _>>()?;
-                (!sections.is_empty()).then_some(Sos { sections })
-            }
-            None => None,
-        };
+        let sections = notch_hz
+            .iter()
+            .filter(|&&f| f < fs_hz / 2.0)
+            .map(|&f| iirnotch(f, cfg.notch_q, fs_hz))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(EmgFilters {
             passband,
             bandpass,
-            notch,
+            notch: (!sections.is_empty()).then_some(Sos { sections }),
             envelope_window: to_samples(cfg.envelope_window_ms / 1e3, fs_hz),
         })
     }
 
-    /// Remove the mean, band-pass, and notch if `notch`.
+    /// Remove the mean, band-pass, and notch when designed with one.
     ///
     /// # Errors
     /// A signal too short for zero-phase filtering, or a non-finite sample.
-    pub fn condition(
-        &self,
-        raw: ArrayView1<f64>,
-        notch: bool,
-    ) -> Result<ConditionedEmg, FilterError> {
+    pub fn condition(&self, raw: ArrayView1<f64>) -> Result<ConditionedEmg, FilterError> {
         let mut samples = raw.to_owned();
-        self.filter_in_place([&mut samples], notch)?;
-        Ok(self.conditioned(samples, notch))
+        self.filter_in_place([&mut samples])?;
+        Ok(self.conditioned(samples))
     }
 
     /// [`EmgFilters::condition`] of channels of this rate and one length, taking their raw
@@ -125,21 +116,21 @@ impl EmgFilters {
     /// filtered copies of a channel at once, and up to [`LANES`] run through
     /// [`Sos::filtfilt_in_place`] together. A channel that cannot be filtered comes back
     /// unchanged, with its error.
-    pub fn condition_many(&self, mut raws: Vec<Array1<f64>>, notch: bool) -> Vec<Filtered> {
+    pub fn condition_many(&self, mut raws: Vec<Array1<f64>>) -> Vec<Filtered> {
         let together = match raws.as_mut_slice() {
-            [a, b, c, d] => self.filter_in_place([a, b, c, d], notch).is_ok(),
-            [a, b, c] => self.filter_in_place([a, b, c], notch).is_ok(),
-            [a, b] => self.filter_in_place([a, b], notch).is_ok(),
+            [a, b, c, d] => self.filter_in_place([a, b, c, d]).is_ok(),
+            [a, b, c] => self.filter_in_place([a, b, c]).is_ok(),
+            [a, b] => self.filter_in_place([a, b]).is_ok(),
             _ => false,
         };
         raws.into_iter()
             .map(|mut raw| {
                 if !together {
-                    if let Err(e) = self.filter_in_place([&mut raw], notch) {
+                    if let Err(e) = self.filter_in_place([&mut raw]) {
                         return Err((raw, e));
                     }
                 }
-                Ok(self.conditioned(raw, notch))
+                Ok(self.conditioned(raw))
             })
             .collect()
     }
@@ -149,9 +140,8 @@ impl EmgFilters {
     fn filter_in_place<const L: usize>(
         &self,
         raws: [&mut Array1<f64>; L],
-        notch: bool,
     ) -> Result<(), FilterError> {
-        let notch = self.notch.as_ref().filter(|_| notch);
+        let notch = self.notch.as_ref();
         let padlen = notch.map_or(0, Sos::padlen).max(self.bandpass.padlen());
         let n = raws.first().map_or(0, |r| r.len());
         if n <= padlen {
@@ -172,10 +162,10 @@ impl EmgFilters {
         Ok(())
     }
 
-    fn conditioned(&self, filtered: Array1<f64>, notch: bool) -> ConditionedEmg {
+    fn conditioned(&self, filtered: Array1<f64>) -> ConditionedEmg {
         ConditionedEmg {
             filtered,
-            notched: notch && self.notch.is_some(),
+            notched: self.notch.is_some(),
             envelope_window: self.envelope_window,
         }
     }
@@ -188,13 +178,13 @@ pub type Filtered = Result<ConditionedEmg, (Array1<f64>, FilterError)>;
 /// hide the multiply-add latency of one on current x86 and ARM cores.
 pub const LANES: usize = 4;
 
-/// Whether the notch applies: `on`, or `auto` with a powerline ratio above the threshold.
-pub fn wants_notch(cfg: &EmgConfig, powerline_ratio: Option<f64>) -> bool {
-    match cfg.notch {
-        NotchMode::On => true,
-        NotchMode::Off => false,
-        NotchMode::Auto => powerline_ratio.is_some_and(|r| r > cfg.notch_auto_ratio),
-    }
+/// `mains_hz` and its harmonics up to `max_hz`: what `notch = "on"` removes where no line
+/// was measured, and what a reference check notches.
+pub fn mains_harmonics(mains_hz: f64, max_hz: f64) -> Vec<f64> {
+    (1..)
+        .map(|k| k as f64 * mains_hz)
+        .take_while(|&f| f <= max_hz)
+        .collect()
 }
 
 /// Force conditioning designed for one rate.
@@ -365,10 +355,11 @@ mod tests {
 
     #[test]
     fn low_rate_emg_falls_back_to_high_pass() {
-        let f = EmgFilters::design(500.0, &EmgConfig::default(), Some(50.0)).unwrap();
+        let lines = mains_harmonics(50.0, 450.0);
+        let f = EmgFilters::design(500.0, &EmgConfig::default(), &lines).unwrap();
         assert_eq!(f.passband, Passband::HighpassOnly(20.0));
         // 50, 100, 150, 200 Hz are below Nyquist (250 Hz).
         assert_eq!(f.notch.unwrap().sections.len(), 4);
-        assert!(EmgFilters::design(30.0, &EmgConfig::default(), None).is_err());
+        assert!(EmgFilters::design(30.0, &EmgConfig::default(), &[]).is_err());
     }
 }

@@ -1,9 +1,10 @@
 //! Channel quality control (DESIGN §3.1): NaN/Inf, flat-line and clipped fractions, time
-//! gaps, powerline and low-frequency ratios, sEMG rate; each channel gets `ok`, `warn` or
-//! `bad` with its reasons. A `bad` channel is listed but not analysed.
+//! gaps, the low-frequency ratio, sEMG rate; each channel gets `ok`, `warn` or `bad` with its
+//! reasons. A channel is `bad`, listed but not analysed, only for a fault conditioning cannot
+//! undo: non-finite samples, flat line, clipping, no sEMG band. Mains is found and judged by
+//! conditioning ([`crate::signal::mains`]), after the notch, so it can only warn.
 //!
-//! Spectral ratios come from the Welch PSD of the demeaned raw EMG ([`Psd`]); the mains
-//! frequency is the sidecar's, else whichever candidate carries more power ([`infer_mains`]).
+//! The low-frequency ratio comes from the Welch PSD of the demeaned raw EMG ([`Psd`]).
 //!
 //! It lives in `signal/`, not in `detect/` as DESIGN §1 lists it: conditioning consults it
 //! (a bad channel is not filtered; the notch follows the mains verdict), and `detect/`
@@ -76,23 +77,25 @@ pub struct ChannelQc {
     pub flat_fraction: f64,
     /// Fraction of samples at the rails.
     pub clipped_fraction: f64,
-    /// Mains-band power over 10–450 Hz power (EMG).
-    pub powerline_ratio: Option<f64>,
+    /// Mains line removed by the notch (its fundamental's measured frequency); `None` when
+    /// the channel was not notched.
+    pub mains_hz: Option<f64>,
+    /// The strongest candidate fundamental's peak over its flanks in the raw spectrum, dB;
+    /// `None` when it could not be measured (not EMG, too short).
+    pub mains_snr_db: Option<f64>,
+    /// Whether the mains notch was applied.
+    pub notched: bool,
     /// Power below 10 Hz over power up to 450 Hz (EMG).
     pub lowfreq_ratio: Option<f64>,
     /// Verdict.
     pub qc: QcLevel,
-    /// Why, in words; empty when `ok`.
+    /// Why, in words; notes that do not lower the verdict (rest not measurable) may
+    /// accompany `ok`.
     pub reasons: Vec<String>,
 }
 
 /// Quality of one channel.
-pub fn channel_qc(
-    ch: QcInput<'_>,
-    psd: Option<&Psd>,
-    mains_hz: Option<f64>,
-    cfg: &QcConfig,
-) -> ChannelQc {
+pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> ChannelQc {
     let n = ch.samples.len();
     let mut verdict = Verdict::default();
     if n == 0 {
@@ -128,7 +131,7 @@ pub fn channel_qc(
         verdict.add(QcLevel::Bad, "marked bad in channels.tsv".into());
     }
 
-    let (mut powerline_ratio, mut lowfreq_ratio) = (None, None);
+    let mut lowfreq_ratio = None;
     if ch.kind == ChannelKind::Emg {
         if ch.fs_hz < cfg.emg_min_fs_hz {
             verdict.add(
@@ -141,29 +144,16 @@ pub fn channel_qc(
         }
         if let Some(psd) = psd {
             let upper = cfg.total_band_hz[1].min(ch.fs_hz / 2.0);
-            let total_band = [cfg.total_band_hz[0], upper];
-            powerline_ratio = mains_hz.and_then(|f0| {
-                psd.powerline_ratio(
-                    f0,
-                    cfg.powerline_half_width_hz,
-                    cfg.powerline_max_hz,
-                    total_band,
-                )
-            });
             lowfreq_ratio = psd.lowfreq_ratio(cfg.lowfreq_max_hz, upper);
-            if let (Some(r), Some(f0)) = (powerline_ratio, mains_hz) {
-                verdict.limit(r, cfg.powerline_ratio_limits, |v| {
-                    format!("powerline ratio {v:.3} at {f0} Hz and harmonics")
-                });
-            }
             if let Some(r) = lowfreq_ratio {
-                verdict.limit(r, cfg.lowfreq_ratio_limits, |v| {
-                    format!(
-                        "{:.0}% of power below {} Hz (motion artefact)",
-                        100.0 * v,
-                        cfg.lowfreq_max_hz
-                    )
-                });
+                let below = format!("{:.1}% of power below {} Hz", 100.0 * r, cfg.lowfreq_max_hz);
+                let [warn, bad] = cfg.lowfreq_ratio_limits;
+                if r >= bad {
+                    verdict.add(QcLevel::Bad, format!("no sEMG band: {below}"));
+                } else if r >= warn {
+                    let why = format!("{below} (motion artefact, removed by the band-pass)");
+                    verdict.add(QcLevel::Warn, why);
+                }
             }
         }
     }
@@ -171,10 +161,20 @@ pub fn channel_qc(
         nan_fraction,
         flat_fraction,
         clipped_fraction,
-        powerline_ratio,
+        mains_hz: None,
+        mains_snr_db: None,
+        notched: false,
         lowfreq_ratio,
         qc: verdict.level,
         reasons: verdict.reasons,
+    }
+}
+
+impl ChannelQc {
+    /// Adds a problem at `level` (never lowering the verdict).
+    pub fn add(&mut self, level: QcLevel, reason: String) {
+        self.qc = self.qc.max(level);
+        self.reasons.push(reason);
     }
 }
 
@@ -301,22 +301,6 @@ fn flat_tops(x: &[f64], [a, b]: [f64; 2]) -> [usize; 2] {
     [ends(a) + at_a, ends(b) + at_b]
 }
 
-/// Whichever candidate mains frequency carries more power over the EMG channels' PSDs;
-/// `None` when no channel has a spectrum or neither candidate has power.
-pub fn infer_mains<'a>(psds: impl IntoIterator<Item = &'a Psd>, cfg: &QcConfig) -> Option<f64> {
-    let mut power = [0.0; 2];
-    for psd in psds {
-        for (p, &f0) in power.iter_mut().zip(&cfg.mains_candidates_hz) {
-            *p += psd.mains_power(f0, cfg.powerline_half_width_hz, cfg.powerline_max_hz);
-        }
-    }
-    match power {
-        [a, b] if a > b => Some(cfg.mains_candidates_hz[0]),
-        [a, b] if b > a => Some(cfg.mains_candidates_hz[1]),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,35 +332,35 @@ mod tests {
         let q = channel_qc(
             input(&x, 2000.0, ChannelKind::Emg),
             Some(&psd),
-            Some(50.0),
             &QcConfig::default(),
         );
         assert_eq!(q.qc, QcLevel::Ok, "{:?}", q.reasons);
-        assert!(q.powerline_ratio.unwrap() < 0.05);
     }
 
     #[test]
-    fn mains_hum_is_found_and_inferred() {
-        let fs = 2000.0;
-        let x = noise(20_000, 3) * 5.0
-            + Array1::from_shape_fn(20_000, |i| {
-                30.0 * (2.0 * std::f64::consts::PI * 60.0 * i as f64 / fs).sin()
-            });
-        let welch = Welch::plan(fs, &SpectrumConfig::default()).unwrap();
-        let psd = welch.psd(x.view()).unwrap();
+    fn motion_warns_and_a_channel_without_an_emg_band_is_bad() {
+        let fs = 1000.0;
         let cfg = QcConfig::default();
-        assert_eq!(infer_mains([&psd], &cfg), Some(60.0));
-        let q = channel_qc(
-            input(&x, fs, ChannelKind::Emg),
-            Some(&psd),
-            Some(60.0),
-            &cfg,
-        );
-        assert_eq!(q.qc, QcLevel::Bad, "{:?}", q.reasons);
+        let welch = Welch::plan(fs, &SpectrumConfig::default()).unwrap();
+        let drift = |amplitude: f64| {
+            noise(20_000, 9) * 5.0
+                + Array1::from_shape_fn(20_000, |i| {
+                    amplitude * (2.0 * std::f64::consts::PI * 1.5 * i as f64 / fs).sin()
+                })
+        };
+        let verdict = |x: &Array1<f64>| {
+            let psd = welch.psd(x.view()).unwrap();
+            channel_qc(input(x, fs, ChannelKind::Emg), Some(&psd), &cfg)
+        };
+        let moving = verdict(&drift(5.0));
+        assert_eq!(moving.qc, QcLevel::Warn, "{:?}", moving.reasons);
+        assert!(moving.reasons[0].contains("motion"), "{:?}", moving.reasons);
+        let no_band = verdict(&drift(500.0));
+        assert_eq!(no_band.qc, QcLevel::Bad, "{:?}", no_band.reasons);
         assert!(
-            q.reasons[0].contains("powerline ratio") && q.reasons[0].contains("60 Hz"),
+            no_band.reasons[0].starts_with("no sEMG band"),
             "{:?}",
-            q.reasons
+            no_band.reasons
         );
     }
 
@@ -388,12 +372,7 @@ mod tests {
         x.slice_mut(ndarray::s![2000..2050]).fill(0.1); // 50 ms: too short to count
         x[5000] = f64::NAN;
         x.slice_mut(ndarray::s![7000..7040]).fill(0.6); // sits at a rail: a flat top, 40 ms
-        let q = channel_qc(
-            input(&x, fs, ChannelKind::Emg),
-            None,
-            None,
-            &QcConfig::default(),
-        );
+        let q = channel_qc(input(&x, fs, ChannelKind::Emg), None, &QcConfig::default());
         assert_eq!(q.flat_fraction, 500.0 / 10_000.0);
         assert_eq!(q.nan_fraction, 1e-4);
         assert_eq!(q.clipped_fraction, 40.0 / 10_000.0);
@@ -403,7 +382,6 @@ mod tests {
         // A force plateau sits at its maximum by design: not clipping.
         let f = channel_qc(
             input(&x, fs, ChannelKind::Force),
-            None,
             None,
             &QcConfig::default(),
         );
@@ -418,7 +396,6 @@ mod tests {
         let q = channel_qc(
             input(&x, 2000.0, ChannelKind::Emg),
             None,
-            None,
             &QcConfig::default(),
         );
         assert_eq!(q.clipped_fraction, 0.0);
@@ -429,7 +406,7 @@ mod tests {
         let x = noise(300, 5);
         let mut i = input(&x, 1.0, ChannelKind::Emg);
         i.marked_bad = true;
-        let q = channel_qc(i, None, None, &QcConfig::default());
+        let q = channel_qc(i, None, &QcConfig::default());
         assert_eq!(q.qc, QcLevel::Bad);
         assert!(q.reasons.iter().any(|r| r.contains("below 1000 Hz")));
         assert!(q.reasons.iter().any(|r| r.contains("marked bad")));

@@ -1,4 +1,4 @@
-//! Welch PSD, MNF, MDF, band power and the powerline ratio (DESIGN §3.6, §3.1).
+//! Welch PSD, MNF, MDF, band power and the low-frequency ratio (DESIGN §3.6, §3.1).
 //!
 //! [`Welch`] is SciPy `welch(x, fs, nperseg=round(segment_s·fs))` with its defaults: periodic
 //! Hann window, `noverlap = nperseg/2` (rounded down), `nfft = nperseg`, constant detrend of
@@ -68,6 +68,18 @@ impl Welch {
         }
         let nperseg = ((cfg.segment_s * fs_hz).round() as usize).max(2);
         Ok(Welch::with_segment(fs_hz, cfg.overlap_fraction, nperseg))
+    }
+
+    /// SciPy-default Welch (half-overlapping segments) at `fs_hz` with segments of
+    /// `nperseg` samples (at least 2): the fine spectrum of the mains search.
+    ///
+    /// # Errors
+    /// A rate that is not finite and positive.
+    pub fn with_nperseg(fs_hz: f64, nperseg: usize) -> Result<Welch, SpectrumError> {
+        if !(fs_hz.is_finite() && fs_hz > 0.0) {
+            return Err(SpectrumError::Rate { fs_hz });
+        }
+        Ok(Welch::with_segment(fs_hz, 0.5, nperseg.max(2)))
     }
 
     /// Welch at `fs_hz` with segments of `nperseg ≥ 2` samples overlapping by
@@ -221,50 +233,29 @@ impl Psd {
         (p > 0.0).then(|| fp / p)
     }
 
-    /// Median frequency: the first bin of the band where cumulative power reaches half of
-    /// the band's; `None` without power there.
+    /// Median frequency: where the cumulative power of the band's bins reaches half of
+    /// theirs, interpolated linearly between the two bins around it (NumPy
+    /// `interp(total / 2, cumsum(P), f)`), so fatigue slopes are not quantised to bins;
+    /// `None` without power there.
     pub fn mdf_hz(&self, band: [f64; 2]) -> Option<f64> {
         let total: f64 = self.bins(band).map(|(_, p)| p).sum();
         if total <= 0.0 {
             return None;
         }
+        let half = total / 2.0;
+        let mut below = None::<(f64, f64)>;
         let mut cumulative = 0.0;
         self.bins(band).find_map(|(f, p)| {
             cumulative += p;
-            (cumulative >= total / 2.0).then_some(f)
-        })
-    }
-
-    /// Power within ±`half_width_hz` of `mains_hz` and its harmonics up to `max_hz`, over the
-    /// power in `total_band` (DESIGN §3.1). Each bin counts once. `None` without power.
-    pub fn powerline_ratio(
-        &self,
-        mains_hz: f64,
-        half_width_hz: f64,
-        max_hz: f64,
-        total_band: [f64; 2],
-    ) -> Option<f64> {
-        let total: f64 = self.bins(total_band).map(|(_, p)| p).sum();
-        if total <= 0.0 {
-            return None;
-        }
-        Some(self.mains_power(mains_hz, half_width_hz, max_hz) / total)
-    }
-
-    /// Σ P over the bins within ±`half_width_hz` of `mains_hz`·k, k ≥ 1, k·mains ≤ `max_hz`.
-    pub fn mains_power(&self, mains_hz: f64, half_width_hz: f64, max_hz: f64) -> f64 {
-        self.density
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| {
-                let f = self.freq_hz(k);
-                let harmonic = (f / mains_hz).round();
-                harmonic >= 1.0
-                    && harmonic * mains_hz <= max_hz
-                    && (f - harmonic * mains_hz).abs() <= half_width_hz
+            if cumulative < half {
+                below = Some((f, cumulative));
+                return None;
+            }
+            Some(match below {
+                Some((f0, c0)) => f0 + (half - c0) / (cumulative - c0) * (f - f0),
+                None => f,
             })
-            .map(|(_, p)| p)
-            .sum()
+        })
     }
 
     /// Power below `cut_hz` over the power up to `upper_hz` (motion artefact, DESIGN §3.1).
@@ -299,20 +290,11 @@ mod tests {
         assert_eq!((psd.df_hz, psd.density.len(), psd.segments), (2.0, 251, 39));
         // Parseval: total power = variance = A²/2.
         assert!((psd.band_power([0.0, 500.0]) - 4.5).abs() < 1e-6);
-        assert_eq!(psd.mdf_hz([20.0, 450.0]), Some(100.0));
+        // A bin-centred tone under a Hann window puts power 1/4 : 1/16 : 1/16 in its bin and
+        // the two beside it: cumulative 1/6, 5/6, 1 at 98, 100, 102 Hz, so half is reached
+        // halfway from 98 to 100 Hz.
+        assert!((psd.mdf_hz([20.0, 450.0]).unwrap() - 99.0).abs() < 1e-9);
         assert!((psd.mnf_hz([20.0, 450.0]).unwrap() - 100.0).abs() < 1e-6);
-        let ratio = psd
-            .powerline_ratio(50.0, 1.0, 450.0, [10.0, 450.0])
-            .unwrap();
-        // 100 Hz is the second harmonic of 50 Hz. A bin-centred tone under a Hann window puts
-        // power 1/4 : 1/16 : 1/16 in its bin and the two beside it; ±1 Hz at df = 2 Hz holds
-        // only its own bin, so exactly 2/3 of the tone.
-        assert!((ratio - 2.0 / 3.0).abs() < 1e-9, "{ratio}");
-        assert!(
-            psd.powerline_ratio(60.0, 1.0, 450.0, [10.0, 450.0])
-                .unwrap()
-                < 1e-6
-        );
     }
 
     /// Segments paired in one complex FFT give each segment's own power, summed: checked
@@ -383,8 +365,9 @@ mod tests {
         let x = Array1::from_shape_fn(15_300, |i| tone(if i < 10_000 { 100.0 } else { 200.0 }, i));
         let welch = Welch::plan(fs, &cfg).unwrap();
         let [first, last] = edge_mdf_hz(&welch, x.view(), [0.0, 15.0], &cfg);
-        assert_eq!(first, Some(100.0));
-        assert_eq!(last, Some(200.0));
+        // Within one 2 Hz bin of each tone (interpolated between bins, see above).
+        assert!((first.unwrap() - 100.0).abs() <= 2.0, "{first:?}");
+        assert!((last.unwrap() - 200.0).abs() <= 2.0, "{last:?}");
         assert_eq!(
             edge_mdf_hz(&welch, x.view(), [0.0, 9.0], &cfg),
             [None, None],
