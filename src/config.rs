@@ -103,6 +103,10 @@ pub struct QcConfig {
     /// A peak at least this far above its flanks (dB) is a line (DESIGN §3.1; Zapline-plus
     /// uses +4 dB, palpa asks a little more so white noise never passes).
     pub mains_line_min_db: f64,
+    /// Where few segments are averaged, a line must also stand above the height noise
+    /// reaches with this one-sided normal quantile (3.5: 2.3e-4 per bin, about 1e-3 over a
+    /// ±0.5 Hz search; palpa choice, see `signal::mains`).
+    pub mains_noise_z: f64,
     /// Below this, power counts as motion artefact (DESIGN §3.1; De Luca 2010, DOMAIN §5).
     pub lowfreq_max_hz: f64,
     /// Mains frequencies tried when the sidecar is silent (DESIGN §3.1).
@@ -139,6 +143,7 @@ impl Default for QcConfig {
             mains_search_hz: 0.5,
             mains_flank_hz: [1.0, 3.0],
             mains_line_min_db: 6.0,
+            mains_noise_z: 3.5,
             lowfreq_max_hz: 10.0,
             mains_candidates_hz: [50.0, 60.0],
             contact_free_min_s: 2.0,
@@ -784,6 +789,7 @@ impl Config {
         );
         v.at_least("qc.mains_min_segments", q.mains_min_segments as f64, 1.0);
         v.positive("qc.mains_search_hz", q.mains_search_hz);
+        v.positive("qc.mains_noise_z", q.mains_noise_z);
         v.increasing("qc.mains_flank_hz", q.mains_flank_hz);
         v.positive("qc.mains_flank_hz[0]", q.mains_flank_hz[0]);
         v.positive("qc.emg_min_fs_hz", q.emg_min_fs_hz);

@@ -61,6 +61,8 @@ pub struct ReportView {
     pub summary: Vec<(String, String)>,
     /// `recording — channel: reasons` for each channel QC did not pass as ok.
     pub qc_warnings: Vec<String>,
+    /// What the mains notch did over the batch, in a sentence.
+    pub mains: String,
     /// The `muscles` table.
     pub muscles: TableView,
     /// Per-muscle charts.
@@ -111,6 +113,7 @@ details { margin: .6rem 0; } summary { cursor: pointer; font-weight: bold; }
 <h2 id="qc">Quality warnings</h2>
 {% if r.qc_warnings %}<ul>{% for w in r.qc_warnings %}<li class="warn">{{ w }}</li>{% endfor %}</ul>
 {% else %}<p>Every channel passed quality control.</p>{% endif %}
+<p>{{ r.mains }}</p>
 
 <h2 id="muscles">Muscles</h2>
 {{ table(r.muscles) }}
@@ -247,7 +250,15 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
         out,
         cfg,
     } = inputs;
-    let methods = crate::report::methods::methods_markdown(cfg, tables.notched_channels());
+    let [notched, conditioned] = tables.notched_channels();
+    let methods = crate::report::methods::methods_markdown(cfg, [notched, conditioned]);
+    let mains = format!(
+        "Mains interference: {notched} of {conditioned} analysed sEMG channels carried a mains \
+         line (a peak at least {} dB above its neighbouring frequencies) and were notched at \
+         the frequency measured on them; the others were not notched. The channels table gives \
+         each channel's mains_hz, mains_snr_db and notched.",
+        cfg.qc.mains_line_min_db
+    );
     let ok: Vec<_> = rows
         .iter()
         .filter_map(|r| r.result.as_ref().ok().map(|x| (r, x)))
@@ -417,6 +428,7 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
         version: env!("CARGO_PKG_VERSION").to_string(),
         summary,
         qc_warnings,
+        mains,
         muscles: table_view(&tables.muscles),
         muscle_figures: muscle_figures.into_iter().map(|(_, f)| f).collect(),
         therapists: table_view(&tables.therapists),

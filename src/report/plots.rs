@@ -16,6 +16,7 @@ use crate::model::Recording;
 use crate::output::file_stem;
 use crate::pipeline::Processed;
 use crate::signal::condition::Conditioned;
+use crate::signal::quality::ChannelQc;
 
 /// Figure size in pixels.
 const SIZE: (u32, u32) = (1200, 700);
@@ -583,6 +584,11 @@ pub fn recording_figures(
                 if let Some(psd) = &sig.psd {
                     spectra.push((
                         ch.name.clone(),
+                        format!(
+                            "{}: PSD with MNF and MDF; {}",
+                            ch.name,
+                            mains_words(&sig.qc)
+                        ),
                         Spectrum {
                             title: format!("{} — {}: Welch PSD", rec.id, ch.name),
                             df_hz: psd.df_hz,
@@ -604,15 +610,25 @@ pub fn recording_figures(
         "Force with episodes by technique; each EMG channel band-passed with its envelope; LTR onsets in red".to_string(),
         format!("plots/{name}"),
     ));
-    for (channel, spectrum) in &spectra {
+    for (channel, caption, spectrum) in &spectra {
         let name = format!("{stem}_{}_psd", file_stem(channel));
         Figure::Spectrum(spectrum).write(&dir.join(&name))?;
-        figures.push((
-            format!("{channel}: PSD with MNF and MDF"),
-            format!("plots/{name}"),
-        ));
+        figures.push((caption.clone(), format!("plots/{name}")));
     }
     Ok(figures)
+}
+
+/// What conditioning did about mains on a channel, for a PSD's caption.
+pub fn mains_words(qc: &ChannelQc) -> String {
+    let strength = qc
+        .mains_snr_db
+        .map(|db| format!(" (mains peak {db:.1} dB over its flanks)"))
+        .unwrap_or_default();
+    match qc.mains_hz {
+        Some(f) if qc.notched => format!("notched at {f:.2} Hz and the harmonics that stood out{strength}: the dips there are the notch"),
+        _ if qc.notched => format!("notched at the mains frequency and its harmonics{strength}"),
+        _ => format!("not notched{strength}"),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,11 @@
 //! A power ratio over the whole band cannot tell a line from a flat spectrum (nine one-bin
 //! harmonics of 221 two-hertz bins are 0.041 of white noise); a peak over its own flanks
 //! can, whatever the EMG's level. Zapline-plus (Klug & Kloosterman 2022) detects lines the
-//! same way, at +4 dB; palpa asks for `qc.mains_line_min_db`.
+//! same way, at +4 dB; palpa asks for `qc.mains_line_min_db`, or more where few segments
+//! are averaged: a Welch bin of K half-overlapping Hann segments is noise times χ²ν/ν with
+//! ν ≈ 1.9·K (Welch 1967), so a short recording's noise peaks higher. The floor is the
+//! height that noise alone reaches with one-sided normal probability `mains_noise_z`
+//! (Wilson–Hilferty's cube-root approximation of the χ² quantile), over the median.
 
 use ndarray::ArrayView1;
 
@@ -80,8 +84,9 @@ pub fn scan(psd: &Psd, candidates_hz: &[f64], max_hz: f64, cfg: &QcConfig) -> Op
         .iter()
         .filter_map(|&f0| peak(psd, f0, cfg))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let min_db = line_min_db(psd.segments, cfg);
     let mut lines_hz = Vec::new();
-    if snr_db >= cfg.mains_line_min_db {
+    if snr_db >= min_db {
         lines_hz.push(fundamental_hz);
         let nyquist = psd.freq_hz(psd.density.len().saturating_sub(1));
         let harmonics = (2..)
@@ -89,7 +94,7 @@ pub fn scan(psd: &Psd, candidates_hz: &[f64], max_hz: f64, cfg: &QcConfig) -> Op
             .take_while(|&f| f <= max_hz && f + cfg.mains_flank_hz[1] < nyquist);
         for f in harmonics {
             if let Some((at, db)) = peak(psd, f, cfg) {
-                if db >= cfg.mains_line_min_db {
+                if db >= min_db {
                     lines_hz.push(at);
                 }
             }
@@ -101,6 +106,21 @@ pub fn scan(psd: &Psd, candidates_hz: &[f64], max_hz: f64, cfg: &QcConfig) -> Op
         lines_hz,
         df_hz: psd.df_hz,
     })
+}
+
+/// The least peak-over-flanks height (dB) that is a line in a spectrum of `segments`
+/// half-overlapping segments: `mains_line_min_db`, or the noise floor described in the
+/// module docs where that is higher.
+pub fn line_min_db(segments: usize, cfg: &QcConfig) -> f64 {
+    // Equivalent degrees of freedom of 50%-overlapped Hann Welch (Percival & Walden 1993,
+    // eq. 292b: correlation 0.167 between neighbouring segments).
+    let k = segments.max(1) as f64;
+    let nu = 2.0 * k / (1.0 + 2.0 * 0.167f64.powi(2) * (1.0 - 1.0 / k));
+    let a = 2.0 / (9.0 * nu);
+    let quantile = (1.0 - a + cfg.mains_noise_z * a.sqrt()).powi(3);
+    let median = (1.0 - a).powi(3);
+    cfg.mains_line_min_db
+        .max(10.0 * (quantile / median).log10())
 }
 
 /// The peak bin within ±`mains_search_hz` of `near_hz` and its height over the median of
@@ -183,7 +203,10 @@ mod tests {
         let x = noisy_line(2000.0, 5.0, 50.0, 5.0, 3);
         let s = scan_of(&x, 2000.0, &[50.0, 60.0]);
         assert!(s.df_hz > 0.25 && s.is_line(), "{s:?}");
+        // Three segments: noise peaks higher, so the line must stand out more.
         let cfg = QcConfig::default();
+        assert!(line_min_db(3, &cfg) > cfg.mains_line_min_db + 0.5);
+        assert_eq!(line_min_db(29, &cfg), cfg.mains_line_min_db);
         let plan = MainsSpectrum::plan(2000.0, &cfg).unwrap();
         assert!(plan.psd(x.slice(ndarray::s![..1000]), &cfg).is_none());
     }

@@ -133,7 +133,9 @@ fn inspect_of_a_folder_lists_its_recordings() {
 fn inspect_qc_reports_quality_per_channel() {
     let v = inspect_json(&["--qc", "--json"], real("pyomeca/analogs.csv"));
     let file = &v[0];
-    assert_eq!(file["mains_hz"], 50.0, "inferred: the lab is in France");
+    // A 60 Hz line on two channels (their long-window spectra agree: mains_real.rs).
+    let mains_hz = file["mains_hz"].as_f64().unwrap();
+    assert!((mains_hz - 60.0).abs() <= 0.5, "{mains_hz}");
     let channel = |name: &str| {
         file["channels"]
             .as_array()

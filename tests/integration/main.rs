@@ -10,6 +10,7 @@ mod detection;
 mod faults;
 mod formats;
 mod lying_header;
+mod mains_real;
 mod real_files;
 mod report;
 mod signal_properties;

@@ -3,17 +3,19 @@
 //! - filtered output: max |Δ| ≤ 1e-9 · max|x|;
 //! - designed sections: |Δ| ≤ 1e-12 · max(1, |coefficient|);
 //! - Welch PSD: every bin within 1e-9 relative;
-//! - MNF/MDF: within 1e-6 Hz; powerline ratio within 1e-9 relative.
+//! - MNF/MDF: within 1e-6 Hz;
+//! - mains line: the same peak bin, its height over its flanks within 1e-9 dB.
 //!
 //! Each test prints the worst case it saw, as a fraction of its tolerance.
 
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, ArrayView1};
-use palpa::config::{EmgConfig, SpectrumConfig};
+use palpa::config::{EmgConfig, QcConfig, SpectrumConfig};
 use palpa::signal::filter::{butter, iirnotch, Band, Sos};
+use palpa::signal::mains::{scan, MainsSpectrum};
 use palpa::signal::spectrum::Welch;
-use palpa::signal::EmgFilters;
+use palpa::signal::{mains_harmonics, EmgFilters};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -159,15 +161,18 @@ fn notch_cascade_matches_scipy_iirnotch() {
 fn emg_chain_over_60_s_matches_scipy() {
     let case = &cases("emg_chain")[0];
     let x = array(case, "x");
-    let filters = EmgFilters::design(2048.0, &EmgConfig::default(), Some(50.0)).unwrap();
-    let plain = filters.condition(x.view(), false).unwrap();
+    let cfg = EmgConfig::default();
+    let plain = EmgFilters::design(2048.0, &cfg, &[]).unwrap();
+    let plain = plain.condition(x.view()).unwrap();
     let r1 = filtered_matches(
         plain.filtered.view(),
         array(case, "y_bandpass").view(),
         x.view(),
         "band-pass",
     );
-    let notched = filters.condition(x.view(), true).unwrap();
+    let lines = mains_harmonics(50.0, cfg.notch_max_hz);
+    let filters = EmgFilters::design(2048.0, &cfg, &lines).unwrap();
+    let notched = filters.condition(x.view()).unwrap();
     assert!(notched.notched);
     let r2 = filtered_matches(
         notched.filtered.view(),
@@ -179,8 +184,8 @@ fn emg_chain_over_60_s_matches_scipy() {
 }
 
 #[test]
-fn welch_psd_mnf_mdf_and_powerline_ratio_match_scipy() {
-    let (mut worst_psd, mut worst_freq, mut worst_ratio) = (0.0f64, 0.0f64, 0.0f64);
+fn welch_psd_mnf_and_mdf_match_scipy() {
+    let (mut worst_psd, mut worst_freq) = (0.0f64, 0.0f64);
     let mut segment_counts = std::collections::BTreeSet::new();
     for case in &cases("welch") {
         let name = case["name"].as_str().unwrap();
@@ -223,20 +228,44 @@ fn welch_psd_mnf_mdf_and_powerline_ratio_match_scipy() {
                 assert!(d <= 1e-6, "{name}: {key} differs by {d} Hz");
                 worst_freq = worst_freq.max(d);
             }
-            for f0 in [50.0, 60.0] {
-                let ours = psd.powerline_ratio(f0, 1.0, 450.0, [10.0, 450.0]).unwrap();
-                let theirs = case["powerline_ratio"][format!("{f0:.1}")]
-                    .as_f64()
-                    .unwrap();
-                let rel = (ours - theirs).abs() / (1e-9 * theirs);
-                assert!(
-                    rel <= 1.0,
-                    "{name}: powerline ratio at {f0} Hz: {ours} vs {theirs}"
-                );
-                worst_ratio = worst_ratio.max(rel);
-            }
         }
     }
     assert!(segment_counts.iter().any(|s| s % 2 == 0) && segment_counts.iter().any(|s| s % 2 == 1));
-    eprintln!("welch: worst bin {worst_psd:.3e} × 1e-9 rel; MNF/MDF worst {worst_freq:.3e} Hz; powerline ratio {worst_ratio:.3e} × 1e-9 rel");
+    eprintln!("welch: worst bin {worst_psd:.3e} × 1e-9 rel; MNF/MDF worst {worst_freq:.3e} Hz");
+}
+
+#[test]
+fn mains_line_search_matches_numpy_on_scipy_welch() {
+    let cfg = QcConfig::default();
+    let mut worst_db = 0.0f64;
+    for case in &cases("mains") {
+        let name = case["name"].as_str().unwrap();
+        let fs = case["fs_hz"].as_f64().unwrap();
+        let x = array(case, "x");
+        let psd = MainsSpectrum::plan(fs, &cfg)
+            .unwrap()
+            .psd(x.view(), &cfg)
+            .unwrap();
+        let reference = array(case, "psd");
+        assert_eq!(psd.density.len(), reference.len(), "{name}: bins");
+        for (k, (ours, theirs)) in psd.density.iter().zip(&reference).enumerate() {
+            let rel = (ours - theirs).abs() / (1e-9 * theirs.abs());
+            assert!(rel <= 1.0, "{name}: bin {k}: {ours} vs SciPy {theirs}");
+        }
+        for f0 in [50.0, 60.0] {
+            let line = &case["lines"][format!("{f0:.1}")];
+            let (at, db) = (line[0].as_f64().unwrap(), line[1].as_f64().unwrap());
+            let ours = scan(&psd, &[f0], f0, &cfg).unwrap();
+            assert_eq!(ours.fundamental_hz, at, "{name}: peak near {f0} Hz");
+            let d = (ours.snr_db - db).abs();
+            assert!(d <= 1e-9, "{name}: {f0} Hz line {} vs {db} dB", ours.snr_db);
+            worst_db = worst_db.max(d);
+            assert_eq!(
+                ours.is_line(),
+                db >= cfg.mains_line_min_db,
+                "{name}: {f0} Hz"
+            );
+        }
+    }
+    eprintln!("mains lines: worst {worst_db:.3e} dB");
 }

@@ -11,8 +11,9 @@ parameters, the SciPy call it reproduces, and the arrays' file names. palpa's te
 
 Definitions shared with palpa (DESIGN 3.1, 3.6):
   MNF = sum(f P) / sum(P) over bins with 20 <= f <= 450
-  MDF = first bin of that band where the cumulative power reaches half of the band's
-  powerline ratio = sum P of bins within +-1 Hz of k*f0 (k >= 1, k*f0 <= 450) / sum P over 10-450 Hz
+  MDF = interp(total / 2, cumsum(P), f) over that band (linear between the bins around half)
+  mains line = in welch(x, fs, nperseg=ceil(fs / 0.25)), the peak bin within +-0.5 Hz of f0
+  over the median of the bins 1-3 Hz from it, in dB
 """
 
 import json
@@ -69,15 +70,18 @@ def spectral_measures(f, p):
     in_band = (f >= 20.0) & (f <= 450.0)
     fb, pb = f[in_band], p[in_band]
     mnf = float((fb * pb).sum() / pb.sum())
-    cumulative = np.cumsum(pb)
-    mdf = float(fb[np.argmax(cumulative >= pb.sum() / 2.0)])
-    ratios = {}
-    total = p[(f >= 10.0) & (f <= 450.0)].sum()
-    for f0 in (50.0, 60.0):
-        harmonic = np.round(f / f0)
-        near = (harmonic >= 1) & (harmonic * f0 <= 450.0) & (np.abs(f - harmonic * f0) <= 1.0)
-        ratios[str(f0)] = float(p[near].sum() / total)
-    return mnf, mdf, ratios
+    mdf = float(np.interp(pb.sum() / 2.0, np.cumsum(pb), fb))
+    return mnf, mdf
+
+
+def mains_line(f, p, f0):
+    """The peak within +-0.5 Hz of f0 and its height over the median of its 1-3 Hz flanks."""
+    df = f[1] - f[0]
+    lo, hi = int(round((f0 - 0.5) / df)), int(round((f0 + 0.5) / df))
+    k = lo + int(np.argmax(p[lo:hi + 1]))
+    d = np.abs(np.arange(len(p)) - k) * df
+    background = np.median(p[(d >= 1.0) & (d <= 3.0)])
+    return float(f[k]), float(10 * np.log10(p[k] / background))
 
 
 cases = []
@@ -155,7 +159,7 @@ for fs in RATES:
         n = nperseg + (segments - 1) * step + tail
         x = emg_like(n, fs)
         f, p = signal.welch(x, fs, nperseg=nperseg)
-        mnf, mdf, ratios = spectral_measures(f, p)
+        mnf, mdf = spectral_measures(f, p)
         name = f"welch_fs{fs}_seg{segments}_n{n}"
         cases.append({
             "kind": "welch",
@@ -169,7 +173,6 @@ for fs in RATES:
             "df_hz": float(f[1] - f[0]),
             "mnf_hz": mnf,
             "mdf_hz": mdf,
-            "powerline_ratio": ratios,
         })
     n = nperseg // 2 + 3
     x = emg_like(n, fs)
@@ -189,6 +192,27 @@ for fs in RATES:
         "x": save(name + "_x", x),
         "psd": save(name + "_psd", p),
         "df_hz": float(f[1] - f[0]),
+    })
+
+# Mains lines (DESIGN 3.1): sEMG-like noise with a line off nominal (50.1 or 59.9 Hz) and
+# its third harmonic, and noise without one; SciPy's Welch with 0.25 Hz bins.
+for fs, line_hz, amplitude in [(1000, 50.1, 3.0), (2000, 59.9, 1.5), (2048, 50.1, 0.0)]:
+    n = 30 * fs
+    t = np.arange(n) / fs
+    x = 20.0 * RNG.standard_normal(n) + amplitude * np.sin(2 * np.pi * line_hz * t)
+    x += 0.5 * amplitude * np.sin(2 * np.pi * 3 * line_hz * t + 1.0)
+    nperseg = int(np.ceil(fs / 0.25))
+    f, p = signal.welch(x, fs, nperseg=nperseg)
+    name = f"mains_fs{fs}_{line_hz}_a{amplitude}"
+    cases.append({
+        "kind": "mains",
+        "name": name,
+        "call": f"welch(x, {fs}, nperseg={nperseg}); peak within 0.5 Hz over median of 1-3 Hz flanks",
+        "fs_hz": fs,
+        "nperseg": nperseg,
+        "x": save(name + "_x", x),
+        "psd": save(name + "_psd", p),
+        "lines": {str(f0): mains_line(f, p, f0) for f0 in (50.0, 60.0)},
     })
 
 manifest = {
