@@ -642,5 +642,36 @@ mod tests {
         assert_eq!(s.ltr.matched, 1);
         assert_eq!(s.ltr_onset_error_median_ms.map(|v| v.round()), Some(10.0));
         assert_eq!(s.ltr.precision, Some(0.5));
+        let Measured::Value(Some(force_ms)) = s.ltr_force_onset_error_median_ms else {
+            panic!("{s:?}");
+        };
+        assert!((force_ms - 10.0).abs() < 1e-6);
+        // No pair has both sEMG onsets: measured, but nothing to take the median over.
+        assert_eq!(s.ltr_emg_onset_error_median_ms, Measured::Value(None));
+    }
+
+    #[test]
+    fn mains_notches_are_counted_against_the_line_truth() {
+        let ch = |name: &str, mains: bool, db: Option<f64>| ChannelRow {
+            recording: "a".into(),
+            channel: name.into(),
+            mains,
+            mains_snr_db: db,
+        };
+        let truth = [
+            ch("EMG UT L", false, None),      // notched: a false notch
+            ch("EMG UT R", true, Some(12.0)), // left: missed
+            ch("EMG IS L", true, Some(5.0)),  // left: too weak to count
+            ch("EMG IS R", true, Some(30.0)), // notched: right
+        ];
+        let run = [
+            ch("EMG UT L", true, None),
+            ch("EMG UT R", false, None),
+            ch("EMG IS L", false, None),
+            ch("EMG IS R", true, None),
+        ];
+        assert_eq!(score_mains(&truth, &run), (1, 1));
+        let json = serde_json::json!(Measured::<usize>::NotMeasured);
+        assert_eq!(json, "not measured");
     }
 }

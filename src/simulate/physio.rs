@@ -322,8 +322,7 @@ pub(super) fn emg(
                 Muap::of_unit(p, i, depth, second, sign)
             })
             .collect();
-        if ch < 2 {
-            let e = &excitation[ch];
+        if let Some(e) = excitation.get(ch) {
             let max_e = e.iter().fold(0.0f64, |m, &v| m.max(v));
             let spans = spans_of(e);
             for (i, muap) in muaps.iter().enumerate() {
