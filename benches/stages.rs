@@ -23,6 +23,7 @@ fn stages(c: &mut Criterion) {
         duration_s: Some(600.0),
         emg_channels: 8,
         emg_fs_hz: Some(2000.0),
+        ..SimulateOptions::default()
     };
     write_dataset(&dataset, &opts, &cfg).expect("a simulated dataset");
     let source = ingest::discover(&dataset)

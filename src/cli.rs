@@ -106,6 +106,29 @@ pub struct SimulateArgs {
     /// One sEMG rate in Hz for every recording (default: drawn from `simulate.emg_fs_hz`).
     #[arg(long, value_name = "HZ", value_parser = positive)]
     pub emg_fs_hz: Option<f64>,
+    /// How sEMG and LTRs are made: `basic` (noise and smooth bursts, the detectors' own
+    /// assumptions) or `physio` (motor units, reflex discharges, real artefacts).
+    #[arg(long, value_enum, default_value_t = SimModel::Basic)]
+    pub model: SimModel,
+    /// Electrode motion-artefact amplitude over the config's, 0 (none) to 4 (physio only).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = artifact_scale)]
+    pub artifact_scale: f64,
+    /// Artefact classes present (physio only): `all` (each in its share of recordings), or
+    /// one class alone in every recording, or `none`.
+    #[arg(long, value_enum, default_value_t = SimArtifacts::All)]
+    pub artifacts: SimArtifacts,
+    /// ECG R-wave amplitude in µV for every recording (0: none); default: drawn from
+    /// `simulate.ecg_r_uv`.
+    #[arg(long, value_name = "UV", value_parser = non_negative, conflicts_with = "no_ecg")]
+    pub ecg_uv: Option<f64>,
+    /// Mains line strength in dB over each channel's sEMG background in a 0.25 Hz bin;
+    /// default: amplitude drawn from `simulate.mains_uv`.
+    #[arg(long, value_name = "DB", allow_negative_numbers = true, value_parser = decibels,
+          conflicts_with = "no_mains")]
+    pub mains_snr_db: Option<f64>,
+    /// Simulate no LTRs at all (for counting false detections).
+    #[arg(long)]
+    pub no_ltrs: bool,
     /// Configuration file (TOML); its `[simulate]` section sets the ranges.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
@@ -174,6 +197,75 @@ fn positive(s: &str) -> Result<f64, String> {
         .ok()
         .filter(|x| x.is_finite() && *x > 0.0 && *x <= 86_400.0)
         .ok_or_else(|| format!("expected a number above 0 and at most 86400, found {s:?}"))
+}
+
+/// A finite number from 0 to 4.
+fn artifact_scale(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|x| (0.0..=4.0).contains(x))
+        .ok_or_else(|| format!("expected a number from 0 to 4, found {s:?}"))
+}
+
+/// A number of decibels from −100 to 100.
+fn decibels(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|x| (-100.0..=100.0).contains(x))
+        .ok_or_else(|| format!("expected a number of dB from -100 to 100, found {s:?}"))
+}
+
+/// A finite number of at least 0, up to 10 000.
+fn non_negative(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|x| (0.0..=10_000.0).contains(x))
+        .ok_or_else(|| format!("expected a number from 0 to 10000, found {s:?}"))
+}
+
+/// Simulator models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimModel {
+    /// Band-limited noise and smooth bursts.
+    Basic,
+    /// Motor-unit pool, reflex discharges, real artefacts.
+    Physio,
+}
+
+impl From<SimModel> for palpa::simulate::Model {
+    fn from(m: SimModel) -> Self {
+        match m {
+            SimModel::Basic => Self::Basic,
+            SimModel::Physio => Self::Physio,
+        }
+    }
+}
+
+/// Artefact classes of the physio model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimArtifacts {
+    /// Each class in its share of recordings.
+    All,
+    /// No artefacts.
+    None,
+    /// Electrode motion artefacts only.
+    Motion,
+    /// A tonic resting unit only.
+    Tonic,
+    /// Cable spikes only.
+    Spikes,
+}
+
+impl From<SimArtifacts> for palpa::simulate::Artifacts {
+    fn from(a: SimArtifacts) -> Self {
+        match a {
+            SimArtifacts::All => Self::All,
+            SimArtifacts::None => Self::None,
+            SimArtifacts::Motion => Self::Motion,
+            SimArtifacts::Tonic => Self::Tonic,
+            SimArtifacts::Spikes => Self::Spikes,
+        }
+    }
 }
 
 /// Table file formats.

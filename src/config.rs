@@ -605,6 +605,8 @@ pub struct SimulationConfig {
     pub withdrawal_rest_multiple: [f64; 2],
     /// Pressure-evoked sEMG over a taut band during a hold, × resting RMS (palpa choice).
     pub evoked_rest_multiple: [f64; 2],
+    /// The physiological model of `palpa simulate --model physio` (issue 27).
+    pub physio: PhysioConfig,
 }
 
 impl Default for SimulationConfig {
@@ -648,6 +650,181 @@ impl Default for SimulationConfig {
             drift_fraction: 0.05,
             withdrawal_rest_multiple: [30.0, 60.0],
             evoked_rest_multiple: [2.5, 4.0],
+            physio: PhysioConfig::default(),
+        }
+    }
+}
+
+/// `palpa simulate --model physio`: sEMG from a motor-unit pool, LTRs as reflex discharges,
+/// and the artefacts of real recordings (issue 27; docs/validation.md, "The physiological
+/// model"). Ranges are drawn uniformly per recording, unit or event. "Excitation" is
+/// Fuglevand's unitless drive, in which the first unit is recruited at 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhysioConfig {
+    /// Motor units per muscle (Fuglevand, Winter & Patla 1993: 120).
+    pub n_units: usize,
+    /// Ratio of the last unit's recruitment threshold to the first's (Fuglevand 1993: RR = 30).
+    pub recruitment_range: f64,
+    /// Discharge rate at recruitment (Fuglevand 1993: 8 Hz).
+    pub min_rate_hz: f64,
+    /// Rate gain above threshold, Hz per unit of excitation (Fuglevand 1993: g_e = 1).
+    pub rate_gain_hz: f64,
+    /// Peak rate of the first and of the last unit (Fuglevand 1993: 35 → 25 Hz).
+    pub peak_rate_hz: [f64; 2],
+    /// Coefficient of variation of inter-spike intervals (Fuglevand 1993: 0.1–0.2).
+    pub isi_cv: f64,
+    /// Ratio of the largest twitch to the smallest (Fuglevand 1993: RP = 100).
+    pub twitch_range: f64,
+    /// Twitch peak of the largest unit as felt at the probe (palpa choice: LTRs of a few
+    /// units land in the 0.5–1.2 N of the basic model).
+    pub twitch_max_n: f64,
+    /// Contraction time of the smallest unit; the largest is 3× faster (Fuglevand 1993: 90 ms).
+    pub twitch_longest_ms: f64,
+    /// MUAP peak of the smallest and the largest unit at the skin (Lo Conte, Merletti &
+    /// Sandri 1994: ≈ 1 → 130 relative; µV scale palpa choice, a maximal contraction of a
+    /// shallow pool near 100–500 µV RMS).
+    pub muap_uv: [f64; 2],
+    /// Hermite–Rodriguez width λ of the smallest and the largest unit at the skin (Lo Conte
+    /// 1994, DOMAIN §8: ≈ 3 → 1 ms).
+    pub muap_width_ms: [f64; 2],
+    /// Depth of the pool's units below the electrode (palpa choice).
+    pub unit_depth_mm: [f64; 2],
+    /// MUAP amplitude falls as e^(−depth/this) (Lo Conte 1994, DOMAIN §8; length palpa choice).
+    pub depth_attenuation_mm: f64,
+    /// MUAP width grows as 1 + depth/this (volume-conductor low-pass, Farina & Merletti 2001;
+    /// length palpa choice, sets the MDF in 50–150 Hz).
+    pub depth_widening_mm: f64,
+    /// Depth of the taut band's units (palpa choice: deep bands give invisible LTRs, DOMAIN §1).
+    pub band_depth_mm: [f64; 2],
+    /// Excitation of pressure-evoked tone during a hold over a trigger point (palpa choice:
+    /// the lowest few dozen units at 8–10 Hz).
+    pub evoked_excitation: [f64; 2],
+    /// Excitation of a withdrawal (palpa choice: most of the pool recruited).
+    pub withdrawal_excitation: [f64; 2],
+    /// Electromechanical delay from discharge to twitch (DOMAIN §8: 8–20 ms).
+    pub emd_ms: [f64; 2],
+    /// Units of the band discharging in one LTR, inclusive (palpa choice: "a few").
+    pub ltr_units: [usize; 2],
+    /// Discharges per unit in one LTR, inclusive (palpa choice: a brief reflex discharge).
+    pub ltr_discharges: [usize; 2],
+    /// Interval between an LTR unit's discharges (palpa choice: reflex doublets and triplets).
+    pub ltr_isi_ms: [f64; 2],
+    /// Part of the pool (as fractions of its index) the band's units come from (palpa choice).
+    pub ltr_unit_fraction: [f64; 2],
+    /// An LTR is witnessed in sEMG when its MUAPs peak at this multiple of the resting RMS
+    /// (palpa choice).
+    pub emg_witness_rest_multiple: f64,
+    /// An LTR is witnessed in force when its twitch peaks at least this (palpa choice: 10×
+    /// the force noise).
+    pub force_witness_n: f64,
+    /// Electrode motion artefact peak at contact onsets and snap drops (issue 27: 20–200 µV).
+    pub motion_uv: [f64; 2],
+    /// Rise of a motion artefact, its sharp edge (DOMAIN §8; palpa choice).
+    pub motion_rise_ms: [f64; 2],
+    /// Exponential decay of a motion artefact, mostly below 20 Hz (De Luca 2010, DOMAIN §8).
+    pub motion_decay_ms: [f64; 2],
+    /// Largest mains frequency deviation (ENTSO-E: 49.8–50.2 Hz, DOMAIN §8).
+    pub mains_drift_hz: f64,
+    /// Periods of the two slow oscillations the deviation is made of (palpa choice).
+    pub mains_drift_period_s: [f64; 2],
+    /// Relative amplitude change of mains over the recording (palpa choice).
+    pub mains_amplitude_variation: f64,
+    /// 3rd and 5th harmonic amplitudes relative to the fundamental (palpa choice: odd
+    /// harmonics of rectifier loads).
+    pub mains_harmonics: [f64; 2],
+    /// Chance that a channel carries no mains at all (palpa choice).
+    pub mains_free_channel_probability: f64,
+    /// PQRST waves as (angle rad, amplitude, width rad) of McSharry et al. 2003 (IEEE TBME
+    /// 50:289), scaled so that R peaks at the drawn `ecg_r_uv`.
+    pub ecg_waves: [[f64; 3]; 5],
+    /// RR modulation at the Mayer (0.1 Hz) and respiratory (0.25 Hz) frequencies, fraction
+    /// of the mean (McSharry 2003: LF and HF bands; size palpa choice).
+    pub hrv_fraction: [f64; 2],
+    /// Random beat-to-beat RR variation, fraction of the mean (palpa choice).
+    pub hrv_random_fraction: f64,
+    /// Chance of a tonic resting unit during contact (Hägg 1991 "Cinderella", DOMAIN §8;
+    /// share palpa choice).
+    pub tonic_probability: f64,
+    /// Rate of the tonic unit (DOMAIN §8: 6–12 Hz).
+    pub tonic_rate_hz: [f64; 2],
+    /// MUAP peak of the tonic unit (palpa choice: a low-threshold unit near the electrode).
+    pub tonic_muap_uv: [f64; 2],
+    /// Chance that a recording has cable spikes (palpa choice).
+    pub spike_probability: f64,
+    /// Spikes at random times in such a recording, per minute (palpa choice).
+    pub spike_per_min: f64,
+    /// Chance of a spike inside each hold, PPT trial and strum of such a recording (palpa
+    /// choice).
+    pub spike_episode_probability: f64,
+    /// Spike peak (palpa choice: cable motion, DOMAIN §8).
+    pub spike_uv: [f64; 2],
+    /// Spike duration (issue 27: 1–5 ms).
+    pub spike_ms: [f64; 2],
+    /// Undershoot below the held level after a snap-over drop, as a fraction of the drop
+    /// (palpa choice: the finger overshoots as the band slips away).
+    pub slip_undershoot_fraction: [f64; 2],
+    /// Period of the rebound after the undershoot (palpa choice).
+    pub slip_rebound_ms: [f64; 2],
+    /// Decline of the held level after a slip, as a fraction of it (palpa choice).
+    pub slip_decline_fraction: [f64; 2],
+}
+
+impl Default for PhysioConfig {
+    fn default() -> Self {
+        PhysioConfig {
+            n_units: 120,
+            recruitment_range: 30.0,
+            min_rate_hz: 8.0,
+            rate_gain_hz: 1.0,
+            peak_rate_hz: [35.0, 25.0],
+            isi_cv: 0.2,
+            twitch_range: 100.0,
+            twitch_max_n: 0.5,
+            twitch_longest_ms: 90.0,
+            muap_uv: [5.0, 650.0],
+            muap_width_ms: [3.0, 1.0],
+            unit_depth_mm: [3.0, 20.0],
+            depth_attenuation_mm: 5.0,
+            depth_widening_mm: 4.0,
+            band_depth_mm: [4.0, 25.0],
+            evoked_excitation: [1.5, 3.0],
+            withdrawal_excitation: [10.0, 25.0],
+            emd_ms: [10.0, 15.0],
+            ltr_units: [1, 4],
+            ltr_discharges: [1, 3],
+            ltr_isi_ms: [8.0, 30.0],
+            ltr_unit_fraction: [0.4, 1.0],
+            emg_witness_rest_multiple: 5.0,
+            force_witness_n: 0.2,
+            motion_uv: [20.0, 200.0],
+            motion_rise_ms: [1.0, 3.0],
+            motion_decay_ms: [80.0, 400.0],
+            mains_drift_hz: 0.2,
+            mains_drift_period_s: [20.0, 120.0],
+            mains_amplitude_variation: 0.2,
+            mains_harmonics: [0.3, 0.1],
+            mains_free_channel_probability: 0.3,
+            ecg_waves: [
+                [-std::f64::consts::FRAC_PI_3, 1.2, 0.25],
+                [-std::f64::consts::PI / 12.0, -5.0, 0.1],
+                [0.0, 30.0, 0.1],
+                [std::f64::consts::PI / 12.0, -7.5, 0.1],
+                [std::f64::consts::FRAC_PI_2, 0.75, 0.4],
+            ],
+            hrv_fraction: [0.04, 0.03],
+            hrv_random_fraction: 0.02,
+            tonic_probability: 0.3,
+            tonic_rate_hz: [6.0, 12.0],
+            tonic_muap_uv: [20.0, 80.0],
+            spike_probability: 0.3,
+            spike_per_min: 2.0,
+            spike_episode_probability: 0.5,
+            spike_uv: [300.0, 3000.0],
+            spike_ms: [1.0, 5.0],
+            slip_undershoot_fraction: [0.1, 0.25],
+            slip_rebound_ms: [60.0, 120.0],
+            slip_decline_fraction: [0.05, 0.15],
         }
     }
 }
@@ -962,6 +1139,102 @@ impl Config {
             }
         }
         v.positive("simulate.ppt_ramp_kpa_per_s", m.ppt_ramp_kpa_per_s);
+        let p = &m.physio;
+        for (key, range) in [
+            ("simulate.physio.unit_depth_mm", p.unit_depth_mm),
+            ("simulate.physio.band_depth_mm", p.band_depth_mm),
+            ("simulate.physio.evoked_excitation", p.evoked_excitation),
+            (
+                "simulate.physio.withdrawal_excitation",
+                p.withdrawal_excitation,
+            ),
+            ("simulate.physio.emd_ms", p.emd_ms),
+            ("simulate.physio.ltr_isi_ms", p.ltr_isi_ms),
+            ("simulate.physio.motion_uv", p.motion_uv),
+            ("simulate.physio.motion_rise_ms", p.motion_rise_ms),
+            ("simulate.physio.motion_decay_ms", p.motion_decay_ms),
+            (
+                "simulate.physio.mains_drift_period_s",
+                p.mains_drift_period_s,
+            ),
+            ("simulate.physio.tonic_rate_hz", p.tonic_rate_hz),
+            ("simulate.physio.tonic_muap_uv", p.tonic_muap_uv),
+            ("simulate.physio.spike_uv", p.spike_uv),
+            ("simulate.physio.spike_ms", p.spike_ms),
+            ("simulate.physio.slip_rebound_ms", p.slip_rebound_ms),
+        ] {
+            v.increasing(key, range);
+            v.positive(key, range[0]);
+        }
+        for (key, x) in [
+            ("simulate.physio.recruitment_range", p.recruitment_range),
+            ("simulate.physio.min_rate_hz", p.min_rate_hz),
+            ("simulate.physio.rate_gain_hz", p.rate_gain_hz),
+            ("simulate.physio.twitch_range", p.twitch_range),
+            ("simulate.physio.twitch_max_n", p.twitch_max_n),
+            ("simulate.physio.twitch_longest_ms", p.twitch_longest_ms),
+            (
+                "simulate.physio.depth_attenuation_mm",
+                p.depth_attenuation_mm,
+            ),
+            ("simulate.physio.depth_widening_mm", p.depth_widening_mm),
+            ("simulate.physio.muap_uv[0]", p.muap_uv[0]),
+            ("simulate.physio.muap_uv[1]", p.muap_uv[1]),
+            ("simulate.physio.muap_width_ms[0]", p.muap_width_ms[0]),
+            ("simulate.physio.muap_width_ms[1]", p.muap_width_ms[1]),
+            ("simulate.physio.peak_rate_hz[0]", p.peak_rate_hz[0]),
+            ("simulate.physio.peak_rate_hz[1]", p.peak_rate_hz[1]),
+            ("simulate.physio.mains_drift_hz", p.mains_drift_hz),
+            ("simulate.physio.spike_per_min", p.spike_per_min),
+        ] {
+            v.positive(key, x);
+        }
+        for (key, x) in [
+            ("simulate.physio.isi_cv", p.isi_cv),
+            (
+                "simulate.physio.mains_amplitude_variation",
+                p.mains_amplitude_variation,
+            ),
+            (
+                "simulate.physio.mains_free_channel_probability",
+                p.mains_free_channel_probability,
+            ),
+            ("simulate.physio.hrv_random_fraction", p.hrv_random_fraction),
+            ("simulate.physio.tonic_probability", p.tonic_probability),
+            ("simulate.physio.spike_probability", p.spike_probability),
+            (
+                "simulate.physio.spike_episode_probability",
+                p.spike_episode_probability,
+            ),
+        ] {
+            v.fraction(key, x);
+        }
+        if p.n_units < 2 {
+            v.fail(
+                "simulate.physio.n_units",
+                format!("= {} must be at least 2", p.n_units),
+            );
+        }
+        for (key, [lo, hi]) in [
+            ("simulate.physio.ltr_units", p.ltr_units),
+            ("simulate.physio.ltr_discharges", p.ltr_discharges),
+        ] {
+            if lo == 0 || lo > hi {
+                v.fail(key, format!("= [{lo}, {hi}] must satisfy 1 ≤ first ≤ last"));
+            }
+        }
+        if !(p.ltr_unit_fraction[0] >= 0.0
+            && p.ltr_unit_fraction[0] <= p.ltr_unit_fraction[1]
+            && p.ltr_unit_fraction[1] <= 1.0)
+        {
+            v.fail(
+                "simulate.physio.ltr_unit_fraction",
+                format!(
+                    "= {:?} must satisfy 0 ≤ first ≤ last ≤ 1",
+                    p.ltr_unit_fraction
+                ),
+            );
+        }
 
         let a = &self.audit;
         v.increasing("audit.hold_window_s", a.hold_window_s);

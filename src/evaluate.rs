@@ -56,6 +56,26 @@ impl Detection {
     }
 }
 
+/// A figure the run's tables may not allow: `NotMeasured` when a column it needs is absent
+/// (so it is never mistaken for 0 or for success). In JSON: the value, or `"not measured"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Measured<T> {
+    /// The run or the truth lacks the columns.
+    #[default]
+    NotMeasured,
+    /// The figure; `None` when there was nothing to take it over.
+    Value(Option<T>),
+}
+
+impl<T: Serialize> Serialize for Measured<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Measured::NotMeasured => s.serialize_str("not measured"),
+            Measured::Value(v) => v.serialize(s),
+        }
+    }
+}
+
 /// Every figure `palpa evaluate` prints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Scores {
@@ -81,7 +101,20 @@ pub struct Scores {
     pub ltr_onset_error_median_ms: Option<f64>,
     /// LTR recall by true modality.
     pub ltr_recall_by_modality: BTreeMap<String, Option<f64>>,
+    /// Median |sEMG onset error| over matched LTRs whose truth and detection both give
+    /// `emg_onset_s`, ms.
+    pub ltr_emg_onset_error_median_ms: Measured<f64>,
+    /// Median |force onset error| over matched LTRs whose truth and detection both give
+    /// `force_onset_s`, ms.
+    pub ltr_force_onset_error_median_ms: Measured<f64>,
+    /// Channels notched although the truth added no mains line (goal 0).
+    pub mains_false_notches: Measured<usize>,
+    /// Channels with a line of at least [`MAINS_MUST_NOTCH_DB`] left un-notched (goal 0).
+    pub mains_missed_notches: Measured<usize>,
 }
+
+/// A mains line at least this strong over the background must be notched (issue 27).
+pub const MAINS_MUST_NOTCH_DB: f64 = 10.0;
 
 /// An episode as both tables give it.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +148,23 @@ pub struct TwitchRow {
     pub onset_s: f64,
     /// `emg+force`, `emg` or `force`.
     pub modality: String,
+    /// Onset in the sEMG, when the table has the column and the sEMG witnesses it.
+    pub emg_onset_s: Option<f64>,
+    /// Onset in the force, likewise.
+    pub force_onset_s: Option<f64>,
+}
+
+/// One sEMG channel's mains: the truth's `channels.csv`, or the run's `channels` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelRow {
+    /// Recording id.
+    pub recording: String,
+    /// Channel name as palpa names it.
+    pub channel: String,
+    /// Truth: a line was added; run: the channel was notched.
+    pub mains: bool,
+    /// Truth only: the line's strength over the background, dB.
+    pub mains_snr_db: Option<f64>,
 }
 
 /// Scores detections against truth.
@@ -188,6 +238,17 @@ pub fn score(
         .map(|&(t, d)| (detected_twitches[d].onset_s - truth_twitches[t].onset_s).abs() * 1e3)
         .collect();
     s.ltr_onset_error_median_ms = median(&mut onset_ms);
+    let modality_error = |f: fn(&TwitchRow) -> Option<f64>| {
+        let mut ms: Vec<f64> = ltr_pairs
+            .iter()
+            .filter_map(|&(t, d)| {
+                Some((f(&detected_twitches[d])? - f(&truth_twitches[t])?).abs() * 1e3)
+            })
+            .collect();
+        Measured::Value(median(&mut ms))
+    };
+    s.ltr_emg_onset_error_median_ms = modality_error(|t| t.emg_onset_s);
+    s.ltr_force_onset_error_median_ms = modality_error(|t| t.force_onset_s);
     for modality in ["emg+force", "emg", "force"] {
         let of = truth_twitches
             .iter()
@@ -201,6 +262,28 @@ pub fn score(
             .insert(modality.to_string(), fraction(found, of));
     }
     s
+}
+
+/// Notches against the mains truth, channel by channel (a channel missing from either side
+/// is not counted): (notched without a line, line ≥ 10 dB not notched).
+pub fn score_mains(truth: &[ChannelRow], notched: &[ChannelRow]) -> (usize, usize) {
+    let mut false_notches = 0;
+    let mut missed = 0;
+    for t in truth {
+        let Some(d) = notched
+            .iter()
+            .find(|d| d.recording == t.recording && d.channel == t.channel)
+        else {
+            continue;
+        };
+        if d.mains && !t.mains {
+            false_notches += 1;
+        }
+        if !d.mains && t.mains && t.mains_snr_db.is_some_and(|db| db >= MAINS_MUST_NOTCH_DB) {
+            missed += 1;
+        }
+    }
+    (false_notches, missed)
 }
 
 /// One-to-one pairs (truth index, detected index) by reciprocal overlap, largest first.
@@ -337,15 +420,61 @@ fn episode_rows(df: &DataFrame, at: &Path) -> Result<Vec<EpisodeRow>, Error> {
         .collect())
 }
 
+/// Whether `df` has every one of `columns`.
+fn has_columns(df: &DataFrame, columns: &[&str]) -> bool {
+    let names = df.get_column_names();
+    columns
+        .iter()
+        .all(|c| names.iter().any(|n| n.as_str() == *c))
+}
+
+/// A float column that may be absent (then all `None`).
+fn optional_floats(df: &DataFrame, name: &str, at: &Path) -> Result<Vec<Option<f64>>, Error> {
+    if has_columns(df, &[name]) {
+        floats(df, name, at)
+    } else {
+        Ok(vec![None; df.height()])
+    }
+}
+
 fn twitch_rows(df: &DataFrame, at: &Path) -> Result<Vec<TwitchRow>, Error> {
     let recording = texts(df, "recording", at)?;
     let onset = floats(df, "onset_s", at)?;
     let modality = texts(df, "modality", at)?;
+    let emg_onset = optional_floats(df, "emg_onset_s", at)?;
+    let force_onset = optional_floats(df, "force_onset_s", at)?;
     Ok((0..df.height())
         .map(|i| TwitchRow {
             recording: recording[i].clone(),
             onset_s: onset[i].unwrap_or(f64::NAN),
             modality: modality[i].clone(),
+            emg_onset_s: emg_onset[i],
+            force_onset_s: force_onset[i],
+        })
+        .collect())
+}
+
+/// Mains rows: the truth's (`mains_added`, `mains_snr_db`) or the run's EMG rows (`notched`).
+fn channel_rows(df: &DataFrame, at: &Path, flag: &str) -> Result<Vec<ChannelRow>, Error> {
+    let recording = texts(df, "recording", at)?;
+    let channel = texts(df, "channel", at)?;
+    let mains = flags(df, flag, at)?;
+    let snr = optional_floats(df, "mains_snr_db", at)?;
+    let emg = if has_columns(df, &["kind"]) {
+        texts(df, "kind", at)?
+            .into_iter()
+            .map(|k| k.eq_ignore_ascii_case("emg"))
+            .collect()
+    } else {
+        vec![true; df.height()]
+    };
+    Ok((0..df.height())
+        .filter(|&i| emg[i])
+        .map(|i| ChannelRow {
+            recording: recording[i].clone(),
+            channel: channel[i].clone(),
+            mains: mains[i],
+            mains_snr_db: snr[i],
         })
         .collect())
 }
@@ -358,13 +487,38 @@ pub fn evaluate(out: &Path, truth: &Path) -> Result<Scores, Error> {
     let detected_episodes = episode_rows(&read_table(out, "episodes")?, out)?;
     let detected_twitches = twitch_rows(&read_table(out, "twitches")?, out)?;
     let truth_episodes = episode_rows(&read_table(truth, "episodes")?, truth)?;
-    let truth_twitches = twitch_rows(&read_table(truth, "twitches")?, truth)?;
-    Ok(score(
+    let truth_twitches_df = read_table(truth, "twitches")?;
+    let truth_twitches = twitch_rows(&truth_twitches_df, truth)?;
+    let mut s = score(
         &truth_episodes,
         &detected_episodes,
         &truth_twitches,
         &detected_twitches,
-    ))
+    );
+    // Per-modality onsets and notches need columns other parts of palpa may not write yet.
+    let run_twitches = read_table(out, "twitches")?;
+    for (column, score) in [
+        ("emg_onset_s", &mut s.ltr_emg_onset_error_median_ms),
+        ("force_onset_s", &mut s.ltr_force_onset_error_median_ms),
+    ] {
+        if !(has_columns(&run_twitches, &[column]) && has_columns(&truth_twitches_df, &[column])) {
+            *score = Measured::NotMeasured;
+        }
+    }
+    let run_channels = read_table(out, "channels")?;
+    let truth_channels = read_table(truth, "channels").ok();
+    if let Some(truth_channels) = truth_channels.filter(|t| {
+        has_columns(&run_channels, &["notched", "mains_hz"])
+            && has_columns(t, &["mains_added", "mains_snr_db"])
+    }) {
+        let (false_notches, missed) = score_mains(
+            &channel_rows(&truth_channels, truth, "mains_added")?,
+            &channel_rows(&run_channels, out, "notched")?,
+        );
+        s.mains_false_notches = Measured::Value(Some(false_notches));
+        s.mains_missed_notches = Measured::Value(Some(missed));
+    }
+    Ok(s)
 }
 
 /// The truth folder of the dataset a run names in its `run.json`.
@@ -421,6 +575,21 @@ pub fn render(s: &Scores) -> String {
     for (m, r) in &s.ltr_recall_by_modality {
         text += &format!("LTR recall, {m:<16}{}\n", opt(*r, 3));
     }
+    let measured = |m: Measured<f64>, digits: usize, unit: &str| match m {
+        Measured::NotMeasured => "not measured".to_string(),
+        Measured::Value(v) => format!("{}{unit}", opt(v, digits)),
+    };
+    let count = |m: Measured<usize>| match m {
+        Measured::NotMeasured => "not measured".to_string(),
+        Measured::Value(v) => v.map_or("-".into(), |v| v.to_string()),
+    };
+    text += &format!(
+        "LTR sEMG onset error, median {}\nLTR force onset error, med  {}\nmains notched without line  {}\nmains line ≥ 10 dB missed   {}\n",
+        measured(s.ltr_emg_onset_error_median_ms, 1, " ms"),
+        measured(s.ltr_force_onset_error_median_ms, 1, " ms"),
+        count(s.mains_false_notches),
+        count(s.mains_missed_notches),
+    );
     text
 }
 
@@ -464,6 +633,8 @@ mod tests {
             recording: rec.into(),
             onset_s: t,
             modality: "force".into(),
+            emg_onset_s: None,
+            force_onset_s: Some(t + 0.012),
         };
         let truth = [tw("a", 1.000), tw("a", 1.030)];
         let detected = [tw("a", 1.010), tw("a", 1.200)];
@@ -471,5 +642,36 @@ mod tests {
         assert_eq!(s.ltr.matched, 1);
         assert_eq!(s.ltr_onset_error_median_ms.map(|v| v.round()), Some(10.0));
         assert_eq!(s.ltr.precision, Some(0.5));
+        let Measured::Value(Some(force_ms)) = s.ltr_force_onset_error_median_ms else {
+            panic!("{s:?}");
+        };
+        assert!((force_ms - 10.0).abs() < 1e-6);
+        // No pair has both sEMG onsets: measured, but nothing to take the median over.
+        assert_eq!(s.ltr_emg_onset_error_median_ms, Measured::Value(None));
+    }
+
+    #[test]
+    fn mains_notches_are_counted_against_the_line_truth() {
+        let ch = |name: &str, mains: bool, db: Option<f64>| ChannelRow {
+            recording: "a".into(),
+            channel: name.into(),
+            mains,
+            mains_snr_db: db,
+        };
+        let truth = [
+            ch("EMG UT L", false, None),      // notched: a false notch
+            ch("EMG UT R", true, Some(12.0)), // left: missed
+            ch("EMG IS L", true, Some(5.0)),  // left: too weak to count
+            ch("EMG IS R", true, Some(30.0)), // notched: right
+        ];
+        let run = [
+            ch("EMG UT L", true, None),
+            ch("EMG UT R", false, None),
+            ch("EMG IS L", false, None),
+            ch("EMG IS R", true, None),
+        ];
+        assert_eq!(score_mains(&truth, &run), (1, 1));
+        let json = serde_json::json!(Measured::<usize>::NotMeasured);
+        assert_eq!(json, "not measured");
     }
 }

@@ -17,6 +17,12 @@ pub fn run(args: SimulateArgs) -> Result<Outcome, Error> {
         duration_s: args.duration_s,
         emg_channels: usize::from(args.emg_channels),
         emg_fs_hz: args.emg_fs_hz,
+        model: args.model.into(),
+        artifact_scale: args.artifact_scale,
+        artifacts: args.artifacts.into(),
+        ecg_uv: args.ecg_uv,
+        mains_snr_db: args.mains_snr_db,
+        ltrs: !args.no_ltrs,
     };
     let done = write_dataset(&args.out, &opts, &cfg)?;
     tracing::info!(

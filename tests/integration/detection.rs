@@ -20,6 +20,7 @@ fn simulate(out: &Path, seed: u64, subjects: usize, format: RecordingFormat) {
         duration_s: None,
         emg_channels: 2,
         emg_fs_hz: None,
+        ..SimulateOptions::default()
     };
     write_dataset(out, &opts, &Config::default()).unwrap();
 }

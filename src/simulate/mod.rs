@@ -7,8 +7,12 @@
 //! over it with an abrupt drop, strumming over it is a sawtooth) and the band a trigger
 //! point (snaps evoke LTRs, seen in the force, in the sEMG, or both; PPT lowered).
 //!
-//! sEMG of the palpated muscle and its contralateral twin is band-limited noise at a resting
-//! RMS, plus ECG crosstalk on neck and shoulder muscles, mains, baseline wander and DC; force
+//! Two models share this protocol, the force and the truth, and differ in the sEMG and the
+//! LTRs. [`Model::Basic`] (`basic.rs`): band-limited noise at a resting RMS, LTRs as smooth
+//! bursts and twitches, ECG crosstalk on neck and shoulder muscles, mains, baseline wander and
+//! DC. [`Model::Physio`] (`physio.rs`): a motor-unit pool, LTRs as reflex discharges, motion
+//! artefacts, cable spikes, tonic units, drifting mains and a PQRST template with heart-rate
+//! variability, so that the detectors meet signals they were not written from. Force
 //! carries sensor noise and a zero offset, in N or kgf. The truth is written from the
 //! noise-free force with the same definitions the detectors use (DESIGN §3.3), so a detector
 //! is scored on what it measures, not on a parameter it cannot see.
@@ -25,11 +29,14 @@ use ndarray::Array1;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::config::{Config, SimulationConfig};
+use crate::config::{Config, SimulationConfig, SpectrumConfig};
 use crate::error::{output_error, Error};
 use crate::ingest::edf::{self, Continuity, FileToWrite, SignalToWrite, Variant};
-use crate::signal::filter::{butter, Band};
 use crate::signal::median;
+use crate::signal::spectrum::Welch;
+
+mod basic;
+mod physio;
 
 /// File format of simulated recordings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +47,30 @@ pub enum RecordingFormat {
     Csv,
     /// Parquet, as CSV.
     Parquet,
+}
+
+/// How the sEMG and the LTRs are made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// Band-limited noise and smooth bursts: the detectors' own assumptions.
+    Basic,
+    /// Motor-unit pool, reflex discharges and real artefacts (issue 27).
+    Physio,
+}
+
+/// Artefact classes of the physiological model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Artifacts {
+    /// Each class in the share of recordings the config gives.
+    All,
+    /// None.
+    None,
+    /// Only electrode motion artefacts.
+    Motion,
+    /// Only the tonic resting unit, in every recording.
+    Tonic,
+    /// Only cable spikes, in every recording.
+    Spikes,
 }
 
 /// What to simulate besides the config's ranges.
@@ -65,6 +96,42 @@ pub struct SimulateOptions {
     pub emg_channels: usize,
     /// One sEMG rate for every recording instead of the config's choice.
     pub emg_fs_hz: Option<f64>,
+    /// How sEMG and LTRs are made.
+    pub model: Model,
+    /// Motion-artefact amplitude over the config's (physio; 0 = none).
+    pub artifact_scale: f64,
+    /// Artefact classes present (physio).
+    pub artifacts: Artifacts,
+    /// Fixed ECG R-wave amplitude instead of the config's range (0 = none).
+    pub ecg_uv: Option<f64>,
+    /// Mains fundamental set to this SNR over the channel's background (see [`ChannelTruth`])
+    /// instead of an amplitude drawn from the config.
+    pub mains_snr_db: Option<f64>,
+    /// Snaps over trigger points evoke LTRs (else none is simulated).
+    pub ltrs: bool,
+}
+
+impl Default for SimulateOptions {
+    /// `palpa simulate`'s defaults.
+    fn default() -> Self {
+        SimulateOptions {
+            seed: 1,
+            subjects: 4,
+            format: RecordingFormat::Edf,
+            rest_rms_uv: None,
+            ecg: true,
+            mains: true,
+            duration_s: None,
+            emg_channels: 2,
+            emg_fs_hz: None,
+            model: Model::Basic,
+            artifact_scale: 1.0,
+            artifacts: Artifacts::All,
+            ecg_uv: None,
+            mains_snr_db: None,
+            ltrs: true,
+        }
+    }
 }
 
 /// Muscles palpated, with the label abbreviation and whether ECG reaches them.
@@ -116,6 +183,23 @@ pub struct TruthTwitch {
     pub onset_s: f64,
     /// `emg+force`, `emg` or `force`.
     pub modality: &'static str,
+    /// Onset of the first MUAP, when the sEMG witnesses the LTR.
+    pub emg_onset_s: Option<f64>,
+    /// Start of the twitch (after the electromechanical delay), when the force witnesses it.
+    pub force_onset_s: Option<f64>,
+}
+
+/// Mains on one sEMG channel, for `channels.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelTruth {
+    /// A mains line was added.
+    pub mains_added: bool,
+    /// Its nominal frequency.
+    pub mains_hz: f64,
+    /// The fundamental's power (its RMS², all of it, however it drifts) over the power of the
+    /// mains-free channel in one 0.25 Hz bin at the nominal frequency (median Welch density
+    /// over ±5 Hz, 4 s Hann segments, times 0.25 Hz), in dB. `None` without a line.
+    pub mains_snr_db: Option<f64>,
 }
 
 /// A simulated recording, before it is written.
@@ -155,6 +239,8 @@ pub struct SimulatedRecording {
     pub episodes: Vec<TruthEpisode>,
     /// Truth.
     pub twitches: Vec<TruthTwitch>,
+    /// Truth, one per sEMG channel as in `emg_uv`.
+    pub channels: Vec<ChannelTruth>,
 }
 
 impl SimulatedRecording {
@@ -212,6 +298,11 @@ impl Rng {
 
     fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
+    }
+
+    /// Uniform integer in [lo, hi], both included.
+    fn int_range(&mut self, [lo, hi]: [usize; 2]) -> usize {
+        lo + (self.next() % (hi.saturating_sub(lo) + 1) as u64) as usize
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
@@ -327,6 +418,25 @@ fn readme(opts: &SimulateOptions) -> String {
     if let Some(f) = opts.emg_fs_hz {
         let _ = write!(command, " --emg-fs-hz {f}");
     }
+    if opts.model == Model::Physio {
+        command += " --model physio";
+    }
+    if opts.artifact_scale != 1.0 {
+        let _ = write!(command, " --artifact-scale {}", opts.artifact_scale);
+    }
+    if opts.artifacts != Artifacts::All {
+        let _ = write!(command, " --artifacts {:?}", opts.artifacts);
+        command = command.to_lowercase();
+    }
+    if let Some(v) = opts.ecg_uv {
+        let _ = write!(command, " --ecg-uv {v}");
+    }
+    if let Some(v) = opts.mains_snr_db {
+        let _ = write!(command, " --mains-snr-db {v}");
+    }
+    if !opts.ltrs {
+        command += " --no-ltrs";
+    }
     format!(
         "# Simulated palpation sessions\n\n\
          **Synthetic data: no person was recorded.** Made by `{command}` with palpa {version} \
@@ -337,9 +447,9 @@ fn readme(opts: &SimulateOptions) -> String {
          contralateral twin; force in N or kgf at a slower rate. Therapists alternate between \
          good technique and poor (fast ramps, short or long holds, pressure past PPT that \
          provokes a withdrawal). Sites with and without taut bands and trigger points.\n\n\
-         Ground truth: `derivatives/truth/episodes.csv` and `derivatives/truth/twitches.csv`; \
+         Ground truth: `derivatives/truth/episodes.csv`, `twitches.csv` and `channels.csv`; \
          `palpa run` then `palpa evaluate` scores palpa against it. The simulator is described \
-         in `src/simulate.rs`.\n",
+         in `src/simulate/`.\n",
         version = env!("CARGO_PKG_VERSION"),
         subjects = opts.subjects,
     )
@@ -475,7 +585,8 @@ fn write_truth(dir: &Path, recordings: &[SimulatedRecording]) -> Result<(), Erro
     let mut episodes = String::from(
         "recording,start_s,end_s,technique,taut_band,ppt_kpa,plateau_n,hold_s,withdrawal\n",
     );
-    let mut twitches = String::from("recording,onset_s,modality\n");
+    let mut twitches = String::from("recording,onset_s,modality,emg_onset_s,force_onset_s\n");
+    let mut channels = String::from("recording,channel,mains_added,mains_hz,mains_snr_db\n");
     for rec in recordings {
         let id = rec.id();
         for e in &rec.episodes {
@@ -493,11 +604,73 @@ fn write_truth(dir: &Path, recordings: &[SimulatedRecording]) -> Result<(), Erro
             );
         }
         for t in &rec.twitches {
-            let _ = writeln!(twitches, "{id},{:.4},{}", t.onset_s, t.modality);
+            let _ = writeln!(
+                twitches,
+                "{id},{:.4},{},{},{}",
+                t.onset_s,
+                t.modality,
+                opt(t.emg_onset_s),
+                opt(t.force_onset_s)
+            );
+        }
+        for ((name, _, _), c) in rec.emg_channels().iter().zip(&rec.channels) {
+            let snr = c
+                .mains_snr_db
+                .map_or_else(String::new, |v| format!("{v:.1}"));
+            let _ = writeln!(
+                channels,
+                "{id},{name},{},{},{snr}",
+                c.mains_added, c.mains_hz
+            );
         }
     }
     write_text(&dir.join("episodes.csv"), &episodes)?;
-    write_text(&dir.join("twitches.csv"), &twitches)
+    write_text(&dir.join("twitches.csv"), &twitches)?;
+    write_text(&dir.join("channels.csv"), &channels)
+}
+
+/// Power of the sEMG background in one 0.25 Hz bin at `hz`, µV²: the median Welch density
+/// (4 s Hann segments, 0.25 Hz apart) over `hz ± 5 Hz`, times 0.25 Hz. The median ignores a
+/// line already there.
+fn background_in_bin_uv2(x: ndarray::ArrayView1<f64>, fs: f64, hz: f64) -> f64 {
+    const BIN_HZ: f64 = 0.25;
+    let cfg = SpectrumConfig {
+        segment_s: 1.0 / BIN_HZ,
+        ..SpectrumConfig::default()
+    };
+    let Some(psd) = Welch::plan(fs, &cfg).ok().and_then(|w| w.psd(x).ok()) else {
+        return 0.0;
+    };
+    let mut near: Vec<f64> = (0..psd.density.len())
+        .filter(|&k| (psd.freq_hz(k) - hz).abs() <= 5.0)
+        .map(|k| psd.density[k])
+        .collect();
+    median(&mut near).unwrap_or(0.0) * BIN_HZ
+}
+
+/// A line of RMS `line_rms_uv` over a background of `background_uv2` per bin, in dB.
+fn snr_db(line_rms_uv: f64, background_uv2: f64) -> f64 {
+    10.0 * (line_rms_uv.powi(2) / background_uv2.max(f64::MIN_POSITIVE)).log10()
+}
+
+/// The line RMS that reaches `db` over `background_uv2` (inverse of [`snr_db`]).
+fn mains_rms_for_snr(db: f64, background_uv2: f64) -> f64 {
+    (background_uv2 * 10f64.powf(db / 10.0)).sqrt()
+}
+
+/// What the sEMG of a recording is made from, whichever model makes it.
+struct EmgContext<'a> {
+    opts: &'a SimulateOptions,
+    sim: &'a SimulationConfig,
+    /// Index in [`MUSCLES`] of the palpated muscle.
+    muscle: usize,
+    /// Samples per channel.
+    n: usize,
+    fs: f64,
+    rest_uv: f64,
+    mains_hz: f64,
+    trigger_point: bool,
+    episodes: &'a [TruthEpisode],
 }
 
 /// An sEMG event shaped by an envelope, in µV RMS.
@@ -526,6 +699,13 @@ struct Session<'a> {
     reach_fraction: f64,
     /// The site holds a taut band.
     band: bool,
+    model: Model,
+    /// LTRs are simulated at all.
+    ltrs: bool,
+    /// Ends of snap-over drops (where the physio model puts a motion artefact).
+    drops_s: Vec<f64>,
+    /// LTRs of the physio model, whose truth waits for their sEMG.
+    physio_ltrs: Vec<physio::Ltr>,
 }
 
 impl Session<'_> {
@@ -605,22 +785,27 @@ impl Session<'_> {
             let held = self.rng.range([0.35, 0.5]);
             let release = self.rng.range([0.15, 0.25]);
             let total = rise + drop_s + held + release;
-            self.add(t0, total, |t| {
-                if t <= rise {
-                    peak * 0.5 * (1.0 - (PI * t / rise).cos())
-                } else if t <= rise + drop_s {
-                    let u = (t - rise) / drop_s;
-                    level + (peak - level) * 0.5 * (1.0 + (PI * u).cos())
-                } else if t <= rise + drop_s + held {
-                    level
-                } else {
-                    let u = (t - rise - drop_s - held) / release;
-                    level * 0.5 * (1.0 + (PI * u).cos())
-                }
-            });
-            end = t0 + total;
             let drop_end = t0 + rise + drop_s;
-            if trigger_point && self.rng.chance(self.cfg.ltr_probability) {
+            self.drops_s.push(drop_end);
+            if self.model == Model::Physio {
+                self.slip(t0, [peak, level], [rise, drop_s, held, release]);
+            } else {
+                self.add(t0, total, |t| {
+                    if t <= rise {
+                        peak * 0.5 * (1.0 - (PI * t / rise).cos())
+                    } else if t <= rise + drop_s {
+                        let u = (t - rise) / drop_s;
+                        level + (peak - level) * 0.5 * (1.0 + (PI * u).cos())
+                    } else if t <= rise + drop_s + held {
+                        level
+                    } else {
+                        let u = (t - rise - drop_s - held) / release;
+                        level * 0.5 * (1.0 + (PI * u).cos())
+                    }
+                });
+            }
+            end = t0 + total;
+            if trigger_point && self.rng.chance(self.cfg.ltr_probability) && self.ltrs {
                 self.ltr(drop_end);
             }
         } else {
@@ -638,8 +823,94 @@ impl Session<'_> {
         end
     }
 
+    /// The physio model's snap over a band: the rise, the slip with a small undershoot below
+    /// the held level and a rebound, then a slowly declining hold and the release.
+    fn slip(&mut self, t0: f64, [peak, level]: [f64; 2], [rise, drop_s, held, release]: [f64; 4]) {
+        use std::f64::consts::{PI, TAU};
+        let p = &self.cfg.physio;
+        let under = (peak - level) * self.rng.range(p.slip_undershoot_fraction);
+        let period = self.rng.range(p.slip_rebound_ms) / 1e3;
+        let decline = self.rng.range(p.slip_decline_fraction);
+        let after = move |u: f64| {
+            level * (1.0 - decline * u / held)
+                - under * (-2.0 * u / period).exp() * (TAU * u / period).cos()
+        };
+        let end_level = after(held);
+        self.add(t0, rise + drop_s + held + release, |t| {
+            if t <= rise {
+                peak * 0.5 * (1.0 - (PI * t / rise).cos())
+            } else if t <= rise + drop_s {
+                let u = (t - rise) / drop_s;
+                (level - under) + (peak - level + under) * 0.5 * (1.0 + (PI * u).cos())
+            } else if t <= rise + drop_s + held {
+                after(t - rise - drop_s)
+            } else {
+                let u = (t - rise - drop_s - held) / release;
+                end_level * 0.5 * (1.0 + (PI * u).cos())
+            }
+        });
+    }
+
+    /// The physio model's LTR after a drop ending at `drop_end`: a few units of the band
+    /// discharge once to three times; the force gets the sum of their twitches after the
+    /// electromechanical delay. Whether each modality witnesses it is decided with the sEMG.
+    fn physio_ltr(&mut self, drop_end: f64) {
+        let p = &self.cfg.physio;
+        let first = drop_end + self.rng.range(self.cfg.ltr_latency_ms) / 1e3;
+        let emd_s = self.rng.range(p.emd_ms) / 1e3;
+        let mut discharges = Vec::new();
+        for u in 0..self.rng.int_range(p.ltr_units) {
+            let i = (self.rng.range(p.ltr_unit_fraction) * (p.n_units - 1) as f64).round() as usize;
+            let mut t = if u == 0 {
+                first
+            } else {
+                first + self.rng.range([0.0, 0.01])
+            };
+            for _ in 0..self.rng.int_range(p.ltr_discharges) {
+                discharges.push((i, t));
+                t += self.rng.range(p.ltr_isi_ms) / 1e3;
+            }
+        }
+        discharges.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let last = discharges.last().map_or(first, |d| d.1);
+        let start = first + emd_s;
+        let (a, n) = (
+            self.at(start),
+            self.at(last - first + 6.0 * p.twitch_longest_ms / 1e3),
+        );
+        if self.force_n.len() < a + n + 1 {
+            self.force_n.resize(a + n + 1, 0.0);
+        }
+        let mut peak_n = 0.0f64;
+        for j in 0..=n {
+            let t = (a + j) as f64 / self.fs;
+            let v: f64 = discharges
+                .iter()
+                .map(|&(i, td)| {
+                    let (amp, contraction) = physio::twitch(p, i);
+                    let since = t - td - emd_s;
+                    if since > 0.0 {
+                        physio::twitch_at(amp, contraction, since)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
+            self.force_n[a + j] += v;
+            peak_n = peak_n.max(v);
+        }
+        self.physio_ltrs.push(physio::Ltr {
+            discharges,
+            force_onset_s: start,
+            force_peak_n: peak_n,
+        });
+    }
+
     /// An LTR after a drop ending at `drop_end`: a force twitch, an sEMG burst, or both.
     fn ltr(&mut self, drop_end: f64) {
+        if self.model == Model::Physio {
+            return self.physio_ltr(drop_end);
+        }
         let onset = drop_end + self.rng.range(self.cfg.ltr_latency_ms) / 1e3;
         let force = self.rng.chance(self.cfg.ltr_force_probability);
         let emg = !force || self.rng.chance(self.cfg.ltr_emg_probability);
@@ -666,6 +937,8 @@ impl Session<'_> {
                 (true, false) => "emg",
                 _ => "force",
             },
+            emg_onset_s: emg.then_some(onset),
+            force_onset_s: force.then_some(onset),
         });
     }
 
@@ -775,17 +1048,6 @@ fn held_measures(seg: &[f64], level: f64, reach: f64) -> Option<(f64, f64)> {
     Some((plateau, (last - first) as f64))
 }
 
-/// Unit-RMS band-limited noise (20–450 Hz, order 2, zero phase).
-fn emg_noise(rng: &mut Rng, n: usize, fs: f64) -> Array1<f64> {
-    let white: Array1<f64> = (0..n).map(|_| rng.normal()).collect();
-    let hi = (450.0f64).min(0.45 * fs);
-    let shaped = butter(2, Band::Bandpass([20.0, hi]), fs)
-        .and_then(|sos| sos.filtfilt(white.view()))
-        .unwrap_or(white);
-    let rms = (shaped.iter().map(|v| v * v).sum::<f64>() / n.max(1) as f64).sqrt();
-    shaped / rms.max(f64::MIN_POSITIVE)
-}
-
 /// One simulated recording (pure: no I/O).
 fn simulate_recording(
     plan: &Plan,
@@ -836,6 +1098,10 @@ fn simulate_recording(
         contact_off_n: cfg.episodes.contact_off_n,
         reach_fraction: cfg.episodes.hold_reach_fraction,
         band,
+        model: opts.model,
+        ltrs: opts.ltrs,
+        drops_s: Vec::new(),
+        physio_ltrs: Vec::new(),
     };
     let mut t = REST_S;
     loop {
@@ -865,66 +1131,25 @@ fn simulate_recording(
     let rest_uv = opts
         .rest_rms_uv
         .unwrap_or_else(|| rng.range(sim.rest_rms_uv));
-    let mut bursts = std::mem::take(&mut s.bursts);
-    for b in &mut bursts {
-        if !b.hann {
-            b.rms_uv *= rest_uv;
-        }
-    }
-    if trigger_point {
-        // Pressure-evoked tone during the hold (supporting taut-band evidence, DESIGN §3.5).
-        if let Some(h) = s.episodes.iter().find(|e| e.technique == "hold") {
-            let multiple = rng.range(sim.evoked_rest_multiple);
-            bursts.push(Burst {
-                start_s: h.start_s + 1.0,
-                duration_s: (h.end_s - h.start_s - 2.0).max(0.5),
-                rms_uv: rest_uv * (multiple * multiple - 1.0).sqrt(),
-                hann: false,
-                contralateral: 0.0,
-            });
-        }
-    }
-    let n_emg = (duration_s * emg_fs_hz).round() as usize;
-    let heart = Heart {
-        rr_s: 60.0 / rng.range(sim.heart_bpm),
-        r_uv: rng.range(sim.ecg_r_uv),
-        phase_s: rng.range([0.0, 1.0]),
+    let bursts = std::mem::take(&mut s.bursts);
+    let context = EmgContext {
+        opts,
+        sim,
+        muscle: plan.muscle,
+        n: (duration_s * emg_fs_hz).round() as usize,
+        fs: emg_fs_hz,
+        rest_uv,
+        mains_hz,
+        trigger_point,
+        episodes: &s.episodes,
     };
-    let mut emg_uv = Vec::new();
-    for i in 0..opts.emg_channels.max(2) {
-        let side = i % 2;
-        let muscle = (plan.muscle + i / 2) % MUSCLES.len();
-        let on_heart_side = (muscle + side) % 2 == 0;
-        let ecg_gain = if opts.ecg && MUSCLES[muscle].2 {
-            if on_heart_side {
-                1.0
-            } else {
-                0.6
-            }
-        } else {
-            0.0
-        };
-        let mains_uv = if opts.mains {
-            rng.range(sim.mains_uv)
-        } else {
-            0.0
-        };
-        emg_uv.push(emg_channel(
-            &mut rng,
-            EmgChannel {
-                n: n_emg,
-                fs: emg_fs_hz,
-                rest_uv,
-                bursts: if i < 2 { &bursts } else { &[] },
-                contralateral: side == 1,
-                heart: &heart,
-                ecg_gain,
-                mains_hz,
-                mains_uv,
-                wander_uv: sim.wander_uv,
-            },
-        ));
-    }
+    let (emg_uv, channels, twitches) = match opts.model {
+        Model::Basic => {
+            let (emg_uv, channels) = basic::emg(&mut rng, &context, bursts);
+            (emg_uv, channels, std::mem::take(&mut s.twitches))
+        }
+        Model::Physio => physio::emg(&mut rng, &context, &bursts, &s.physio_ltrs, &s.drops_s),
+    };
 
     SimulatedRecording {
         subject: format!("{:02}", plan.subject),
@@ -949,7 +1174,8 @@ fn simulate_recording(
         force,
         ppt_events_s: s.ppt_events_s,
         episodes: s.episodes,
-        twitches: s.twitches,
+        twitches,
+        channels,
     }
 }
 
@@ -1010,93 +1236,6 @@ fn protocol(s: &mut Session<'_>, mut t: f64, x: &Examiner) -> f64 {
     let ramp_s = HALF_COSINE_RAMP * pct * ppt_kpa / ramp_kpa_per_s;
     t = s.hold(t, pct * ppt_n, ramp_s, hold_s, withdraw) + REST_S;
     t
-}
-
-/// Heartbeat timing and amplitude, shared by both sides.
-struct Heart {
-    rr_s: f64,
-    r_uv: f64,
-    phase_s: f64,
-}
-
-struct EmgChannel<'a> {
-    n: usize,
-    fs: f64,
-    rest_uv: f64,
-    bursts: &'a [Burst],
-    contralateral: bool,
-    heart: &'a Heart,
-    ecg_gain: f64,
-    mains_hz: f64,
-    mains_uv: f64,
-    wander_uv: [f64; 2],
-}
-
-fn emg_channel(rng: &mut Rng, c: EmgChannel<'_>) -> Array1<f64> {
-    use std::f64::consts::TAU;
-    let rest = emg_noise(rng, c.n, c.fs);
-    let active = emg_noise(rng, c.n, c.fs);
-    let mut x: Array1<f64> = rest * c.rest_uv;
-    for b in c.bursts {
-        let gain = if c.contralateral {
-            b.contralateral
-        } else {
-            1.0
-        };
-        if gain == 0.0 {
-            continue;
-        }
-        let a = (b.start_s * c.fs).round() as usize;
-        let len = (b.duration_s * c.fs).round() as usize;
-        let taper = (0.05 * c.fs) as usize;
-        for i in 0..len.min(c.n.saturating_sub(a)) {
-            let env = if b.hann {
-                // Hann with the same RMS as a flat burst: peak √(8/3).
-                (8.0f64 / 3.0).sqrt() * 0.5 * (1.0 - (TAU * i as f64 / len as f64).cos())
-            } else {
-                (i.min(len - i) as f64 / taper.max(1) as f64).min(1.0)
-            };
-            x[a + i] += gain * b.rms_uv * env * active[a + i];
-        }
-    }
-    if c.ecg_gain > 0.0 {
-        // QRS as three Gaussians, T wave as one (widths in s).
-        let waves = [
-            (-0.025, 0.010, -0.15),
-            (0.0, 0.008, 1.0),
-            (0.025, 0.010, -0.3),
-            (0.25, 0.04, 0.25),
-        ];
-        let mut beat = c.heart.phase_s;
-        let end_s = c.n as f64 / c.fs;
-        while beat < end_s + 0.5 {
-            let (a, b) = (
-                ((beat - 0.1) * c.fs).max(0.0) as usize,
-                (((beat + 0.45) * c.fs) as usize).min(c.n),
-            );
-            for i in a..b {
-                let t = i as f64 / c.fs - beat;
-                let v: f64 = waves
-                    .iter()
-                    .map(|&(at, w, amp)| amp * (-((t - at) / w).powi(2) / 2.0).exp())
-                    .sum();
-                x[i] += c.ecg_gain * c.heart.r_uv * v;
-            }
-            beat += c.heart.rr_s * (1.0 + 0.03 * rng.normal());
-        }
-    }
-    let wander_uv = rng.range(c.wander_uv);
-    let wander_hz = rng.range([0.1, 0.5]);
-    let dc = rng.range([-100.0, 100.0]);
-    let phase = rng.range([0.0, TAU]);
-    for (i, v) in x.iter_mut().enumerate() {
-        let t = i as f64 / c.fs;
-        *v += dc
-            + wander_uv * (TAU * wander_hz * t).sin()
-            + c.mains_uv * (TAU * c.mains_hz * t + phase).sin()
-            + 0.3 * c.mains_uv * (3.0 * TAU * c.mains_hz * t + 2.0 * phase).sin();
-    }
-    x
 }
 
 #[cfg(test)]
