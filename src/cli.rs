@@ -48,8 +48,8 @@ pub struct InspectArgs {
     /// Print a JSON array, one object per file.
     #[arg(long)]
     pub json: bool,
-    /// Also read the samples and report channel quality (NaN, flat, clipped, powerline,
-    /// low-frequency, rate) and the mains frequency.
+    /// Also read the samples and report channel quality (NaN, flat, clipped, low-frequency,
+    /// rate, mains line) and the mains frequency.
     #[arg(long)]
     pub qc: bool,
     /// Configuration file (TOML); any subset of `palpa config`.
