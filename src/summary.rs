@@ -344,6 +344,8 @@ pub fn twitches_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsErro
         column_of("muscle", &items, |(r, _, _)| muscle_of(&r.meta)),
         column_of("side", &items, |(r, _, _)| side_of(&r.meta)),
         column_of("onset_s", &items, |(_, _, t)| t.onset_s),
+        column_of("emg_onset_s", &items, |(_, _, t)| t.emg_onset_s),
+        column_of("force_onset_s", &items, |(_, _, t)| t.force_onset_s),
         column_of("offset_s", &items, |(_, _, t)| t.offset_s),
         column_of("latency_ms", &items, |(_, _, t)| t.latency_ms),
         column_of("duration_ms", &items, |(_, _, t)| {

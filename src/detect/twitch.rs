@@ -136,6 +136,11 @@ pub struct Twitch {
     pub episode: usize,
     /// Onset: the earlier of the burst's and the twitch's.
     pub onset_s: f64,
+    /// The sEMG burst's onset; `None` when the sEMG did not see the LTR.
+    pub emg_onset_s: Option<f64>,
+    /// The force twitch's onset, the mechanical one, later than the electrical by the
+    /// electromechanical delay (DOMAIN §8); `None` when the force did not see the LTR.
+    pub force_onset_s: Option<f64>,
     /// Offset: the later end.
     pub offset_s: f64,
     /// Onset after the end of the snap's drop; `None` within an episode without a drop.
@@ -276,6 +281,8 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
         let mut twitch = Twitch {
             episode,
             onset_s: on,
+            emg_onset_s: Some(on),
+            force_onset_s: None,
             offset_s: off,
             latency_ms: None,
             emg_peak_uv: Some(peak),
@@ -288,6 +295,7 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             used[k] = true;
             let t = &force_twitches[k].1;
             twitch.onset_s = on.min(t.onset_s);
+            twitch.force_onset_s = Some(t.onset_s);
             twitch.offset_s = off.max(t.offset_s);
             twitch.force_twitch_n = Some(t.height_n);
             twitch.modality = Modality::EmgForce;
@@ -300,6 +308,8 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             report.twitches.push(Twitch {
                 episode,
                 onset_s: t.onset_s,
+                emg_onset_s: None,
+                force_onset_s: Some(t.onset_s),
                 offset_s: t.offset_s,
                 latency_ms: None,
                 emg_peak_uv: None,
@@ -1197,6 +1207,77 @@ mod tests {
             fs_hz: fs,
         };
         assert!(force_twitch(none, 0.0, 0.6, &cfg).is_none());
+    }
+
+    fn snap(start_s: f64, end_s: f64) -> Episode {
+        Episode {
+            technique: Technique::Snap,
+            plateau: None,
+            ..hold(start_s, end_s)
+        }
+    }
+
+    /// A twitch `t·e^(1 − t/T)` of `height_n` peaking `t_ms` after `onset_s`.
+    fn add_twitch(f: &mut Array1<f64>, fs: f64, onset_s: f64, t_ms: f64, height_n: f64) {
+        let at = (onset_s * fs).round() as usize;
+        for i in at..f.len() {
+            let t = (i - at) as f64 / fs / (t_ms / 1e3);
+            f[i] += height_n * t * (1.0 - t).exp();
+        }
+    }
+
+    #[test]
+    fn each_witness_keeps_its_own_onset() {
+        // The force follows the burst by a 12 ms electromechanical delay (DOMAIN §8).
+        let n = (40.0 * FS) as usize;
+        let mut x = noise(n, 31, 3.0);
+        let burst = noise((0.08 * FS) as usize, 32, 30.0);
+        let at = (20.040 * FS) as usize;
+        for (j, v) in burst.iter().enumerate() {
+            x[at + j] += v;
+        }
+        let force_fs = 1000.0;
+        let mut f = Array1::from_elem((40.0 * force_fs) as usize, 4.0)
+            + noise((40.0 * force_fs) as usize, 33, 0.02);
+        add_twitch(&mut f, force_fs, 20.052, 30.0, 0.6);
+        let episodes = [snap(19.5, 21.0), snap(29.5, 31.0)];
+        let drops = [
+            DropMark {
+                episode: 0,
+                after_s: 20.0,
+                abrupt: true,
+            },
+            DropMark {
+                episode: 1,
+                after_s: 30.0,
+                abrupt: true,
+            },
+        ];
+        // The second snap's twitch is felt only.
+        add_twitch(&mut f, force_fs, 30.060, 30.0, 0.6);
+        let report = detect_twitches(
+            TwitchInput {
+                force: Some(ForceView {
+                    debiased: f.view(),
+                    fs_hz: force_fs,
+                }),
+                drops: &drops,
+                ..input(&x, None, &episodes)
+            },
+            &TwitchConfig::default(),
+        );
+        assert_eq!(report.twitches.len(), 2, "{:?}", report.twitches);
+        let (both, felt) = (&report.twitches[0], &report.twitches[1]);
+        assert_eq!(both.modality, Modality::EmgForce);
+        let emg_on = both.emg_onset_s.unwrap();
+        let force_on = both.force_onset_s.unwrap();
+        assert!((emg_on - 20.040).abs() < 0.015, "{both:?}");
+        assert!((force_on - 20.052).abs() < 0.006, "{both:?}");
+        assert_eq!(both.onset_s, emg_on.min(force_on));
+        assert_eq!(felt.modality, Modality::Force);
+        assert_eq!(felt.emg_onset_s, None);
+        assert_eq!(felt.force_onset_s, Some(felt.onset_s));
+        assert!((felt.onset_s - 30.060).abs() < 0.006, "{felt:?}");
     }
 
     #[test]
