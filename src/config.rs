@@ -378,6 +378,24 @@ pub struct TwitchConfig {
     pub motion_centroid_max_hz: f64,
     /// A burst longer than this is voluntary (DESIGN §3.4).
     pub voluntary_min_ms: f64,
+    /// Spike test window: a cable or electrode spike lasts 1–5 ms (issue 27), plus about
+    /// 3 ms of the band-pass's ringing (palpa choice).
+    pub spike_window_ms: f64,
+    /// A burst with at least this share of its TKEO above rest inside its densest
+    /// `spike_window_ms` is a spike, not a burst of MUAPs lasting ≥ 20 ms (DESIGN §3.4;
+    /// palpa choice).
+    pub spike_energy_fraction: f64,
+    /// Tonic train: at least this many consecutive brief events … (palpa choice: two
+    /// intervals are the fewest that show a rhythm)
+    pub train_min_events: usize,
+    /// … peak to peak at this rate, around the 6–12 Hz of a tonic low-threshold unit
+    /// (DOMAIN §8, Hägg 1991; Fuglevand 1993: 8 Hz minimum firing rate) …
+    pub train_rate_hz: [f64; 2],
+    /// … with intervals of CV at most this, above a steady unit's ISI CV of 0.1–0.2
+    /// (DOMAIN §8, Fuglevand 1993) so a window of three events holds it …
+    pub train_max_cv: f64,
+    /// … and peak energies within this ratio (one unit's MUAPs look alike; palpa choice).
+    pub train_max_energy_ratio: f64,
     /// An LTR is isolated: the envelope over this window before and after the burst …
     /// (palpa choice)
     pub quiet_around_ms: f64,
@@ -419,6 +437,12 @@ impl Default for TwitchConfig {
             quiet_around_ms: 200.0,
             quiet_around_rest_multiple: 2.0,
             voluntary_min_ms: 500.0,
+            spike_window_ms: 8.0,
+            spike_energy_fraction: 0.8,
+            train_min_events: 3,
+            train_rate_hz: [4.0, 20.0],
+            train_max_cv: 0.3,
+            train_max_energy_ratio: 4.0,
             voluntary_rest_multiple: 20.0,
             voluntary_sustain_ms: 300.0,
         }
@@ -1049,8 +1073,20 @@ impl Config {
             ("twitch.force_release_fraction", t.force_release_fraction),
             ("twitch.force_onset_fraction", t.force_onset_fraction),
             ("twitch.ecg_regular_fraction", t.ecg_regular_fraction),
+            ("twitch.spike_energy_fraction", t.spike_energy_fraction),
         ] {
             v.fraction(key, x);
+        }
+        v.increasing("twitch.train_rate_hz", t.train_rate_hz);
+        v.positive("twitch.train_rate_hz", t.train_rate_hz[0]);
+        if t.train_min_events < 3 {
+            v.fail(
+                "twitch.train_min_events",
+                format!(
+                    "= {}: must be at least 3 (two intervals show a rhythm)",
+                    t.train_min_events
+                ),
+            );
         }
         for (key, x) in [
             ("twitch.quiet_around_ms", t.quiet_around_ms),
@@ -1061,6 +1097,9 @@ impl Config {
             ("twitch.force_smooth_ms", t.force_smooth_ms),
             ("twitch.ecg_energy_ms", t.ecg_energy_ms),
             ("twitch.ecg_refractory_ms", t.ecg_refractory_ms),
+            ("twitch.spike_window_ms", t.spike_window_ms),
+            ("twitch.train_max_cv", t.train_max_cv),
+            ("twitch.train_max_energy_ratio", t.train_max_energy_ratio),
         ] {
             v.positive(key, x);
         }

@@ -203,6 +203,15 @@ pub fn recordings_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsEr
                 .map(|r| r.result.as_ref().err().cloned())
                 .collect(),
         ),
+        column(
+            "notes",
+            rows.iter()
+                .map(|r| {
+                    let notes = &r.result.as_ref().ok()?.notes;
+                    (!notes.is_empty()).then(|| notes.join("; "))
+                })
+                .collect(),
+        ),
     ])
 }
 
@@ -366,6 +375,8 @@ pub fn twitches_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsErro
         column_of("muscle", &items, |(r, _, _)| muscle_of(&r.meta)),
         column_of("side", &items, |(r, _, _)| side_of(&r.meta)),
         column_of("onset_s", &items, |(_, _, t)| t.onset_s),
+        column_of("emg_onset_s", &items, |(_, _, t)| t.emg_onset_s),
+        column_of("force_onset_s", &items, |(_, _, t)| t.force_onset_s),
         column_of("offset_s", &items, |(_, _, t)| t.offset_s),
         column_of("latency_ms", &items, |(_, _, t)| t.latency_ms),
         column_of("duration_ms", &items, |(_, _, t)| {
@@ -439,6 +450,13 @@ fn recording_facts(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
         column_of("n_twitches", &items, |(_, x, _)| {
             x.twitches.twitches.len() as u32
         }),
+        // Null, not 0, when no palpated sEMG channel was analysed: not measurable.
+        column_of("n_emg_twitches", &items, |(_, x, _)| {
+            x.palpated_channel.as_ref().map(|_| {
+                let t = &x.twitches.twitches;
+                t.iter().filter(|t| t.emg_onset_s.is_some()).count() as u32
+            })
+        }),
         column_of("rest_rms_uv", &items, |(_, _, c)| {
             c.and_then(|c| c.rest_rms_uv)
         }),
@@ -494,6 +512,11 @@ pub fn muscles_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
     let recordings = recording_facts(rows)?.lazy().group_by(key_cols()).agg([
         col("recording").n_unique().alias("n_recordings"),
         col("n_twitches").sum(),
+        // A sum over no measured recording is unknown, not 0.
+        when(col("n_emg_twitches").count().gt(lit(0)))
+            .then(col("n_emg_twitches").sum())
+            .otherwise(lit(NULL).cast(DataType::UInt32))
+            .alias("n_emg_twitches"),
         col("rest_rms_uv").median(),
         col("mdf_hz").median().alias("mdf_hz_median"),
     ]);
@@ -515,6 +538,7 @@ pub fn muscles_table(rows: &[RecordingSummary]) -> PolarsResult<DataFrame> {
                 "contact_s",
                 "n_snaps",
                 "n_twitches",
+                "n_emg_twitches",
                 "twitches_per_snap",
                 "taut_band_episodes",
                 "ppt_kpa_mean",

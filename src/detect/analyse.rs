@@ -27,8 +27,12 @@ pub struct RecordingResult {
     pub episodes: Vec<EpisodeResult>,
     /// LTRs.
     pub twitches: TwitchReport,
-    /// The palpated EMG channel's name, when one was identified.
+    /// The palpated EMG channel's name, when one was identified and analysed.
     pub palpated_channel: Option<String>,
+    /// What a reader must know about the recording's figures, in words (a palpated channel
+    /// QC kept out, say).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// One channel's figures.
@@ -89,7 +93,20 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
         None => vec![BandEvidence::default(); episodes.len()],
     };
     let drops = drop_marks(&episodes, &evidence);
-    let palpated = palpated_emg(rec, signals);
+    let mut notes = Vec::new();
+    let palpated = match palpated_emg(rec, signals) {
+        Palpated::Usable(p) => Some(p),
+        Palpated::Excluded(p) => {
+            notes.push(format!(
+                "palpated muscle's sEMG channel {} failed QC ({}): sEMG LTRs not measured, \
+                 force twitches only",
+                rec.channels[p].name,
+                signals.channels[p].qc.reasons.join("; ")
+            ));
+            None
+        }
+        Palpated::Absent => None,
+    };
     let contralateral = palpated.and_then(|p| contralateral_emg(rec, signals, p));
     let emg_view = |i: usize| {
         signals.channels[i].emg().map(|e| EmgView {
@@ -173,6 +190,7 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
         episodes,
         palpated_channel: palpated.map(|p| rec.channels[p].name.clone()),
         twitches,
+        notes,
     }
 }
 
@@ -255,25 +273,47 @@ fn rest_rms(
     Ok((squares / n as f64).sqrt())
 }
 
+/// Which EMG channel witnesses the palpated muscle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Palpated {
+    /// This channel, analysed.
+    Usable(usize),
+    /// The palpated muscle's channel exists but QC kept it out: no other muscle stands in
+    /// for it, as its bursts would be reported under the palpated muscle's name.
+    Excluded(usize),
+    /// No channel is known to record the palpated muscle.
+    Absent,
+}
+
 /// The palpated muscle's EMG channel: the one whose muscle (and side, when known) matches
-/// the recording's palpated muscle, else the only analysable EMG channel.
-fn palpated_emg(rec: &Recording, signals: &RecordingSignals) -> Option<usize> {
-    let usable: Vec<usize> = (0..rec.channels.len())
-        .filter(|&i| signals.channels[i].emg().is_some())
-        .collect();
+/// the recording's palpated muscle, else the only analysable EMG channel; `Excluded` when
+/// the matching channel exists but is not usable.
+fn palpated_emg(rec: &Recording, signals: &RecordingSignals) -> Palpated {
+    let usable = |i: usize| signals.channels[i].emg().is_some();
     let muscle = rec.meta.palpated_muscle.as_ref();
     let side = rec.meta.palpated_side;
+    // Of the palpated muscle's EMG channels (usable or not), those on its side or of an
+    // unknown side, then any side.
     let matching = |check_side: bool| {
-        usable.iter().copied().find(|&i| {
+        (0..rec.channels.len()).filter(move |&i| {
             let ch = &rec.channels[i];
-            muscle.is_some()
+            ch.kind == ChannelKind::Emg
+                && muscle.is_some()
                 && ch.muscle.as_ref() == muscle
-                && (!check_side || side.is_none() || ch.side == side)
+                && (!check_side || side.is_none() || ch.side.is_none() || ch.side == side)
         })
     };
-    matching(true)
-        .or_else(|| matching(false))
-        .or_else(|| (usable.len() == 1).then(|| usable[0]))
+    if let Some(p) = matching(true).find(|&i| usable(i)) {
+        return Palpated::Usable(p);
+    }
+    if let Some(p) = matching(true).next() {
+        return Palpated::Excluded(p);
+    }
+    let usable_all: Vec<usize> = (0..rec.channels.len()).filter(|&i| usable(i)).collect();
+    matching(false)
+        .find(|&i| usable(i))
+        .or_else(|| (usable_all.len() == 1).then(|| usable_all[0]))
+        .map_or(Palpated::Absent, Palpated::Usable)
 }
 
 /// The same muscle's usable EMG channel on the other side of the palpated channel `p`.

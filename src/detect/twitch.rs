@@ -136,6 +136,11 @@ pub struct Twitch {
     pub episode: usize,
     /// Onset: the earlier of the burst's and the twitch's.
     pub onset_s: f64,
+    /// The sEMG burst's onset; `None` when the sEMG did not see the LTR.
+    pub emg_onset_s: Option<f64>,
+    /// The force twitch's onset, the mechanical one, later than the electrical by the
+    /// electromechanical delay (DOMAIN §8); `None` when the force did not see the LTR.
+    pub force_onset_s: Option<f64>,
     /// Offset: the later end.
     pub offset_s: f64,
     /// Onset after the end of the snap's drop; `None` within an episode without a drop.
@@ -164,6 +169,12 @@ pub struct TwitchReport {
     pub motion_bursts: usize,
     /// Bursts rejected as voluntary.
     pub voluntary_bursts: usize,
+    /// Bursts rejected as spikes (energy in a few milliseconds).
+    #[serde(default)]
+    pub spike_bursts: usize,
+    /// Bursts rejected as discharges of a tonic motor unit (a regular train).
+    #[serde(default)]
+    pub tonic_bursts: usize,
     /// Heart rate when an ECG rhythm was found and subtracted from the palpated channel.
     pub ecg_bpm: Option<f64>,
     /// Resting RMS of the palpated channel (µV), from quiet samples.
@@ -175,8 +186,26 @@ pub struct TwitchReport {
 struct Burst {
     on: usize,
     off: usize,
+    /// Where its smoothed TKEO peaks.
+    peak: usize,
     /// Peak smoothed TKEO over the threshold.
     strength: f64,
+}
+
+/// What a burst of the palpated channel was taken for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BurstKind {
+    /// Longer than an LTR, loud for long, or on both sides at once.
+    Voluntary,
+    /// Spectral centroid below the motion limit.
+    Motion,
+    /// Its energy packed into a few milliseconds: a cable or electrode spike (or a lone
+    /// MUAP), not a burst of MUAPs.
+    Spike,
+    /// One of a regular train of brief events: a tonic motor unit.
+    Tonic,
+    /// Not rejected by its own shape or neighbours.
+    Candidate,
 }
 
 /// LTRs and withdrawals of a recording (DESIGN §3.4).
@@ -208,31 +237,55 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
         report.rest_rms_uv = Some(palpated.rest_rms);
         let fs = emg.fs_hz;
         let t = |i: usize| i as f64 / fs;
+        let mut kinds: Vec<BurstKind> = Vec::with_capacity(palpated.bursts.len());
         for b in &palpated.bursts {
             let duration_ms = (b.off - b.on + 1) as f64 / fs * 1e3;
             let loud = loud_for(&envelope, *b, fs, cfg);
             let both = contra
                 .as_ref()
                 .map_or(0.0, |(bursts, c_fs)| overlap_s(*b, fs, bursts, *c_fs));
-            let voluntary = duration_ms > cfg.voluntary_min_ms
-                || both > 0.0
-                || loud
-                || !isolated(&envelope, *b, fs, cfg);
-            if voluntary {
-                report.voluntary_bursts += 1;
+            let seg = palpated.cleaned.slice(s![b.on..=b.off]);
+            let kind = if duration_ms > cfg.voluntary_min_ms || both > 0.0 || loud {
                 if loud || both * 1e3 >= cfg.voluntary_sustain_ms {
                     if let Some(e) = in_contact(input.episodes, t(b.on), t(b.off)) {
                         report.withdrawals[e] = true;
                     }
                 }
+                BurstKind::Voluntary
+            } else if centroid_hz(seg, fs).is_some_and(|c| c < cfg.motion_centroid_max_hz) {
+                BurstKind::Motion
+            } else if impulsive(seg, palpated.tkeo_rest, fs, cfg) {
+                BurstKind::Spike
+            } else {
+                BurstKind::Candidate
+            };
+            kinds.push(kind);
+        }
+        mark_tonic_trains(&palpated.bursts, &mut kinds, fs, cfg);
+        // Artifacts are not activity of the muscle: the isolation test looks past them.
+        let artifacts: Vec<(usize, usize)> = palpated
+            .bursts
+            .iter()
+            .zip(&kinds)
+            .filter(|(_, k)| matches!(k, BurstKind::Motion | BurstKind::Spike))
+            .map(|(b, _)| footprint(&envelope, *b, fs, cfg))
+            .collect();
+        for (b, kind) in palpated.bursts.iter().zip(&kinds) {
+            match kind {
+                BurstKind::Voluntary => report.voluntary_bursts += 1,
+                BurstKind::Motion => report.motion_bursts += 1,
+                BurstKind::Spike => report.spike_bursts += 1,
+                BurstKind::Tonic => report.tonic_bursts += 1,
+                BurstKind::Candidate => {}
+            }
+            if *kind != BurstKind::Candidate {
                 continue;
             }
-            if centroid_hz(palpated.cleaned.slice(s![b.on..=b.off]), fs)
-                .is_some_and(|c| c < cfg.motion_centroid_max_hz)
-            {
-                report.motion_bursts += 1;
+            if !isolated(&envelope, *b, fs, &artifacts, cfg) {
+                report.voluntary_bursts += 1;
                 continue;
             }
+            let duration_ms = (b.off - b.on + 1) as f64 / fs * 1e3;
             let [lo, hi] = cfg.burst_duration_ms;
             if !(lo..=hi).contains(&duration_ms) {
                 continue;
@@ -276,6 +329,8 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
         let mut twitch = Twitch {
             episode,
             onset_s: on,
+            emg_onset_s: Some(on),
+            force_onset_s: None,
             offset_s: off,
             latency_ms: None,
             emg_peak_uv: Some(peak),
@@ -288,6 +343,7 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             used[k] = true;
             let t = &force_twitches[k].1;
             twitch.onset_s = on.min(t.onset_s);
+            twitch.force_onset_s = Some(t.onset_s);
             twitch.offset_s = off.max(t.offset_s);
             twitch.force_twitch_n = Some(t.height_n);
             twitch.modality = Modality::EmgForce;
@@ -300,6 +356,8 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             report.twitches.push(Twitch {
                 episode,
                 onset_s: t.onset_s,
+                emg_onset_s: None,
+                force_onset_s: Some(t.onset_s),
                 offset_s: t.offset_s,
                 latency_ms: None,
                 emg_peak_uv: None,
@@ -378,17 +436,117 @@ fn loud_for(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
 
 /// Whether the envelope around the burst is quiet: an LTR is a brief event on a resting
 /// muscle, while bursts within sustained activity (pressure-evoked tone, a voluntary
-/// contraction, or its onset) are fluctuations of that activity.
-fn isolated(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool {
+/// contraction, or its onset) are fluctuations of that activity. The envelope under the
+/// artifacts' footprints (spikes, motion transients) is left out: it is not the muscle's
+/// activity, and would make a true LTR beside it look tonic.
+fn isolated(
+    envelope: &Envelope,
+    b: Burst,
+    fs: f64,
+    artifacts: &[(usize, usize)],
+    cfg: &TwitchConfig,
+) -> bool {
     let w = to_samples(cfg.quiet_around_ms / 1e3, fs);
     let level = cfg.quiet_around_rest_multiple * envelope.rest;
     let samples = &envelope.samples;
     let quiet = |from: usize, to: usize| {
-        let mut window = samples.slice(s![from..to]).to_vec();
+        let mut window: Vec<f64> = (from..to)
+            .filter(|&i| !artifacts.iter().any(|&(a, z)| (a..=z).contains(&i)))
+            .map(|i| samples[i])
+            .collect();
         median(&mut window).is_none_or(|m| m < level)
     };
-    let after = (b.off + 1).min(samples.len());
-    quiet(b.on.saturating_sub(w), b.on) && quiet(after, (after + w).min(samples.len()))
+    // The centred envelope holds the burst itself half a window either side of it.
+    let half = envelope.window / 2;
+    let before = b.on.saturating_sub(half);
+    let after = (b.off + 1 + half).min(samples.len());
+    quiet(before.saturating_sub(w), before) && quiet(after, (after + w).min(samples.len()))
+}
+
+/// The samples an artifact burst lifts the envelope over: the burst and the envelope's
+/// window either side, stretched while the envelope stays above the isolation level, as far
+/// as the isolation window. A high-passed step or motion transient has a long, low tail
+/// that the frequency-weighted TKEO leaves out of the burst but the RMS envelope keeps.
+fn footprint(envelope: &Envelope, a: Burst, fs: f64, cfg: &TwitchConfig) -> (usize, usize) {
+    let w = to_samples(cfg.quiet_around_ms / 1e3, fs);
+    let level = cfg.quiet_around_rest_multiple * envelope.rest;
+    let last = envelope.samples.len().saturating_sub(1);
+    let reach = envelope.window;
+    let lifted = |i: usize| envelope.samples[i] >= level;
+    let from = a.on.saturating_sub(reach);
+    let from = (from.saturating_sub(w)..from)
+        .rev()
+        .find(|&i| !lifted(i))
+        .unwrap_or(from.saturating_sub(w));
+    let to = (a.off + reach).min(last);
+    let to = (to..=(to + w).min(last))
+        .find(|&i| !lifted(i))
+        .unwrap_or((to + w).min(last));
+    (from, to)
+}
+
+/// Whether a burst's energy is packed into a few milliseconds, as a cable or electrode
+/// spike's is (1–5 ms), rather than spread over the MUAPs of a burst: the share of its TKEO
+/// above the resting level `tkeo_rest` that falls in its densest `spike_window_ms`.
+fn impulsive(seg: ArrayView1<f64>, tkeo_rest: f64, fs: f64, cfg: &TwitchConfig) -> bool {
+    if seg.len() < 3 {
+        return false;
+    }
+    let excess: Vec<f64> = seg
+        .windows(3)
+        .into_iter()
+        .map(|w| (w[1] * w[1] - w[0] * w[2] - tkeo_rest).max(0.0))
+        .collect();
+    let total: f64 = excess.iter().sum();
+    if total <= 0.0 {
+        return false;
+    }
+    let w = to_samples(cfg.spike_window_ms / 1e3, fs).clamp(1, excess.len());
+    let mut run: f64 = excess[..w].iter().sum();
+    let mut densest = run;
+    for i in w..excess.len() {
+        run += excess[i] - excess[i - w];
+        densest = densest.max(run);
+    }
+    densest >= cfg.spike_energy_fraction * total
+}
+
+/// Marks as tonic the brief events (candidates and spikes) that belong to a regular train:
+/// `train_min_events` consecutive events, peak to peak at `train_rate_hz`, with intervals of
+/// CV at most `train_max_cv` and peak energies within `train_max_energy_ratio` of each other.
+/// A steadily firing low-threshold unit gives such a train (DOMAIN §8, Hägg 1991); an LTR is
+/// one burst, and artifacts are not periodic.
+fn mark_tonic_trains(bursts: &[Burst], kinds: &mut [BurstKind], fs: f64, cfg: &TwitchConfig) {
+    let brief: Vec<usize> = (0..bursts.len())
+        .filter(|&i| matches!(kinds[i], BurstKind::Candidate | BurstKind::Spike))
+        .collect();
+    let n = cfg.train_min_events.max(2);
+    let [lo_hz, hi_hz] = cfg.train_rate_hz;
+    let mut tonic = vec![false; brief.len()];
+    for (start, group) in brief.windows(n).enumerate() {
+        let intervals: Vec<f64> = group
+            .windows(2)
+            .map(|w| (bursts[w[1]].peak - bursts[w[0]].peak) as f64 / fs)
+            .collect();
+        let in_rate = intervals
+            .iter()
+            .all(|&d| (1.0 / hi_hz..=1.0 / lo_hz).contains(&d));
+        let mean = intervals.iter().sum::<f64>() / intervals.len() as f64;
+        let var = intervals.iter().map(|d| (d - mean).powi(2)).sum::<f64>()
+            / (intervals.len() - 1).max(1) as f64;
+        let strengths = group.iter().map(|&i| bursts[i].strength);
+        let (weakest, strongest) =
+            strengths.fold((f64::INFINITY, 0.0f64), |(a, z), v| (a.min(v), z.max(v)));
+        if in_rate
+            && var.sqrt() <= cfg.train_max_cv * mean
+            && strongest <= cfg.train_max_energy_ratio * weakest
+        {
+            tonic[start..start + n].iter_mut().for_each(|t| *t = true);
+        }
+    }
+    for (&i, _) in brief.iter().zip(&tonic).filter(|(_, &t)| t) {
+        kinds[i] = BurstKind::Tonic;
+    }
 }
 
 /// One channel's bursts, after ECG removal.
@@ -396,6 +554,8 @@ struct ChannelAnalysis<'a> {
     /// The filtered signal itself when no ECG was found, so no copy of it is made.
     cleaned: CowArray<'a, f64, Ix1>,
     rest_rms: f64,
+    /// Median smoothed TKEO over quiet samples: the resting energy level.
+    tkeo_rest: f64,
     bursts: Vec<Burst>,
     ecg_bpm: Option<f64>,
 }
@@ -403,6 +563,8 @@ struct ChannelAnalysis<'a> {
 /// The RMS envelope of a channel's cleaned signal, with its resting level.
 struct Envelope {
     samples: Array1<f64>,
+    /// The RMS window, in samples.
+    window: usize,
     /// Median of the envelope over quiet samples: the resting level, robust to what ECG
     /// subtraction leaves behind.
     rest: f64,
@@ -410,11 +572,16 @@ struct Envelope {
 
 impl Envelope {
     fn of(cleaned: ArrayView1<f64>, fs: f64, quiet: &Quiet, window_ms: f64) -> Envelope {
-        let samples = moving_rms(cleaned, to_samples(window_ms / 1e3, fs));
+        let window = to_samples(window_ms / 1e3, fs);
+        let samples = moving_rms(cleaned, window);
         let mut quiet_values = Vec::new();
         quiet.values_into(samples.view(), &mut quiet_values);
         let rest = median(&mut quiet_values).unwrap_or(0.0);
-        Envelope { samples, rest }
+        Envelope {
+            samples,
+            window,
+            rest,
+        }
     }
 }
 
@@ -446,7 +613,7 @@ fn analyse_channel<'a, R: Send>(
         None => (emg.filtered.into(), None),
     };
     let rest_rms = quiet.rms(cleaned.view()).unwrap_or(0.0);
-    let (bursts, beside) = rayon::join(
+    let ((bursts, tkeo_rest), beside) = rayon::join(
         || {
             // Moved in, so the energy and its quiet values go as soon as the bursts are found.
             let (mut energy, mut quiet_values) = (energy, quiet_values);
@@ -463,6 +630,7 @@ fn analyse_channel<'a, R: Send>(
     let analysis = ChannelAnalysis {
         cleaned,
         rest_rms,
+        tkeo_rest,
         bursts,
         ecg_bpm,
     };
@@ -470,23 +638,25 @@ fn analyse_channel<'a, R: Send>(
 }
 
 /// Bursts of the smoothed TKEO `energy` above the robust threshold of its quiet values
-/// (reordered in place).
+/// (reordered in place), with the quiet values' median (the resting energy).
 fn bursts(
     energy: ArrayView1<f64>,
     quiet_values: &mut [f64],
     fs: f64,
     cfg: &TwitchConfig,
-) -> Vec<Burst> {
+) -> (Vec<Burst>, f64) {
     match robust_threshold(quiet_values, cfg.threshold_h_mad) {
-        Some(threshold) if threshold > 0.0 => {
+        Some((rest, threshold)) if threshold > 0.0 => {
             let bursts = double_threshold(energy, threshold, cfg.k_of_m);
-            merge(bursts, to_samples(cfg.merge_ms / 1e3, fs))
+            let bursts = merge(bursts, to_samples(cfg.merge_ms / 1e3, fs))
                 .into_iter()
                 .map(|(on, off)| {
                     // Zero-phase filtering spreads a loud burst's energy backwards and
                     // forwards by a fixed fraction of its peak: trim the burst to where its
                     // energy reaches that fraction.
-                    let peak = energy.slice(s![on..=off]).fold(0.0f64, |m, &v| m.max(v));
+                    let (peak_at, peak) = (on..=off)
+                        .map(|i| (i, energy[i]))
+                        .fold((on, 0.0f64), |m, v| if v.1 > m.1 { v } else { m });
                     let level = threshold.max(cfg.onset_peak_fraction * peak);
                     let on = (on..=off).find(|&i| energy[i] >= level).unwrap_or(on);
                     let off = (on..=off)
@@ -496,12 +666,14 @@ fn bursts(
                     Burst {
                         on,
                         off,
+                        peak: peak_at,
                         strength: peak / threshold,
                     }
                 })
-                .collect()
+                .collect();
+            (bursts, rest)
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), 0.0),
     }
 }
 
@@ -568,14 +740,14 @@ impl Quiet {
     }
 }
 
-/// median + h·1.4826·MAD; `values` is left holding the absolute deviations.
-fn robust_threshold(values: &mut [f64], h: f64) -> Option<f64> {
+/// (median, median + h·1.4826·MAD); `values` is left holding the absolute deviations.
+fn robust_threshold(values: &mut [f64], h: f64) -> Option<(f64, f64)> {
     let med = median(values)?;
     for v in values.iter_mut() {
         *v = (*v - med).abs();
     }
     let mad = median(values)?;
-    Some(med + h * MAD_TO_SD * mad)
+    Some((med, med + h * MAD_TO_SD * mad))
 }
 
 /// Bonato's double threshold: a sample window of `m` with at least `k` samples above the
@@ -681,7 +853,7 @@ fn find_ecg(
     );
     let energy = &*energy;
     quiet.values_into(energy.view(), quiet_values);
-    let threshold = robust_threshold(quiet_values, cfg.ecg_peak_h_mad)?;
+    let (_, threshold) = robust_threshold(quiet_values, cfg.ecg_peak_h_mad)?;
     let refractory = to_samples(cfg.ecg_refractory_ms / 1e3, fs);
     let mut peaks: Vec<usize> = Vec::new();
     let mut i = 0;
@@ -1191,6 +1363,243 @@ mod tests {
             fs_hz: fs,
         };
         assert!(force_twitch(none, 0.0, 0.6, &cfg).is_none());
+    }
+
+    fn snap(start_s: f64, end_s: f64) -> Episode {
+        Episode {
+            technique: Technique::Snap,
+            plateau: None,
+            ..hold(start_s, end_s)
+        }
+    }
+
+    /// A twitch `t·e^(1 − t/T)` of `height_n` peaking `t_ms` after `onset_s`.
+    fn add_twitch(f: &mut Array1<f64>, fs: f64, onset_s: f64, t_ms: f64, height_n: f64) {
+        let at = (onset_s * fs).round() as usize;
+        for i in at..f.len() {
+            let t = (i - at) as f64 / fs / (t_ms / 1e3);
+            f[i] += height_n * t * (1.0 - t).exp();
+        }
+    }
+
+    #[test]
+    fn each_witness_keeps_its_own_onset() {
+        // The force follows the burst by a 12 ms electromechanical delay (DOMAIN §8).
+        let n = (40.0 * FS) as usize;
+        let mut x = noise(n, 31, 3.0);
+        let burst = noise((0.08 * FS) as usize, 32, 30.0);
+        let at = (20.040 * FS) as usize;
+        for (j, v) in burst.iter().enumerate() {
+            x[at + j] += v;
+        }
+        let force_fs = 1000.0;
+        let mut f = Array1::from_elem((40.0 * force_fs) as usize, 4.0)
+            + noise((40.0 * force_fs) as usize, 33, 0.02);
+        add_twitch(&mut f, force_fs, 20.052, 30.0, 0.6);
+        let episodes = [snap(19.5, 21.0), snap(29.5, 31.0)];
+        let drops = [
+            DropMark {
+                episode: 0,
+                after_s: 20.0,
+                abrupt: true,
+            },
+            DropMark {
+                episode: 1,
+                after_s: 30.0,
+                abrupt: true,
+            },
+        ];
+        // The second snap's twitch is felt only.
+        add_twitch(&mut f, force_fs, 30.060, 30.0, 0.6);
+        let report = detect_twitches(
+            TwitchInput {
+                force: Some(ForceView {
+                    debiased: f.view(),
+                    fs_hz: force_fs,
+                }),
+                drops: &drops,
+                ..input(&x, None, &episodes)
+            },
+            &TwitchConfig::default(),
+        );
+        assert_eq!(report.twitches.len(), 2, "{:?}", report.twitches);
+        let (both, felt) = (&report.twitches[0], &report.twitches[1]);
+        assert_eq!(both.modality, Modality::EmgForce);
+        let emg_on = both.emg_onset_s.unwrap();
+        let force_on = both.force_onset_s.unwrap();
+        assert!((emg_on - 20.040).abs() < 0.015, "{both:?}");
+        assert!((force_on - 20.052).abs() < 0.006, "{both:?}");
+        assert_eq!(both.onset_s, emg_on.min(force_on));
+        assert_eq!(felt.modality, Modality::Force);
+        assert_eq!(felt.emg_onset_s, None);
+        assert_eq!(felt.force_onset_s, Some(felt.onset_s));
+        assert!((felt.onset_s - 30.060).abs() < 0.006, "{felt:?}");
+    }
+
+    /// Raw sEMG as the recorder sees it, band-passed as conditioning does (20–450 Hz).
+    fn bandpassed(raw: &Array1<f64>) -> Array1<f64> {
+        use crate::signal::filter::{butter, Band};
+        butter(4, Band::Bandpass([20.0, 450.0]), FS)
+            .unwrap()
+            .filtfilt(raw.view())
+            .unwrap()
+    }
+
+    /// A MUAP (Hermite–Rodriguez order 2, Lo Conte et al. 1994, DOMAIN §8) of `amp_uv`
+    /// centred at `at_s`.
+    fn add_muap(x: &mut Array1<f64>, at_s: f64, amp_uv: f64, lambda_ms: f64) {
+        let lambda = lambda_ms / 1e3;
+        let c = (at_s * FS).round() as isize;
+        let half = (5.0 * lambda * FS) as isize;
+        for k in -half..=half {
+            let i = c + k;
+            if i >= 0 && (i as usize) < x.len() {
+                let u = k as f64 / FS / lambda;
+                x[i as usize] += amp_uv * (1.0 - 2.0 * u * u) * (-u * u).exp();
+            }
+        }
+    }
+
+    /// A cable or electrode spike of `ms` with a DC step of `step_uv` after it.
+    fn add_spike(x: &mut Array1<f64>, at_s: f64, ms: f64, amp_uv: f64, step_uv: f64) {
+        let at = (at_s * FS) as usize;
+        let len = ((ms / 1e3 * FS) as usize).max(2);
+        for j in 0..len {
+            x[at + j] += amp_uv * (std::f64::consts::PI * j as f64 / len as f64).sin();
+        }
+        for v in x.iter_mut().skip(at + len) {
+            *v += step_uv;
+        }
+    }
+
+    /// An LTR as a burst of MUAPs: `units` units each firing at 25–45 Hz over `ms`.
+    fn add_muap_burst(x: &mut Array1<f64>, at_s: f64, ms: f64, units: usize, seed: u64) {
+        let mut u = crate::testing::uniform(seed);
+        for _ in 0..units {
+            let (amp, lambda, rate) = (20.0 + 30.0 * u(), 1.0 + u(), 25.0 + 20.0 * u());
+            let mut t = at_s + 0.01 * u();
+            while t < at_s + ms / 1e3 {
+                add_muap(x, t, if u() < 0.5 { amp } else { -amp }, lambda);
+                t += 1.0 / rate * (0.9 + 0.2 * u());
+            }
+        }
+    }
+
+    #[test]
+    fn cable_spikes_during_a_hold_give_no_ltr() {
+        let n = (60.0 * FS) as usize;
+        let mut raw = noise(n, 41, 3.0);
+        let mut u = crate::testing::uniform(42);
+        let mut at = 11.0;
+        while at < 49.0 {
+            let (ms, amp) = (1.0 + 4.0 * u(), 300.0 + 2700.0 * u());
+            let step = if u() < 0.5 { 0.0 } else { (u() - 0.5) * 2000.0 };
+            add_spike(&mut raw, at, ms, if u() < 0.5 { amp } else { -amp }, step);
+            at += 0.7 + u();
+        }
+        let x = bandpassed(&raw);
+        let episodes = [hold(10.0, 50.0)];
+        let report = detect_twitches(input(&x, None, &episodes), &TwitchConfig::default());
+        assert!(report.twitches.is_empty(), "{:?}", report.twitches);
+        assert!(report.spike_bursts > 20, "{report:?}");
+    }
+
+    #[test]
+    fn a_tonic_motor_unit_is_not_a_train_of_ltrs() {
+        for (seed, rate_hz, amp_uv, lambda_ms) in [
+            (51, 6.0, 50.0, 3.0),
+            (52, 9.0, 120.0, 2.0),
+            (53, 12.0, 200.0, 1.0),
+        ] {
+            let n = (60.0 * FS) as usize;
+            let mut raw = noise(n, seed, 3.0);
+            let mut u = crate::testing::uniform(seed + 100);
+            // ISI CV 0.15 (DOMAIN §8), firing through the hold.
+            let mut t = 10.2;
+            while t < 49.8 {
+                add_muap(&mut raw, t, amp_uv * (0.9 + 0.2 * u()), lambda_ms);
+                let z = (0..12).map(|_| u()).sum::<f64>() - 6.0;
+                t += (1.0 + 0.15 * z) / rate_hz;
+            }
+            let x = bandpassed(&raw);
+            let episodes = [hold(10.0, 50.0)];
+            let report = detect_twitches(input(&x, None, &episodes), &TwitchConfig::default());
+            assert!(
+                report.twitches.is_empty(),
+                "{rate_hz} Hz, {amp_uv} µV: {} LTRs, {:?}",
+                report.twitches.len(),
+                report.twitches.first()
+            );
+            assert!(report.tonic_bursts > 100, "{rate_hz} Hz: {report:?}");
+        }
+    }
+
+    #[test]
+    fn an_ltr_beside_artifacts_is_still_isolated() {
+        let n = (40.0 * FS) as usize;
+        let mut raw = noise(n, 61, 3.0);
+        add_muap_burst(&mut raw, 20.0, 80.0, 3, 62);
+        // A spike with a DC step 120 ms after it, a probe's motion transient 150 ms before.
+        add_spike(&mut raw, 20.2, 3.0, 2000.0, 800.0);
+        let at = (19.75 * FS) as usize;
+        for j in 0..(0.2 * FS) as usize {
+            let t = j as f64 / FS;
+            raw[at + j] += 150.0 * (-t / 0.06).exp();
+        }
+        let x = bandpassed(&raw);
+        let episodes = [hold(10.0, 30.0)];
+        let report = detect_twitches(input(&x, None, &episodes), &TwitchConfig::default());
+        assert_eq!(report.twitches.len(), 1, "{report:?}");
+        assert!(
+            (report.twitches[0].onset_s - 20.0).abs() < 0.015,
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn a_sharp_edged_motion_transient_gives_no_ltr() {
+        for (seed, amp_uv, tau_ms) in [(71, 20.0, 30.0), (72, 80.0, 60.0), (73, 200.0, 120.0)] {
+            let n = (40.0 * FS) as usize;
+            let mut raw = noise(n, seed, 3.0);
+            for k in 0..8 {
+                let at = ((12.0 + 2.0 * k as f64) * FS) as usize;
+                let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+                for j in 0..(5.0 * tau_ms / 1e3 * FS) as usize {
+                    raw[at + j] += sign * amp_uv * (-(j as f64) / FS / (tau_ms / 1e3)).exp();
+                }
+            }
+            let x = bandpassed(&raw);
+            let episodes = [hold(10.0, 30.0)];
+            let report = detect_twitches(input(&x, None, &episodes), &TwitchConfig::default());
+            assert!(
+                report.twitches.is_empty(),
+                "{amp_uv} µV, τ {tau_ms} ms: {:?}",
+                report.twitches
+            );
+        }
+    }
+
+    #[test]
+    fn bursts_of_muaps_are_ltrs() {
+        let n = (60.0 * FS) as usize;
+        let mut raw = noise(n, 81, 3.0);
+        let onsets = [15.0, 21.0, 27.0, 33.0, 39.0, 45.0];
+        for (k, &at) in onsets.iter().enumerate() {
+            add_muap_burst(
+                &mut raw,
+                at,
+                30.0 + 25.0 * k as f64,
+                2 + k % 3,
+                90 + k as u64,
+            );
+        }
+        let x = bandpassed(&raw);
+        let episodes = [hold(10.0, 50.0)];
+        let report = detect_twitches(input(&x, None, &episodes), &TwitchConfig::default());
+        assert_eq!(report.twitches.len(), onsets.len(), "{report:?}");
+        for (t, at) in report.twitches.iter().zip(onsets) {
+            assert!((t.onset_s - at).abs() < 0.015, "{t:?}");
+        }
     }
 
     #[test]

@@ -301,6 +301,7 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
     ];
     let mut qc_warnings = Vec::new();
     for (r, x) in &ok {
+        qc_warnings.extend(x.notes.iter().map(|n| format!("{} — {n}", r.id)));
         let Some(info) = &r.info else { continue };
         for (c, q) in info.channels.iter().zip(&x.channels) {
             if q.qc.qc != QcLevel::Ok {

@@ -186,6 +186,62 @@ fn without_emg_the_force_still_gets_episodes_audit_and_force_twitches() {
     assert!(modality.iter().all(|m| m == Some("force")), "{modality:?}");
 }
 
+// See issue 27: the palpated muscle's channel failing QC must not let another muscle's
+// channel stand in for it under the palpated muscle's name.
+#[test]
+fn a_palpated_channel_kept_out_by_qc_gives_force_twitches_only_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let opts = SimulateOptions {
+        seed: 77,
+        subjects: 1,
+        format: RecordingFormat::Csv,
+        rest_rms_uv: None,
+        ecg: true,
+        mains: true,
+        duration_s: None,
+        emg_channels: 3,
+        emg_fs_hz: None,
+    };
+    write_dataset(&data, &opts, &Config::default()).unwrap();
+    let recording = data.join("sub-01/emg/sub-01_task-palpation_run-1_emg.csv");
+    std::fs::remove_file(data.join("sub-01/emg/sub-01_task-palpation_run-2_emg.csv")).unwrap();
+    // Left upper trapezius is palpated; its channel is marked bad, the right one removed,
+    // so the only usable sEMG is another muscle's (infraspinatus).
+    drop_channels(&recording, |name| name != "EMG UT R");
+    let tsv = data.join("sub-01/emg/sub-01_task-palpation_run-1_channels.tsv");
+    let marked: String = std::fs::read_to_string(&tsv)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match (i, l.starts_with("EMG UT L\t")) {
+            (0, _) => format!("{l}\tstatus\n"),
+            (_, true) => format!("{l}\tbad\n"),
+            _ => format!("{l}\tgood\n"),
+        })
+        .collect();
+    std::fs::write(&tsv, marked).unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(run(&data, &out).failed, 0);
+    let twitches = table(&out, "twitches");
+    assert!(twitches.height() >= 3, "{twitches}");
+    let modality = twitches.column("modality").unwrap().str().unwrap().clone();
+    assert!(modality.iter().all(|m| m == Some("force")), "{twitches}");
+    let channel = twitches.column("channel").unwrap();
+    assert_eq!(channel.null_count(), twitches.height(), "{twitches}");
+    let notes = table(&out, "recordings");
+    let notes = notes.column("notes").unwrap().str().unwrap().clone();
+    assert!(
+        notes
+            .get(0)
+            .is_some_and(|n| n.contains("EMG UT L") && n.contains("not measured")),
+        "{notes:?}"
+    );
+    let muscles = table(&out, "muscles");
+    assert_eq!(muscles.height(), 1, "{muscles}");
+    assert_eq!(muscles.column("n_emg_twitches").unwrap().null_count(), 1);
+}
+
 #[test]
 fn the_same_input_gives_byte_identical_tables() {
     let tmp = tempfile::tempdir().unwrap();
