@@ -281,10 +281,15 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             if *kind != BurstKind::Candidate {
                 continue;
             }
-            if !isolated(&envelope, *b, fs, &artifacts, cfg) {
+            // An LTR is a brief burst on a resting muscle: quiet around it; else it is a
+            // fluctuation of ongoing activity.
+            let around = background(&envelope, *b, fs, &artifacts, cfg);
+            if around.is_some_and(|m| m >= cfg.quiet_around_rest_multiple * envelope.rest) {
                 report.voluntary_bursts += 1;
                 continue;
             }
+            let seg = palpated.cleaned.slice(s![b.on..=b.off]);
+            let rms = (seg.iter().map(|v| v * v).sum::<f64>() / seg.len() as f64).sqrt();
             let duration_ms = (b.off - b.on + 1) as f64 / fs * 1e3;
             let [lo, hi] = cfg.burst_duration_ms;
             if !(lo..=hi).contains(&duration_ms) {
@@ -293,8 +298,6 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             let Some(episode) = ltr_episode(input, t(b.on), cfg) else {
                 continue;
             };
-            let seg = palpated.cleaned.slice(s![b.on..=b.off]);
-            let rms = (seg.iter().map(|v| v * v).sum::<f64>() / seg.len() as f64).sqrt();
             let peak = envelope
                 .samples
                 .slice(s![b.on..=b.off])
@@ -434,33 +437,33 @@ fn loud_for(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
     longest >= need
 }
 
-/// Whether the envelope around the burst is quiet: an LTR is a brief event on a resting
-/// muscle, while bursts within sustained activity (pressure-evoked tone, a voluntary
-/// contraction, or its onset) are fluctuations of that activity. The envelope under the
-/// artifacts' footprints (spikes, motion transients) is left out: it is not the muscle's
-/// activity, and would make a true LTR beside it look tonic.
-fn isolated(
+/// The background around a burst: the larger of the envelope's medians over
+/// `quiet_around_ms` before and after it (`None` when nothing is left to judge). The envelope
+/// under the artifacts' footprints (spikes, motion transients) is left out: it is not the
+/// muscle's activity, and would make a true LTR beside it look tonic.
+fn background(
     envelope: &Envelope,
     b: Burst,
     fs: f64,
     artifacts: &[(usize, usize)],
     cfg: &TwitchConfig,
-) -> bool {
+) -> Option<f64> {
     let w = to_samples(cfg.quiet_around_ms / 1e3, fs);
-    let level = cfg.quiet_around_rest_multiple * envelope.rest;
     let samples = &envelope.samples;
-    let quiet = |from: usize, to: usize| {
+    let level = |from: usize, to: usize| {
         let mut window: Vec<f64> = (from..to)
             .filter(|&i| !artifacts.iter().any(|&(a, z)| (a..=z).contains(&i)))
             .map(|i| samples[i])
             .collect();
-        median(&mut window).is_none_or(|m| m < level)
+        median(&mut window)
     };
     // The centred envelope holds the burst itself half a window either side of it.
     let half = envelope.window / 2;
     let before = b.on.saturating_sub(half);
     let after = (b.off + 1 + half).min(samples.len());
-    quiet(before.saturating_sub(w), before) && quiet(after, (after + w).min(samples.len()))
+    let pre = level(before.saturating_sub(w), before);
+    let post = level(after, (after + w).min(samples.len()));
+    pre.into_iter().chain(post).reduce(f64::max)
 }
 
 /// The samples an artifact burst lifts the envelope over: the burst and the envelope's
