@@ -12,8 +12,20 @@
 //! event on a resting muscle, so a burst with activity above 2× the resting level in the
 //! 200 ms before or after it is a fluctuation of tonic activity, counted as voluntary.
 //!
-//! **Force twitches**, after each snap-over drop: a bump of the unfiltered force above the
-//! post-drop level, measured only after the drop so the drop cannot leak into it.
+//! Also rejected before that rule (issue 27): spikes, bursts whose energy sits in 8 ms (a
+//! cable or electrode spike, or a sharp-edged motion transient's edge); and tonic firing,
+//! regular trains of brief events at 4–20 Hz. The isolation rule leaves the envelope under
+//! those artifacts out, so an artifact beside a true LTR does not make it look tonic.
+//!
+//! **Force twitches**, after each snap-over drop: a bump of the unfiltered force above a line
+//! under the post-drop force (fitted beyond the finger's rebound after a slip, so the rebound
+//! and a slowly declining force are not read as twitches), measured only after the drop so
+//! the drop cannot leak into it. Each LTR keeps each witness's onset: the force's is the
+//! mechanical one, later by the electromechanical delay.
+//!
+//! **Known limits** (docs/validation.md §4): a twitch starting during the rebound has its
+//! onset pulled towards it; a tonic unit caught in fewer than three regular discharges passes
+//! the train rule; a brief burst on a quiet muscle during a hold is an LTR, whatever caused it.
 //!
 //! **Departure from DESIGN §3.4 (withdrawal).** The design flags a withdrawal for any
 //! voluntary burst in contact. A long, low burst — pressure-evoked tone over a taut band at
