@@ -1144,16 +1144,15 @@ fn force_twitch(
     let settled = f.debiased[((after_s * fs).round().max(0.0) as usize).min(last)];
     let release = (from..to).find(|&i| f.debiased[i] < cfg.force_release_fraction * settled);
     // A line under the force must not reach into the release: from where the force fell
-    // below that fraction, step back over the fall while it is faster than the slow decline
-    // after a slip.
+    // below that fraction (or the segment's end, which the release may have begun before),
+    // step back over the fall while it is faster than the slow decline after a slip.
     let step = to_samples(cfg.force_release_step_ms / 1e3, fs).max(1);
     let fast = cfg.force_release_rate_n_per_s * step as f64 / fs;
-    let to = release.map_or(to, |mut i| {
-        while i >= from + 8 + step && f.debiased[i - step] - f.debiased[i] > fast {
-            i -= step;
-        }
-        i
-    });
+    let mut end = release.unwrap_or(to - 1);
+    while end >= from + 8 + step && f.debiased[end - step] - f.debiased[end] > fast {
+        end -= step;
+    }
+    let to = end + usize::from(release.is_none());
     if to < from + 8 {
         return None;
     }
