@@ -339,12 +339,23 @@ pub struct TwitchConfig {
     pub force_peak_mad: f64,
     /// Force-twitch width range (DESIGN §3.4).
     pub force_width_ms: [f64; 2],
-    /// Post-drop level: this quantile of the force after the drop, low so the twitch does
-    /// not lift it (palpa choice).
-    pub force_level_quantile: f64,
+    /// The finger's undershoot and rebound after a slip end within this of the drop; the
+    /// baseline is fitted after it and a later twitch must out-top it (palpa choice: the
+    /// slip responses of issue 27 rebound 13–25 ms after the drop).
+    pub force_rebound_ms: f64,
+    /// Refits of the line under the post-drop force, each with the force clipped to the
+    /// last fit (modified polyfit, Lieber & Mahadevan-Jansen 2003, Appl Spectrosc 57:1363,
+    /// which uses up to 100; palpa choice).
+    pub force_baseline_iterations: usize,
     /// The post-drop segment ends where the force falls below this fraction of its level at
     /// the drop's end: the release has begun (palpa choice).
     pub force_release_fraction: f64,
+    /// From there the segment steps back over the release while the force falls faster than
+    /// this: a release takes a few newtons in 0.15–0.3 s, the slow decline after a slip
+    /// 0.5–3 N/s (issue 27; palpa choice) …
+    pub force_release_rate_n_per_s: f64,
+    /// … in steps of this, long against the sensor noise (palpa choice).
+    pub force_release_step_ms: f64,
     /// Smoothing of the unfiltered force for the twitch's peak and edges (palpa choice:
     /// short against a 40 ms twitch).
     pub force_smooth_ms: f64,
@@ -419,8 +430,11 @@ impl Default for TwitchConfig {
             burst_duration_ms: [20.0, 500.0],
             force_peak_mad: 4.0,
             force_width_ms: [40.0, 400.0],
-            force_level_quantile: 0.2,
+            force_rebound_ms: 40.0,
+            force_baseline_iterations: 100,
             force_release_fraction: 0.8,
+            force_release_rate_n_per_s: 5.0,
+            force_release_step_ms: 20.0,
             force_smooth_ms: 6.0,
             force_onset_fraction: 0.1,
             latency_ms: [5.0, 150.0],
@@ -1069,7 +1083,6 @@ impl Config {
         v.increasing("twitch.ecg_bpm", t.ecg_bpm);
         for (key, x) in [
             ("twitch.onset_peak_fraction", t.onset_peak_fraction),
-            ("twitch.force_level_quantile", t.force_level_quantile),
             ("twitch.force_release_fraction", t.force_release_fraction),
             ("twitch.force_onset_fraction", t.force_onset_fraction),
             ("twitch.ecg_regular_fraction", t.ecg_regular_fraction),
@@ -1095,6 +1108,12 @@ impl Config {
                 t.quiet_around_rest_multiple,
             ),
             ("twitch.force_smooth_ms", t.force_smooth_ms),
+            ("twitch.force_rebound_ms", t.force_rebound_ms),
+            (
+                "twitch.force_release_rate_n_per_s",
+                t.force_release_rate_n_per_s,
+            ),
+            ("twitch.force_release_step_ms", t.force_release_step_ms),
             ("twitch.ecg_energy_ms", t.ecg_energy_ms),
             ("twitch.ecg_refractory_ms", t.ecg_refractory_ms),
             ("twitch.spike_window_ms", t.spike_window_ms),

@@ -12,8 +12,20 @@
 //! event on a resting muscle, so a burst with activity above 2× the resting level in the
 //! 200 ms before or after it is a fluctuation of tonic activity, counted as voluntary.
 //!
-//! **Force twitches**, after each snap-over drop: a bump of the unfiltered force above the
-//! post-drop level, measured only after the drop so the drop cannot leak into it.
+//! Also rejected before that rule (issue 27): spikes, bursts whose energy sits in 8 ms (a
+//! cable or electrode spike, or a sharp-edged motion transient's edge); and tonic firing,
+//! regular trains of brief events at 4–20 Hz. The isolation rule leaves the envelope under
+//! those artifacts out, so an artifact beside a true LTR does not make it look tonic.
+//!
+//! **Force twitches**, after each snap-over drop: a bump of the unfiltered force above a line
+//! under the post-drop force (fitted beyond the finger's rebound after a slip, so the rebound
+//! and a slowly declining force are not read as twitches), measured only after the drop so
+//! the drop cannot leak into it. Each LTR keeps each witness's onset: the force's is the
+//! mechanical one, later by the electromechanical delay.
+//!
+//! **Known limits** (docs/validation.md §4): a twitch starting during the rebound has its
+//! onset pulled towards it; a tonic unit caught in fewer than three regular discharges passes
+//! the train rule; a brief burst on a quiet muscle during a hold is an LTR, whatever caused it.
 //!
 //! **Departure from DESIGN §3.4 (withdrawal).** The design flags a withdrawal for any
 //! voluntary burst in contact. A long, low burst — pressure-evoked tone over a taut band at
@@ -281,10 +293,15 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             if *kind != BurstKind::Candidate {
                 continue;
             }
-            if !isolated(&envelope, *b, fs, &artifacts, cfg) {
+            // An LTR is a brief burst on a resting muscle: quiet around it; else it is a
+            // fluctuation of ongoing activity.
+            let around = background(&envelope, *b, fs, &artifacts, cfg);
+            if around.is_some_and(|m| m >= cfg.quiet_around_rest_multiple * envelope.rest) {
                 report.voluntary_bursts += 1;
                 continue;
             }
+            let seg = palpated.cleaned.slice(s![b.on..=b.off]);
+            let rms = (seg.iter().map(|v| v * v).sum::<f64>() / seg.len() as f64).sqrt();
             let duration_ms = (b.off - b.on + 1) as f64 / fs * 1e3;
             let [lo, hi] = cfg.burst_duration_ms;
             if !(lo..=hi).contains(&duration_ms) {
@@ -293,8 +310,6 @@ pub fn detect_twitches(input: TwitchInput<'_>, cfg: &TwitchConfig) -> TwitchRepo
             let Some(episode) = ltr_episode(input, t(b.on), cfg) else {
                 continue;
             };
-            let seg = palpated.cleaned.slice(s![b.on..=b.off]);
-            let rms = (seg.iter().map(|v| v * v).sum::<f64>() / seg.len() as f64).sqrt();
             let peak = envelope
                 .samples
                 .slice(s![b.on..=b.off])
@@ -434,33 +449,33 @@ fn loud_for(envelope: &Envelope, b: Burst, fs: f64, cfg: &TwitchConfig) -> bool 
     longest >= need
 }
 
-/// Whether the envelope around the burst is quiet: an LTR is a brief event on a resting
-/// muscle, while bursts within sustained activity (pressure-evoked tone, a voluntary
-/// contraction, or its onset) are fluctuations of that activity. The envelope under the
-/// artifacts' footprints (spikes, motion transients) is left out: it is not the muscle's
-/// activity, and would make a true LTR beside it look tonic.
-fn isolated(
+/// The background around a burst: the larger of the envelope's medians over
+/// `quiet_around_ms` before and after it (`None` when nothing is left to judge). The envelope
+/// under the artifacts' footprints (spikes, motion transients) is left out: it is not the
+/// muscle's activity, and would make a true LTR beside it look tonic.
+fn background(
     envelope: &Envelope,
     b: Burst,
     fs: f64,
     artifacts: &[(usize, usize)],
     cfg: &TwitchConfig,
-) -> bool {
+) -> Option<f64> {
     let w = to_samples(cfg.quiet_around_ms / 1e3, fs);
-    let level = cfg.quiet_around_rest_multiple * envelope.rest;
     let samples = &envelope.samples;
-    let quiet = |from: usize, to: usize| {
+    let level = |from: usize, to: usize| {
         let mut window: Vec<f64> = (from..to)
             .filter(|&i| !artifacts.iter().any(|&(a, z)| (a..=z).contains(&i)))
             .map(|i| samples[i])
             .collect();
-        median(&mut window).is_none_or(|m| m < level)
+        median(&mut window)
     };
     // The centred envelope holds the burst itself half a window either side of it.
     let half = envelope.window / 2;
     let before = b.on.saturating_sub(half);
     let after = (b.off + 1 + half).min(samples.len());
-    quiet(before.saturating_sub(w), before) && quiet(after, (after + w).min(samples.len()))
+    let pre = level(before.saturating_sub(w), before);
+    let post = level(after, (after + w).min(samples.len()));
+    pre.into_iter().chain(post).reduce(f64::max)
 }
 
 /// The samples an artifact burst lifts the envelope over: the burst and the envelope's
@@ -1090,12 +1105,18 @@ struct ForceTwitch {
     strength: f64,
 }
 
-/// The force twitch after a drop ending at `after_s`: the post-drop level is a low quantile
-/// (20th percentile, so the twitch does not lift it) of the force from just after the drop to
-/// the end of the latency window plus the widest twitch, within contact; noise is the MAD of
-/// the sample-to-sample differences (blind to the slow bump). A twitch peaks at least
-/// `force_peak_mad` noise MADs above the level, is 40–400 ms wide at half height, and starts
-/// within the latency window.
+/// The force twitch after a drop ending at `after_s`, on the unfiltered force smoothed over
+/// `force_smooth_ms`, from `latency_ms[0]` after the drop to the end of the latency window
+/// plus the widest twitch, within contact and before the release begins.
+///
+/// After a slip the finger does not settle at once: an undershoot and rebound (within
+/// `force_rebound_ms`) and then, often, a slowly declining force. The baseline is therefore a
+/// line, not a level: the modified polynomial fit (Lieber & Mahadevan-Jansen 2003) of order
+/// 1, which clips the force to the fit and refits until it lies under the bump, over the
+/// force after the rebound window when the force rebounded in it, else over all of it. A twitch is a bump over that line peaking at least `force_peak_mad`
+/// noise MADs above it (noise: MAD of the sample-to-sample differences, blind to the slow
+/// bump), higher than the rebound when it peaks after it, 40–400 ms wide at half height,
+/// starting within the latency window.
 fn force_twitch(
     f: ForceView<'_>,
     after_s: f64,
@@ -1115,50 +1136,94 @@ fn force_twitch(
     // the end of the drop.
     let last = f.debiased.len().checked_sub(1)?;
     let settled = f.debiased[((after_s * fs).round().max(0.0) as usize).min(last)];
-    let to = (from..to)
-        .find(|&i| f.debiased[i] < cfg.force_release_fraction * settled)
-        .unwrap_or(to);
+    let release = (from..to).find(|&i| f.debiased[i] < cfg.force_release_fraction * settled);
+    // A line under the force must not reach into the release: from where the force fell
+    // below that fraction (or the segment's end, which the release may have begun before),
+    // step back over the fall while it is faster than the slow decline after a slip.
+    let step = to_samples(cfg.force_release_step_ms / 1e3, fs).max(1);
+    let fast = cfg.force_release_rate_n_per_s * step as f64 / fs;
+    let mut end = release.unwrap_or(to - 1);
+    while end >= from + 8 + step && f.debiased[end - step] - f.debiased[end] > fast {
+        end -= step;
+    }
+    let to = end + usize::from(release.is_none());
     if to < from + 8 {
         return None;
     }
     let seg = f.debiased.slice(s![from..to]);
-    let mut values = seg.to_vec();
-    let rank = (cfg.force_level_quantile * (values.len() - 1) as f64).round() as usize;
-    let level = *values.select_nth_unstable_by(rank, f64::total_cmp).1;
     let mut diffs: Vec<f64> = seg.windows(2).into_iter().map(|w| w[1] - w[0]).collect();
     let med = median(&mut diffs.clone())?;
     diffs.iter_mut().for_each(|d| *d = (*d - med).abs());
     let noise = median(&mut diffs)?.max(f64::MIN_POSITIVE);
     let smooth = moving_mean(seg, to_samples(cfg.force_smooth_ms / 1e3, fs).max(1));
-    let (peak_at, peak) = smooth
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| (i, v - level))
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let n = smooth.len();
+    let noise_floor = 2.0 * MAD_TO_SD * noise;
+    // Samples of the segment inside the rebound window; the finger rebounded when the force
+    // rose from its lowest there to a crest it then falls back from, inside the window.
+    let window = ((((after_s + cfg.force_rebound_ms / 1e3) * fs).ceil() as usize)
+        .saturating_sub(from))
+    .min(n.saturating_sub(8));
+    let low = (0..window).min_by(|&a, &b| smooth[a].total_cmp(&smooth[b]));
+    let crest = low.and_then(|a| (a..window).max_by(|&x, &y| smooth[x].total_cmp(&smooth[y])));
+    let rebounded = match (low, crest) {
+        (Some(a), Some(b)) => {
+            smooth[b] - smooth[a] > noise_floor && smooth[b] - smooth[window] > noise_floor
+        }
+        _ => false,
+    };
+    // After a rebound the baseline is fitted beyond it (the undershoot would pull a line
+    // under the force down); otherwise the whole segment is evidence of it.
+    let settle = if rebounded { window } else { 0 };
+    let line = lower_line(&smooth.as_slice()?[settle..], cfg.force_baseline_iterations)?;
+    let res: Vec<f64> = (0..n)
+        .map(|i| smooth[i] - (line.0 + line.1 * (i as f64 - settle as f64)))
+        .collect();
+    // The highest point after the rebound, followed back up its flank (an early twitch
+    // peaks inside the rebound window).
+    let mut peak_at = (window..n).max_by(|&a, &b| res[a].total_cmp(&res[b]))?;
+    while peak_at > 0 && res[peak_at - 1] >= res[peak_at] {
+        peak_at -= 1;
+    }
+    let peak = res[peak_at];
+    let rebound = if rebounded && peak_at >= window {
+        res[..window].iter().fold(0.0f64, |m, &v| m.max(v))
+    } else {
+        0.0
+    };
     let threshold = cfg.force_peak_mad * noise;
-    if peak < threshold {
+    if peak < threshold || peak <= rebound {
         return None;
     }
     let half = peak / 2.0;
-    let rise = (0..=peak_at).rev().find(|&i| smooth[i] - level < half)?;
-    let fall = (peak_at..smooth.len()).find(|&i| smooth[i] - level < half)?;
+    let rise = (0..=peak_at).rev().find(|&i| res[i] < half)?;
+    let fall = (peak_at..n).find(|&i| res[i] < half)?;
     let width_ms = (fall - rise) as f64 / fs * 1e3;
-    if !(cfg.force_width_ms[0]..=cfg.force_width_ms[1]).contains(&width_ms) {
+    // A twitch contracts faster than it relaxes (DOMAIN §8: t·e^(1 − t/T) rises from half
+    // height to its peak in 0.77 T and falls back to half in 1.68 T); a bump that rises
+    // slowly and falls fast is the force rolling into the release under a tilted baseline.
+    if !(cfg.force_width_ms[0]..=cfg.force_width_ms[1]).contains(&width_ms)
+        || peak_at - rise > fall - peak_at
+    {
         return None;
     }
-    let floor = (cfg.force_onset_fraction * peak).max(2.0 * MAD_TO_SD * noise);
-    // The rise starts from the trough before the peak (where the drop's own tail ends, or
-    // the post-drop level): the onset is the last sample within `floor` of it.
-    let trough = (0..=peak_at)
-        .min_by(|&a, &b| smooth[a].total_cmp(&smooth[b]))
-        .unwrap_or(0);
+    let floor = (cfg.force_onset_fraction * peak).max(noise_floor);
+    // The rise starts from the trough before it: walking back from the half-height point
+    // while the force stays within `floor` of the lowest seen, so a rebound before the
+    // twitch ends the walk and an undershoot does not pull the onset back to the drop.
+    let mut trough = rise;
+    for i in (0..rise).rev() {
+        if res[i] > res[trough] + floor {
+            break;
+        }
+        if res[i] < res[trough] {
+            trough = i;
+        }
+    }
     let onset = (trough..=peak_at)
         .rev()
-        .find(|&i| smooth[i] <= smooth[trough] + floor)
+        .find(|&i| res[i] <= res[trough] + floor)
         .unwrap_or(trough);
-    let offset = (peak_at..smooth.len())
-        .find(|&i| smooth[i] - level <= floor)
-        .unwrap_or(smooth.len() - 1);
+    let offset = (peak_at..n).find(|&i| res[i] <= floor).unwrap_or(n - 1);
     let onset_s = (from + onset) as f64 / fs;
     if onset_s > after_s + lat_hi {
         return None;
@@ -1169,6 +1234,37 @@ fn force_twitch(
         height_n: peak,
         strength: peak / threshold,
     })
+}
+
+/// A line `(value at 0, slope per sample)` under `y`: least squares, then `y` clipped to the
+/// line and refitted, `iterations` times (modified polyfit, Lieber & Mahadevan-Jansen 2003),
+/// so a bump riding on a trend does not lift it. `None` for fewer than two samples.
+fn lower_line(y: &[f64], iterations: usize) -> Option<(f64, f64)> {
+    let n = y.len();
+    if n < 2 {
+        return None;
+    }
+    let xm = (n - 1) as f64 / 2.0;
+    let sxx: f64 = (0..n).map(|i| (i as f64 - xm).powi(2)).sum();
+    let fit = |z: &[f64]| {
+        let zm = z.iter().sum::<f64>() / n as f64;
+        let sxz: f64 = z
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64 - xm) * (v - zm))
+            .sum();
+        let b = sxz / sxx;
+        (zm - b * xm, b)
+    };
+    let mut z = y.to_vec();
+    let mut line = fit(&z);
+    for _ in 0..iterations {
+        for (i, v) in z.iter_mut().enumerate() {
+            *v = v.min(line.0 + line.1 * i as f64);
+        }
+        line = fit(&z);
+    }
+    Some(line)
 }
 
 #[cfg(test)]
@@ -1599,6 +1695,120 @@ mod tests {
         assert_eq!(report.twitches.len(), onsets.len(), "{report:?}");
         for (t, at) in report.twitches.iter().zip(onsets) {
             assert!((t.onset_s - at).abs() < 0.015, "{t:?}");
+        }
+    }
+
+    /// The force around a snap-over drop ending at 0.3 s: 8 N falling to 4 N in 10 ms, then
+    /// the finger's slip response — an undershoot and rebound `r·e^(−t/τ)·cos(2πt/P)` — on
+    /// a force declining at `slope_n_per_s`, with 0.02 N sensor noise.
+    fn slip(seed: u64, slope_n_per_s: f64, [r, tau_ms, period_ms]: [f64; 3]) -> Array1<f64> {
+        let fs = 1000.0;
+        let mut f = noise(1300, seed, 0.02);
+        for (i, v) in f.iter_mut().enumerate() {
+            let t = i as f64 / fs - 0.3;
+            *v += if t < -0.01 {
+                8.0
+            } else if t < 0.0 {
+                4.0 - 400.0 * t
+            } else {
+                4.0 - slope_n_per_s * t
+                    - r * (-t / (tau_ms / 1e3)).exp()
+                        * (std::f64::consts::TAU * t / (period_ms / 1e3)).cos()
+            };
+        }
+        f
+    }
+
+    // See issue 27: the rebound after a slip was read as a 0.1–0.3 N twitch 13–25 ms after
+    // the drop.
+    #[test]
+    fn a_slip_response_alone_is_no_twitch() {
+        let cfg = TwitchConfig::default();
+        let mut seed = 200;
+        for slope in [0.5, 1.5, 3.0] {
+            for shape in [[0.2, 10.0, 26.0], [0.4, 15.0, 36.0], [0.6, 25.0, 50.0]] {
+                seed += 1;
+                let f = slip(seed, slope, shape);
+                let view = ForceView {
+                    debiased: f.view(),
+                    fs_hz: 1000.0,
+                };
+                let found = force_twitch(view, 0.3, 1.3, &cfg);
+                assert!(
+                    found.is_none(),
+                    "{slope} N/s, {shape:?}: {:?}",
+                    found.map(|t| (t.onset_s - 0.3, t.height_n))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_release_after_a_held_level_is_no_twitch() {
+        // Held 0.35–0.5 s after the drop, then a 0.15–0.25 s cosine release to zero.
+        let cfg = TwitchConfig::default();
+        for (seed, held_s, release_s) in [(401, 0.35, 0.15), (402, 0.42, 0.2), (403, 0.5, 0.25)] {
+            let fs = 1000.0;
+            let mut f = noise(1300, seed, 0.02);
+            for (i, v) in f.iter_mut().enumerate() {
+                let t = i as f64 / fs - 0.3;
+                let u = ((t - held_s) / release_s).clamp(0.0, 1.0);
+                *v += if t < 0.0 {
+                    8.0
+                } else {
+                    4.0 * 0.5 * (1.0 + (std::f64::consts::PI * u).cos())
+                };
+            }
+            let view = ForceView {
+                debiased: f.view(),
+                fs_hz: fs,
+            };
+            let found = force_twitch(view, 0.3, 0.3 + held_s + release_s, &cfg);
+            assert!(
+                found.is_none(),
+                "held {held_s} s: {:?}",
+                found.map(|t| t.onset_s)
+            );
+        }
+    }
+
+    // See issue 27: broad twitches on a declining force were missed.
+    #[test]
+    fn a_broad_twitch_on_a_declining_force_is_found_with_its_onset() {
+        let cfg = TwitchConfig::default();
+        let mut seed = 300;
+        let (slip_response, none) = ([0.3, 15.0, 36.0], [0.0, 15.0, 36.0]);
+        for slope in [0.5, 1.5, 3.0] {
+            for (latency_ms, t_ms, height, shape, within_ms) in [
+                // Starting after the rebound has settled: the onset within 5 ms.
+                (45.0, 75.0, 0.6, slip_response, 5.0),
+                (80.0, 90.0, 0.8, slip_response, 5.0),
+                (20.0, 60.0, 0.5, none, 5.0),
+                (120.0, 60.0, 0.5, none, 5.0),
+                // Starting during the rebound: found, the onset pulled towards the rebound.
+                (20.0, 60.0, 0.5, slip_response, 15.0),
+            ] {
+                seed += 1;
+                let mut f = slip(seed, slope, shape);
+                add_twitch(&mut f, 1000.0, 0.3 + latency_ms / 1e3, t_ms, height);
+                let view = ForceView {
+                    debiased: f.view(),
+                    fs_hz: 1000.0,
+                };
+                let found = force_twitch(view, 0.3, 1.3, &cfg);
+                let t = found
+                    .unwrap_or_else(|| panic!("{slope} N/s, {latency_ms} ms, T {t_ms} ms: missed"));
+                let onset_ms = (t.onset_s - 0.3) * 1e3;
+                assert!(
+                    (onset_ms - latency_ms).abs() <= within_ms,
+                    "{slope} N/s, T {t_ms} ms, {shape:?}: onset {onset_ms} ms, not {latency_ms}"
+                );
+                assert!(
+                    (t.height_n - height).abs() < 0.25 * height,
+                    "{slope} N/s, {latency_ms} ms, {shape:?}: {} N",
+                    t.height_n
+                );
+            }
         }
     }
 

@@ -126,12 +126,15 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
          needed {k} of {mm} consecutive samples above threshold (Bonato double threshold), bursts \
          closer than {merge} ms were merged, and burst edges were placed where the energy reached \
          {frac}% of the burst's peak. Bursts of {d0}–{d1} ms were LTR candidates; bursts with a \
-         spectral centroid below {motion} Hz were rejected as motion, and bursts longer than \
+         spectral centroid below {motion} Hz were rejected as motion, bursts with ≥ {sfrac}% \
+         of their energy above rest within {sms} ms as spikes, runs of ≥ {tn} brief events at \
+         {tr0}–{tr1} Hz with interval CV ≤ {tcv} as a tonic motor unit, and bursts longer than \
          {vol} ms, present on the contralateral channel, above {mult}× resting RMS for \
-         {sustain} ms, or with activity above {qmult}× the resting level within {qms} ms were \
-         rejected as voluntary. Force twitches were bumps of the unfiltered force above the \
-         post-drop level ({fq}th percentile) after a snap-over drop, peaking ≥ {fmad} noise MADs \
-         above it and {fw0}–{fw1} ms wide at half height. An LTR started {l0}–{l1} ms after the \
+         {sustain} ms, or with activity above {qmult}× the resting level within {qms} ms \
+         (spikes and motion aside) were rejected as voluntary. Force twitches were bumps of the \
+         unfiltered force after a snap-over drop above a line fitted under the force after the \
+         first {reb} ms (modified polyfit, {it} iterations), peaking ≥ {fmad} noise MADs \
+         above it and above the rebound, {fw0}–{fw1} ms wide at half height. An LTR started {l0}–{l1} ms after the \
          drop (or anywhere within a non-snap episode). A withdrawal was a voluntary burst in \
          contact above {mult}× resting RMS for {sustain} ms, or bilateral for {sustain} ms.\n\n",
         b0 = t.ecg_bpm[0],
@@ -155,7 +158,14 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
         sustain = t.voluntary_sustain_ms,
         qmult = t.quiet_around_rest_multiple,
         qms = t.quiet_around_ms,
-        fq = 100.0 * t.force_level_quantile,
+        sfrac = 100.0 * t.spike_energy_fraction,
+        sms = t.spike_window_ms,
+        tn = t.train_min_events,
+        tr0 = t.train_rate_hz[0],
+        tr1 = t.train_rate_hz[1],
+        tcv = t.train_max_cv,
+        reb = t.force_rebound_ms,
+        it = t.force_baseline_iterations,
         fmad = t.force_peak_mad,
         fw0 = t.force_width_ms[0],
         fw1 = t.force_width_ms[1],
