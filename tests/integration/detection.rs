@@ -202,6 +202,7 @@ fn a_palpated_channel_kept_out_by_qc_gives_force_twitches_only_and_says_so() {
         duration_s: None,
         emg_channels: 3,
         emg_fs_hz: None,
+        ..SimulateOptions::default()
     };
     write_dataset(&data, &opts, &Config::default()).unwrap();
     let recording = data.join("sub-01/emg/sub-01_task-palpation_run-1_emg.csv");
