@@ -107,6 +107,10 @@ pub struct QcConfig {
     /// reaches with this one-sided normal quantile (3.5: 2.3e-4 per bin, about 1e-3 over a
     /// ±0.5 Hz search; palpa choice, see `signal::mains`).
     pub mains_noise_z: f64,
+    /// A line must also top every flank bin by this (dB): more than the Hann window's
+    /// 1.42 dB scalloping loss, so a tooth of a comb (the harmonics of a regular heartbeat)
+    /// that happens to sit on a bin centre does not pass (palpa choice).
+    pub mains_isolation_db: f64,
     /// Below this, power counts as motion artefact (DESIGN §3.1; De Luca 2010, DOMAIN §5).
     pub lowfreq_max_hz: f64,
     /// Mains frequencies tried when the sidecar is silent (DESIGN §3.1).
@@ -144,6 +148,7 @@ impl Default for QcConfig {
             mains_flank_hz: [1.0, 3.0],
             mains_line_min_db: 6.0,
             mains_noise_z: 3.5,
+            mains_isolation_db: 1.5,
             lowfreq_max_hz: 10.0,
             mains_candidates_hz: [50.0, 60.0],
             contact_free_min_s: 2.0,
@@ -343,6 +348,9 @@ pub struct TwitchConfig {
     /// baseline is fitted after it and a later twitch must out-top it (palpa choice: the
     /// slip responses of issue 27 rebound 13–25 ms after the drop).
     pub force_rebound_ms: f64,
+    /// A twitch's force follows its discharge by at least this (DOMAIN §8: electromechanical
+    /// delay 8–20 ms); a bump rising sooner after the drop is the finger's rebound.
+    pub force_emd_min_ms: f64,
     /// Refits of the line under the post-drop force, each with the force clipped to the
     /// last fit (modified polyfit, Lieber & Mahadevan-Jansen 2003, Appl Spectrosc 57:1363,
     /// which uses up to 100; palpa choice).
@@ -431,6 +439,7 @@ impl Default for TwitchConfig {
             force_peak_mad: 4.0,
             force_width_ms: [40.0, 400.0],
             force_rebound_ms: 40.0,
+            force_emd_min_ms: 8.0,
             force_baseline_iterations: 100,
             force_release_fraction: 0.8,
             force_release_rate_n_per_s: 5.0,
@@ -1005,6 +1014,7 @@ impl Config {
         v.at_least("qc.mains_min_segments", q.mains_min_segments as f64, 1.0);
         v.positive("qc.mains_search_hz", q.mains_search_hz);
         v.positive("qc.mains_noise_z", q.mains_noise_z);
+        v.at_least("qc.mains_isolation_db", q.mains_isolation_db, 0.0);
         v.increasing("qc.mains_flank_hz", q.mains_flank_hz);
         v.positive("qc.mains_flank_hz[0]", q.mains_flank_hz[0]);
         v.positive("qc.emg_min_fs_hz", q.emg_min_fs_hz);
@@ -1109,6 +1119,7 @@ impl Config {
             ),
             ("twitch.force_smooth_ms", t.force_smooth_ms),
             ("twitch.force_rebound_ms", t.force_rebound_ms),
+            ("twitch.force_emd_min_ms", t.force_emd_min_ms),
             (
                 "twitch.force_release_rate_n_per_s",
                 t.force_release_rate_n_per_s,

@@ -22,13 +22,15 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
     let notch = match e.notch {
         NotchMode::Auto => format!(
             "applied only to channels with a mains line: a peak at least {db} dB above the \
-             median of its flanks ({f0}–{f1} Hz either side), searched within ±{search} Hz of \
+             median of its flanks ({f0}–{f1} Hz either side) and {iso} dB above each of their \
+             bins, searched within ±{search} Hz of \
              {m1} and {m2} Hz (only the sidecar's frequency when it states one) and of the \
              stronger fundamental's harmonics, in a Welch spectrum of the raw signal with bins \
              of at most {res} Hz (4 s segments; shorter ones, so that at least {k} are averaged, \
              in short recordings); each line that stood out was notched at its measured \
              frequency. Mains was judged again on the notched signal",
             db = q.mains_line_min_db,
+            iso = q.mains_isolation_db,
             f0 = q.mains_flank_hz[0],
             f1 = q.mains_flank_hz[1],
             search = q.mains_search_hz,
@@ -134,7 +136,9 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
          (spikes and motion aside) were rejected as voluntary. Force twitches were bumps of the \
          unfiltered force after a snap-over drop above a line fitted under the force after the \
          first {reb} ms (modified polyfit, {it} iterations), peaking ≥ {fmad} noise MADs \
-         above it and above the rebound, {fw0}–{fw1} ms wide at half height. An LTR started {l0}–{l1} ms after the \
+         above it and above the rebound, {fw0}–{fw1} ms wide at half height; a bump rising \
+         less than {emd} ms (the electromechanical delay) after the earliest latency was \
+         taken as the finger's rebound and looked past. An LTR started {l0}–{l1} ms after the \
          drop (or anywhere within a non-snap episode). A withdrawal was a voluntary burst in \
          contact above {mult}× resting RMS for {sustain} ms, or bilateral for {sustain} ms.\n\n",
         b0 = t.ecg_bpm[0],
@@ -165,6 +169,7 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
         tr1 = t.train_rate_hz[1],
         tcv = t.train_max_cv,
         reb = t.force_rebound_ms,
+        emd = t.force_emd_min_ms,
         it = t.force_baseline_iterations,
         fmad = t.force_peak_mad,
         fw0 = t.force_width_ms[0],

@@ -5,7 +5,9 @@
 //! A power ratio over the whole band cannot tell a line from a flat spectrum (nine one-bin
 //! harmonics of 221 two-hertz bins are 0.041 of white noise); a peak over its own flanks
 //! can, whatever the EMG's level. Zapline-plus (Klug & Kloosterman 2022) detects lines the
-//! same way, at +4 dB; palpa asks for `qc.mains_line_min_db`, or more where few segments
+//! same way, at +4 dB. A line also stands alone: higher than every bin of its flanks by more
+//! than a window's scalloping, which a comb — the harmonics of a regular heartbeat — is not. palpa asks for
+//! `qc.mains_line_min_db` over the flanks' median, or more where few segments
 //! are averaged: a Welch bin of K half-overlapping Hann segments is noise times χ²ν/ν with
 //! ν ≈ 1.9·K (Welch 1967), so a short recording's noise peaks higher. The floor is the
 //! height that noise alone reaches with one-sided normal probability `mains_noise_z`
@@ -29,7 +31,7 @@ pub struct MainsScan {
     pub fundamental_hz: f64,
     /// The fundamental's peak over the median of its flanks, dB.
     pub snr_db: f64,
-    /// Frequencies of every peak at least `mains_line_min_db` above its flanks: the
+    /// Frequencies of every peak that is a line (module docs): the
     /// fundamental (when it is a line) and its harmonics. Empty when there is no line.
     pub lines_hz: Vec<f64>,
     /// Bin spacing of the spectrum searched.
@@ -80,29 +82,28 @@ impl MainsSpectrum {
 /// channel's; then each harmonic up to `max_hz` (and below Nyquist), searched around
 /// k times the measured fundamental. `None` when no candidate has flanks to compare with.
 pub fn scan(psd: &Psd, candidates_hz: &[f64], max_hz: f64, cfg: &QcConfig) -> Option<MainsScan> {
-    let (fundamental_hz, snr_db) = candidates_hz
+    let fundamental = candidates_hz
         .iter()
         .filter_map(|&f0| peak(psd, f0, cfg))
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        .max_by(|a, b| a.db.total_cmp(&b.db))?;
     let min_db = line_min_db(psd.segments, cfg);
+    let is_line = |p: &Peak| p.db >= min_db && p.isolated;
     let mut lines_hz = Vec::new();
-    if snr_db >= min_db {
-        lines_hz.push(fundamental_hz);
+    if is_line(&fundamental) {
+        lines_hz.push(fundamental.hz);
         let nyquist = psd.freq_hz(psd.density.len().saturating_sub(1));
         let harmonics = (2..)
-            .map(|k| k as f64 * fundamental_hz)
+            .map(|k| k as f64 * fundamental.hz)
             .take_while(|&f| f <= max_hz && f + cfg.mains_flank_hz[1] < nyquist);
         for f in harmonics {
-            if let Some((at, db)) = peak(psd, f, cfg) {
-                if db >= min_db {
-                    lines_hz.push(at);
-                }
+            if let Some(p) = peak(psd, f, cfg).filter(is_line) {
+                lines_hz.push(p.hz);
             }
         }
     }
     Some(MainsScan {
-        fundamental_hz,
-        snr_db,
+        fundamental_hz: fundamental.hz,
+        snr_db: fundamental.db,
         lines_hz,
         df_hz: psd.df_hz,
     })
@@ -123,10 +124,10 @@ pub fn line_min_db(segments: usize, cfg: &QcConfig) -> f64 {
         .max(10.0 * (quantile / median).log10())
 }
 
-/// The peak bin within ±`mains_search_hz` of `near_hz` and its height over the median of
-/// the bins `mains_flank_hz[0]`–`[1]` Hz either side of it, in dB; `None` without bins or
-/// flank power.
-fn peak(psd: &Psd, near_hz: f64, cfg: &QcConfig) -> Option<(f64, f64)> {
+/// The peak bin within ±`mains_search_hz` of `near_hz`, its height over the median of the
+/// bins `mains_flank_hz[0]`–`[1]` Hz either side of it in dB, and whether it stands above
+/// every one of them by `mains_isolation_db`; `None` without bins or flank power.
+fn peak(psd: &Psd, near_hz: f64, cfg: &QcConfig) -> Option<Peak> {
     let bin = |f: f64| (f / psd.df_hz).round();
     let last = psd.density.len().checked_sub(1)? as f64;
     let lo = bin(near_hz - cfg.mains_search_hz).max(0.0) as usize;
@@ -143,9 +144,22 @@ fn peak(psd: &Psd, near_hz: f64, cfg: &QcConfig) -> Option<(f64, f64)> {
         })
         .map(|(_, &p)| p)
         .collect();
+    let highest = flanks.iter().copied().fold(0.0, f64::max);
     let background = crate::signal::median(&mut flanks)?;
-    (background > 0.0 && psd.density[k] > 0.0)
-        .then(|| (psd.freq_hz(k), 10.0 * (psd.density[k] / background).log10()))
+    (background > 0.0 && psd.density[k] > 0.0).then(|| Peak {
+        hz: psd.freq_hz(k),
+        db: 10.0 * (psd.density[k] / background).log10(),
+        isolated: psd.density[k] > highest * 10f64.powf(cfg.mains_isolation_db / 10.0),
+    })
+}
+
+/// A peak near an expected mains line.
+struct Peak {
+    hz: f64,
+    db: f64,
+    /// Higher than every flank bin by `mains_isolation_db`: a line stands alone, where a
+    /// comb (the harmonics of a regular heartbeat, about 1 Hz apart) has teeth in its flanks.
+    isolated: bool,
 }
 
 #[cfg(test)]
@@ -209,6 +223,19 @@ mod tests {
         assert_eq!(line_min_db(29, &cfg), cfg.mains_line_min_db);
         let plan = MainsSpectrum::plan(2000.0, &cfg).unwrap();
         assert!(plan.psd(x.slice(ndarray::s![..1000]), &cfg).is_none());
+    }
+
+    #[test]
+    fn a_comb_of_heartbeat_harmonics_is_no_line() {
+        // A perfectly regular 72 bpm pulse train: harmonics every 1.2 Hz, one at 50.4 Hz.
+        let fs = 1000.0;
+        let mut u = crate::testing::centred(11);
+        let x = Array1::from_shape_fn((fs * 100.0) as usize, |i| {
+            let pulse = if i % 833 < 4 { 300.0 } else { 0.0 };
+            2.0 * u() + pulse
+        });
+        let s = scan_of(&x, fs, &[50.0, 60.0]);
+        assert!(s.snr_db > 6.0 && !s.is_line(), "{s:?}");
     }
 
     #[test]
