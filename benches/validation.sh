@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Robustness sweep (issue 27): palpa on freshly simulated sets from both simulator models,
+# Robustness sweep: palpa on freshly simulated sets from both simulator models,
 # scored by `palpa evaluate`, one factor at a time from the default (motion-artefact scale,
 # resting sEMG noise, ECG amplitude, mains SNR), then isolation runs without LTRs that count
 # what each artefact class alone makes palpa report. Markdown tables on stdout.

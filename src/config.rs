@@ -346,7 +346,7 @@ pub struct TwitchConfig {
     pub force_width_ms: [f64; 2],
     /// The finger's undershoot and rebound after a slip end within this of the drop; the
     /// baseline is fitted after it and a later twitch must out-top it (palpa choice: the
-    /// slip responses of issue 27 rebound 13–25 ms after the drop).
+    /// slip responses seen rebound 13–25 ms after the drop).
     pub force_rebound_ms: f64,
     /// A twitch's force follows its discharge by at least this (DOMAIN §8: electromechanical
     /// delay 8–20 ms); a bump rising sooner after the drop is the finger's rebound.
@@ -360,7 +360,7 @@ pub struct TwitchConfig {
     pub force_release_fraction: f64,
     /// From there the segment steps back over the release while the force falls faster than
     /// this: a release takes a few newtons in 0.15–0.3 s, the slow decline after a slip
-    /// 0.5–3 N/s (issue 27; palpa choice) …
+    /// 0.5–3 N/s (palpa choice) …
     pub force_release_rate_n_per_s: f64,
     /// … in steps of this, long against the sensor noise (palpa choice).
     pub force_release_step_ms: f64,
@@ -397,7 +397,7 @@ pub struct TwitchConfig {
     pub motion_centroid_max_hz: f64,
     /// A burst longer than this is voluntary (DESIGN §3.4).
     pub voluntary_min_ms: f64,
-    /// Spike test window: a cable or electrode spike lasts 1–5 ms (issue 27), plus about
+    /// Spike test window: a cable or electrode spike lasts 1–5 ms (palpa choice), plus about
     /// 3 ms of the band-pass's ringing (palpa choice).
     pub spike_window_ms: f64,
     /// A burst with at least this share of its TKEO above rest inside its densest
@@ -652,7 +652,7 @@ pub struct SimulationConfig {
     pub withdrawal_rest_multiple: [f64; 2],
     /// Pressure-evoked sEMG over a taut band during a hold, × resting RMS (palpa choice).
     pub evoked_rest_multiple: [f64; 2],
-    /// The physiological model of `palpa simulate --model physio` (issue 27).
+    /// The physiological model of `palpa simulate --model physio`.
     pub physio: PhysioConfig,
 }
 
@@ -703,7 +703,7 @@ impl Default for SimulationConfig {
 }
 
 /// `palpa simulate --model physio`: sEMG from a motor-unit pool, LTRs as reflex discharges,
-/// and the artefacts of real recordings (issue 27; docs/validation.md, "The physiological
+/// and the artefacts of real recordings (docs/validation.md, "The physiological
 /// model"). Ranges are drawn uniformly per recording, unit or event. "Excitation" is
 /// Fuglevand's unitless drive, in which the first unit is recruited at 1.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -765,7 +765,7 @@ pub struct PhysioConfig {
     /// An LTR is witnessed in force when its twitch peaks at least this (palpa choice: 10×
     /// the force noise).
     pub force_witness_n: f64,
-    /// Electrode motion artefact peak at contact onsets and snap drops (issue 27: 20–200 µV).
+    /// Electrode motion artefact peak at contact onsets and snap drops (palpa choice: 20–200 µV).
     pub motion_uv: [f64; 2],
     /// Rise of a motion artefact, its sharp edge (DOMAIN §8; palpa choice).
     pub motion_rise_ms: [f64; 2],
@@ -806,7 +806,7 @@ pub struct PhysioConfig {
     pub spike_episode_probability: f64,
     /// Spike peak (palpa choice: cable motion, DOMAIN §8).
     pub spike_uv: [f64; 2],
-    /// Spike duration (issue 27: 1–5 ms).
+    /// Spike duration (palpa choice: 1–5 ms).
     pub spike_ms: [f64; 2],
     /// Undershoot below the held level after a snap-over drop, as a fraction of the drop
     /// (palpa choice: the finger overshoots as the band slips away).

@@ -113,7 +113,7 @@ pub struct Scores {
     pub mains_missed_notches: Measured<usize>,
 }
 
-/// A mains line at least this strong over the background must be notched (issue 27).
+/// A mains line at least this strong over the background must be notched.
 pub const MAINS_MUST_NOTCH_DB: f64 = 10.0;
 
 /// An episode as both tables give it.

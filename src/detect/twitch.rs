@@ -12,7 +12,7 @@
 //! event on a resting muscle, so a burst with activity above 2× the resting level in the
 //! 200 ms before or after it is a fluctuation of tonic activity, counted as voluntary.
 //!
-//! Also rejected before that rule (issue 27): spikes, bursts whose energy sits in 8 ms (a
+//! Also rejected before that rule: spikes, bursts whose energy sits in 8 ms (a
 //! cable or electrode spike, or a sharp-edged motion transient's edge); and tonic firing,
 //! regular trains of brief events at 4–20 Hz. The isolation rule leaves the envelope under
 //! those artifacts out, so an artifact beside a true LTR does not make it look tonic.
@@ -1760,7 +1760,7 @@ mod tests {
         f
     }
 
-    // See issue 27: the rebound after a slip was read as a 0.1–0.3 N twitch 13–25 ms after
+    // The rebound after a slip was read as a 0.1–0.3 N twitch 13–25 ms after
     // the drop.
     #[test]
     fn a_slip_response_alone_is_no_twitch() {
@@ -1813,7 +1813,7 @@ mod tests {
         }
     }
 
-    // See issue 27: broad twitches on a declining force were missed. One that starts during
+    // Broad twitches on a declining force were once missed. One that starts during
     // the rebound merges with it and is not found (`a_twitch_inside_the_rebound_goes_with_it`).
     #[test]
     fn a_broad_twitch_on_a_declining_force_is_found_with_its_onset() {

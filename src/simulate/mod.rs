@@ -54,7 +54,7 @@ pub enum RecordingFormat {
 pub enum Model {
     /// Band-limited noise and smooth bursts: the detectors' own assumptions.
     Basic,
-    /// Motor-unit pool, reflex discharges and real artefacts (issue 27).
+    /// Motor-unit pool, reflex discharges and real artefacts.
     Physio,
 }
 

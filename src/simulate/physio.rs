@@ -1,4 +1,4 @@
-//! The physiological model (`palpa simulate --model physio`, issue 27): signals built from
+//! The physiological model (`palpa simulate --model physio`): signals built from
 //! physiology rather than from the detectors' assumptions.
 //!
 //! sEMG is the sum of motor-unit action-potential trains of a Fuglevand, Winter & Patla (1993)

@@ -186,7 +186,7 @@ fn without_emg_the_force_still_gets_episodes_audit_and_force_twitches() {
     assert!(modality.iter().all(|m| m == Some("force")), "{modality:?}");
 }
 
-// See issue 27: the palpated muscle's channel failing QC must not let another muscle's
+// The palpated muscle's channel failing QC must not let another muscle's
 // channel stand in for it under the palpated muscle's name.
 #[test]
 fn a_palpated_channel_kept_out_by_qc_gives_force_twitches_only_and_says_so() {

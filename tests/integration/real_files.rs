@@ -327,7 +327,7 @@ fn ltrs_in(filtered: &Array1<f64>, fs_hz: f64, contact: [f64; 2]) -> TwitchRepor
     )
 }
 
-// See issue 27: real voluntary contractions hold no LTR. As palpa runs the box lift it has no
+// Real voluntary contractions hold no LTR. As palpa runs the box lift it has no
 // contact episodes (its force-like channels are uncalibrated volts), hence no LTR and no
 // withdrawal at all.
 #[test]
