@@ -329,3 +329,34 @@ fn contralateral_emg(rec: &Recording, signals: &RecordingSignals, p: usize) -> O
             && rec.channels[i].side != side
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    fn contact(start_s: f64, end_s: f64) -> Episode {
+        Episode {
+            start_s,
+            end_s,
+            technique: Technique::Hold,
+            peak_n: 10.0,
+            plateau: None,
+            ppt_n: None,
+            ppt_ramp_n_per_s: None,
+        }
+    }
+
+    #[test]
+    fn rest_is_taken_only_away_from_contact_and_only_when_there_is_enough() {
+        // 10 s at 100 Hz: 1 µV at rest, 100 µV in contact from 2 to 8 s.
+        let x = Array1::from_shape_fn(1000, |i| if (200..800).contains(&i) { 100.0 } else { 1.0 });
+        let rms = rest_rms(x.view(), 100.0, &[contact(2.0, 8.0)], 0.5, 2.0).unwrap();
+        assert!((rms - 1.0).abs() < 1e-12, "{rms}");
+        // 1.5 + 1.5 s free of contact: too little for 4 s.
+        let why = rest_rms(x.view(), 100.0, &[contact(2.0, 8.0)], 0.5, 4.0).unwrap_err();
+        assert!(why.contains("3.0 s free of contact"), "{why}");
+        // Contact throughout: no rest, whatever the whole recording's RMS.
+        assert!(rest_rms(x.view(), 100.0, &[contact(0.0, 10.0)], 0.5, 2.0).is_err());
+    }
+}

@@ -182,7 +182,7 @@ pub fn condition(rec: &mut Recording, cfg: &Config) -> RecordingSignals {
         let notched = signals.emg().is_some_and(|e| e.notched);
         signals.qc.notched = notched;
         signals.qc.mains_hz = notched.then(|| notches[i][0]);
-        if let Some(r) = residual.filter(|r| r.snr_db >= cfg.qc.mains_line_min_db) {
+        if let Some(r) = residual.filter(MainsScan::is_line) {
             let after = if signals.qc.notched {
                 "after the notch"
             } else {
