@@ -5,12 +5,14 @@
 //! A power ratio over the whole band cannot tell a line from a flat spectrum (nine one-bin
 //! harmonics of 221 two-hertz bins are 0.041 of white noise); a peak over its own flanks
 //! can, whatever the EMG's level. Zapline-plus (Klug & Kloosterman 2022) detects lines the
-//! same way, at +4 dB. A line also stands alone: higher than every bin of its flanks by more
-//! than a window's scalloping, which a comb — the harmonics of a regular heartbeat — is not. palpa asks for
-//! `qc.mains_line_min_db` over the flanks' median, or more where few segments
-//! are averaged: a Welch bin of K half-overlapping Hann segments is noise times χ²ν/ν with
-//! ν ≈ 1.9·K (Welch 1967), so a short recording's noise peaks higher. The floor is the
-//! height that noise alone reaches with one-sided normal probability `mains_noise_z`
+//! same way, at +4 dB; palpa asks for `qc.mains_line_min_db` over the flanks' median.
+//!
+//! A line also stands alone: higher than every bin of its flanks by more than a window's
+//! scalloping, which a comb — the harmonics of a regular heartbeat — is not.
+//!
+//! Where few segments are averaged, noise peaks higher: a Welch bin of K half-overlapping
+//! Hann segments is noise times χ²ν/ν with ν ≈ 1.9·K (Welch 1967). A line must then also
+//! top the height noise alone reaches with one-sided normal quantile `mains_noise_z`
 //! (Wilson–Hilferty's cube-root approximation of the χ² quantile), over the median.
 
 use ndarray::ArrayView1;
