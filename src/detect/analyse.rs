@@ -11,7 +11,7 @@ use crate::detect::taut_band::{
     add_emg_evidence, force_evidence, score, BandEvidence, ForceEvidenceInput,
 };
 use crate::detect::twitch::{
-    detect_twitches, drop_marks, EmgView, ForceView, TwitchInput, TwitchReport,
+    contact_free, detect_twitches, drop_marks, EmgView, ForceView, TwitchInput, TwitchReport,
 };
 use crate::model::{pressure_kpa, ChannelKind, Recording};
 use crate::signal::condition::RecordingSignals;
@@ -251,14 +251,7 @@ fn rest_rms(
     margin_s: f64,
     min_s: f64,
 ) -> Result<f64, String> {
-    let mut free = vec![true; x.len()];
-    for e in episodes {
-        let a = ((e.start_s - margin_s) * fs_hz).floor().max(0.0) as usize;
-        let z = (((e.end_s + margin_s) * fs_hz).ceil().max(0.0) as usize).min(x.len());
-        if a < z {
-            free[a..z].fill(false);
-        }
-    }
+    let free = contact_free(x.len(), fs_hz, episodes, margin_s);
     let (n, squares) = x
         .iter()
         .zip(&free)

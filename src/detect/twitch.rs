@@ -701,16 +701,23 @@ struct Quiet {
     enough: bool,
 }
 
+/// Which of `n` samples at `fs` lie at least `margin_s` from every contact: the one
+/// definition of "free of contact" for the detector's quiet samples and the resting RMS.
+pub fn contact_free(n: usize, fs: f64, episodes: &[Episode], margin_s: f64) -> Vec<bool> {
+    let mut mask = vec![true; n];
+    for e in episodes {
+        let a = ((e.start_s - margin_s) * fs).floor().max(0.0) as usize;
+        let z = (((e.end_s + margin_s) * fs).ceil().max(0.0) as usize).min(n);
+        if a < z {
+            mask[a..z].fill(false);
+        }
+    }
+    mask
+}
+
 impl Quiet {
     fn new(n: usize, fs: f64, episodes: &[Episode], margin_s: f64) -> Quiet {
-        let mut mask = vec![true; n];
-        for e in episodes {
-            let a = ((e.start_s - margin_s) * fs).floor().max(0.0) as usize;
-            let z = (((e.end_s + margin_s) * fs).ceil() as usize).min(n);
-            if a < z {
-                mask[a..z].iter_mut().for_each(|q| *q = false);
-            }
-        }
+        let mask = contact_free(n, fs, episodes, margin_s);
         let quiet = mask.iter().filter(|&&q| q).count();
         let enough = quiet >= to_samples(1.0, fs);
         Quiet {
