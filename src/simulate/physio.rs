@@ -233,6 +233,18 @@ struct Drift {
 }
 
 impl Drift {
+    /// Two slow sinusoids of drawn periods and phases.
+    fn draw(rng: &mut Rng, p: &PhysioConfig) -> Drift {
+        Drift {
+            periods_s: [
+                rng.range(p.mains_drift_period_s),
+                rng.range(p.mains_drift_period_s),
+            ],
+            phases: [rng.range([0.0, TAU]), rng.range([0.0, TAU])],
+            max_hz: p.mains_drift_hz,
+        }
+    }
+
     fn at(&self, t: f64) -> f64 {
         self.max_hz
             * (0.6 * (TAU * t / self.periods_s[0] + self.phases[0]).sin()
@@ -296,14 +308,7 @@ pub(super) fn emg(
     let mean_rr_s = 60.0 / rng.range(sim.heart_bpm);
     let r_uv = opts.ecg_uv.unwrap_or(rng.range(sim.ecg_r_uv));
     let heart = beats(rng, p, mean_rr_s, end_s);
-    let drift = Drift {
-        periods_s: [
-            rng.range(p.mains_drift_period_s),
-            rng.range(p.mains_drift_period_s),
-        ],
-        phases: [rng.range([0.0, TAU]), rng.range([0.0, TAU])],
-        max_hz: p.mains_drift_hz,
-    };
+    let drift = Drift::draw(rng, p);
 
     let (mut emg_uv, mut truth) = (Vec::new(), Vec::new());
     let mut ltr_peaks_uv = vec![0.0; ltrs.len()];
@@ -587,14 +592,7 @@ mod tests {
     fn the_mains_frequency_drifts_within_its_bound() {
         let p = PhysioConfig::default();
         let mut rng = Rng::new(5, 2);
-        let drift = Drift {
-            periods_s: [
-                rng.range(p.mains_drift_period_s),
-                rng.range(p.mains_drift_period_s),
-            ],
-            phases: [rng.range([0.0, TAU]), rng.range([0.0, TAU])],
-            max_hz: p.mains_drift_hz,
-        };
+        let drift = Drift::draw(&mut rng, &p);
         let devs: Vec<f64> = (0..6000).map(|k| drift.at(k as f64 * 0.1)).collect();
         let widest = devs.iter().fold(0.0f64, |m, d| m.max(d.abs()));
         assert!(widest <= 0.2 + 1e-12 && widest > 0.1, "{widest}");
