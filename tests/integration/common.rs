@@ -171,3 +171,31 @@ pub fn assert_same_outputs(out: &Path, reference: &Path, what: &str) {
         );
     }
 }
+
+/// novainstrumentation `emg.txt` (row 0 time in 1 ms steps, row 1 sEMG in mV as far as
+/// SOURCE.md can tell), in µV at 1000 Hz.
+pub fn novainstrumentation_emg_uv() -> Vec<f64> {
+    let text = std::fs::read_to_string(real("novainstrumentation/emg.txt")).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!((rows.len(), rows[1].len()), (2, 5000));
+    rows[1].iter().map(|mv| mv * 1e3).collect()
+}
+
+/// `palpa run` of `dataset` into `out` as CSV, default config, no figures.
+pub fn run_csv(dataset: &Path, out: &Path) -> palpa::Outcome {
+    let opts = palpa::batch::RunOptions {
+        dataset: dataset.to_path_buf(),
+        out: Some(out.to_path_buf()),
+        config: palpa::config::Config::default(),
+        format: palpa::output::TableFormat::Csv,
+        plots: false,
+        jobs: None,
+        shard: None,
+        resume: false,
+    };
+    palpa::batch::run_dataset(&opts, |_| (), |_| ()).unwrap()
+}

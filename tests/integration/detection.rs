@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use palpa::batch::{run_dataset, RunOptions};
+use crate::common::run_csv;
 use palpa::config::Config;
-use palpa::output::TableFormat;
 use palpa::simulate::{write_dataset, RecordingFormat, SimulateOptions};
 use polars::prelude::*;
 
@@ -23,20 +22,6 @@ fn simulate(out: &Path, seed: u64, subjects: usize, format: RecordingFormat) {
         ..SimulateOptions::default()
     };
     write_dataset(out, &opts, &Config::default()).unwrap();
-}
-
-fn run(dataset: &Path, out: &Path) -> palpa::Outcome {
-    let opts = RunOptions {
-        dataset: dataset.to_path_buf(),
-        out: Some(out.to_path_buf()),
-        config: Config::default(),
-        format: TableFormat::Csv,
-        plots: false,
-        jobs: None,
-        shard: None,
-        resume: false,
-    };
-    run_dataset(&opts, |_| (), |_| ()).unwrap()
 }
 
 fn table(out: &Path, name: &str) -> DataFrame {
@@ -96,7 +81,7 @@ fn detection_meets_its_goals_on_a_small_simulated_set() {
     let tmp = tempfile::tempdir().unwrap();
     let (data, out) = (tmp.path().join("data"), tmp.path().join("out"));
     simulate(&data, 4242, 3, RecordingFormat::Edf);
-    let outcome = run(&data, &out);
+    let outcome = run_csv(&data, &out);
     assert_eq!((outcome.done, outcome.failed), (6, 0));
     let s = palpa::evaluate::evaluate(&out, &data.join("derivatives/truth")).unwrap();
     assert!(s.episodes.f1.unwrap() >= 0.97, "{s:?}");
@@ -151,7 +136,7 @@ fn without_force_the_emg_still_gets_qc_and_spectra_and_no_episodes() {
     let data = tmp.path().join("data");
     drop_channels(&one_csv_recording(&data), |name| name != "Force");
     let out = tmp.path().join("out");
-    assert_eq!(run(&data, &out).failed, 0);
+    assert_eq!(run_csv(&data, &out).failed, 0);
     assert_eq!(table(&out, "episodes").height(), 0);
     assert_eq!(table(&out, "twitches").height(), 0);
     let channels = table(&out, "channels");
@@ -170,7 +155,7 @@ fn without_emg_the_force_still_gets_episodes_audit_and_force_twitches() {
     let data = tmp.path().join("data");
     drop_channels(&one_csv_recording(&data), |name| !name.starts_with("EMG"));
     let out = tmp.path().join("out");
-    assert_eq!(run(&data, &out).failed, 0);
+    assert_eq!(run_csv(&data, &out).failed, 0);
     let episodes = table(&out, "episodes");
     assert_eq!(
         episodes.height(),
@@ -223,7 +208,7 @@ fn a_palpated_channel_kept_out_by_qc_gives_force_twitches_only_and_says_so() {
         .collect();
     std::fs::write(&tsv, marked).unwrap();
     let out = tmp.path().join("out");
-    assert_eq!(run(&data, &out).failed, 0);
+    assert_eq!(run_csv(&data, &out).failed, 0);
     let twitches = table(&out, "twitches");
     assert!(twitches.height() >= 3, "{twitches}");
     let modality = twitches.column("modality").unwrap().str().unwrap().clone();
@@ -249,8 +234,8 @@ fn the_same_input_gives_byte_identical_tables() {
     let data = tmp.path().join("data");
     simulate(&data, 31, 1, RecordingFormat::Edf);
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    run(&data, &a);
-    run(&data, &b);
+    run_csv(&data, &a);
+    run_csv(&data, &b);
     for table in ["recordings", "channels", "episodes", "twitches"] {
         let name = format!("{table}.csv");
         let first = std::fs::read(a.join(&name)).unwrap();

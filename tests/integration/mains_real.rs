@@ -76,13 +76,7 @@ fn uci(rel: &str, template: &Recording) -> Recording {
 
 /// novainstrumentation `emg.txt`: row 0 time, row 1 sEMG (mV, SOURCE.md), 1000 Hz.
 fn nova(template: &Recording) -> Recording {
-    let text = std::fs::read_to_string(real("novainstrumentation/emg.txt")).unwrap();
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
-        .collect();
-    let x = rows[1].iter().map(|v| 1000.0 * v).collect();
+    let x = crate::common::novainstrumentation_emg_uv();
     with_channels(
         template,
         "novainstrumentation/emg",

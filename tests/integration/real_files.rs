@@ -6,13 +6,11 @@ use crate::common;
 
 use common::{real, real_dir};
 use ndarray::Array1;
-use palpa::batch::{run_dataset, RunOptions};
 use palpa::config::Config;
 use palpa::detect::episodes::{Episode, Technique};
 use palpa::detect::twitch::{detect_twitches, EmgView, TwitchInput, TwitchReport};
 use palpa::ingest::{self, edf, source_of_file};
 use palpa::model::{ChannelKind, Recording, Unit};
-use palpa::output::TableFormat;
 use palpa::signal::condition::condition;
 use palpa::signal::filter::{butter, Band};
 
@@ -333,17 +331,7 @@ fn ltrs_in(filtered: &Array1<f64>, fs_hz: f64, contact: [f64; 2]) -> TwitchRepor
 #[test]
 fn pyomeca_box_lift_as_run_reports_no_ltr_and_no_withdrawal() {
     let tmp = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        dataset: real_dir().join("pyomeca"),
-        out: Some(tmp.path().to_path_buf()),
-        config: Config::default(),
-        format: TableFormat::Csv,
-        plots: false,
-        jobs: None,
-        shard: None,
-        resume: false,
-    };
-    let outcome = run_dataset(&opts, |_| (), |_| ()).unwrap();
+    let outcome = common::run_csv(&real_dir().join("pyomeca"), tmp.path());
     assert_eq!((outcome.done, outcome.failed), (1, 0));
     let lines = |name: &str| {
         std::fs::read_to_string(tmp.path().join(format!("{name}.csv")))
@@ -381,15 +369,7 @@ fn pyomeca_box_lift_under_a_contact_holds_no_ltr() {
 // The single contraction put under a contact: every burst is rejected as voluntary.
 #[test]
 fn novainstrumentation_contraction_holds_no_ltr() {
-    // Row 0 time (1 ms steps), row 1 the signal, in mV as far as can be told (SOURCE.md).
-    let text = std::fs::read_to_string(real("novainstrumentation/emg.txt")).unwrap();
-    let rows: Vec<Vec<f64>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
-        .collect();
-    assert_eq!((rows.len(), rows[1].len()), (2, 5000));
-    let uv: Array1<f64> = rows[1].iter().map(|mv| mv * 1e3).collect();
+    let uv = Array1::from(common::novainstrumentation_emg_uv());
     let filtered = butter(4, Band::Bandpass([20.0, 450.0]), 1000.0)
         .unwrap()
         .filtfilt(uv.view())
