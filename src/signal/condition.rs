@@ -82,8 +82,8 @@ impl ChannelSignals {
                 None
             }
             Err((raw, e)) => {
-                self.qc.qc = QcLevel::Bad;
-                self.qc.reasons.push(format!("cannot be conditioned: {e}"));
+                self.qc
+                    .add(QcLevel::Bad, format!("cannot be conditioned: {e}"));
                 Some(raw)
             }
         }

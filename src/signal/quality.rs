@@ -97,10 +97,6 @@ pub struct ChannelQc {
 /// Quality of one channel.
 pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> ChannelQc {
     let n = ch.samples.len();
-    let mut verdict = Verdict::default();
-    if n == 0 {
-        verdict.add(QcLevel::Bad, "no samples".into());
-    }
     let fraction = |count: usize| if n == 0 { 0.0 } else { count as f64 / n as f64 };
     // Plain slices: these scans run over every sample of every channel.
     let samples = ch.samples.as_standard_layout();
@@ -108,6 +104,20 @@ pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> Channel
     let nan_fraction = fraction(x.iter().map(|v| !v.is_finite() as usize).sum());
     let flat_fraction = fraction(flat_samples(x, ch.fs_hz, cfg));
     let clipped_fraction = fraction(clipped_samples(x, ch.physical_range, ch.kind, cfg));
+    let mut verdict = ChannelQc {
+        nan_fraction,
+        flat_fraction,
+        clipped_fraction,
+        mains_hz: None,
+        mains_snr_db: None,
+        notched: false,
+        lowfreq_ratio: None,
+        qc: QcLevel::Ok,
+        reasons: Vec::new(),
+    };
+    if n == 0 {
+        verdict.add(QcLevel::Bad, "no samples".into());
+    }
     verdict.limit(nan_fraction, cfg.nan_fraction_limits, |v| {
         format!("{:.2}% of samples are NaN or infinite", 100.0 * v)
     });
@@ -131,7 +141,6 @@ pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> Channel
         verdict.add(QcLevel::Bad, "marked bad in channels.tsv".into());
     }
 
-    let mut lowfreq_ratio = None;
     if ch.kind == ChannelKind::Emg {
         if ch.fs_hz < cfg.emg_min_fs_hz {
             verdict.add(
@@ -144,8 +153,8 @@ pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> Channel
         }
         if let Some(psd) = psd {
             let upper = cfg.total_band_hz[1].min(ch.fs_hz / 2.0);
-            lowfreq_ratio = psd.lowfreq_ratio(cfg.lowfreq_max_hz, upper);
-            if let Some(r) = lowfreq_ratio {
+            verdict.lowfreq_ratio = psd.lowfreq_ratio(cfg.lowfreq_max_hz, upper);
+            if let Some(r) = verdict.lowfreq_ratio {
                 let below = format!("{:.1}% of power below {} Hz", 100.0 * r, cfg.lowfreq_max_hz);
                 let [warn, bad] = cfg.lowfreq_ratio_limits;
                 if r >= bad {
@@ -157,36 +166,13 @@ pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> Channel
             }
         }
     }
-    ChannelQc {
-        nan_fraction,
-        flat_fraction,
-        clipped_fraction,
-        mains_hz: None,
-        mains_snr_db: None,
-        notched: false,
-        lowfreq_ratio,
-        qc: verdict.level,
-        reasons: verdict.reasons,
-    }
+    verdict
 }
 
 impl ChannelQc {
     /// Adds a problem at `level` (never lowering the verdict).
     pub fn add(&mut self, level: QcLevel, reason: String) {
         self.qc = self.qc.max(level);
-        self.reasons.push(reason);
-    }
-}
-
-#[derive(Default)]
-struct Verdict {
-    level: QcLevel,
-    reasons: Vec<String>,
-}
-
-impl Verdict {
-    fn add(&mut self, level: QcLevel, reason: String) {
-        self.level = self.level.max(level);
         self.reasons.push(reason);
     }
 
