@@ -42,6 +42,8 @@ pub struct Recording {
     pub annotations: Vec<Annotation>,
     /// Breaks in the time axis (EDF+D records, CSV `time_s` jumps), in sample time.
     pub gaps: Vec<TimeGap>,
+    /// The file format and its dialect, as read (`EDF+C`, `Vicon Nexus CSV`).
+    pub format: String,
 }
 
 impl Recording {

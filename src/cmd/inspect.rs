@@ -77,7 +77,7 @@ fn as_json(info: &RecordingInfo, signals: Option<&RecordingSignals>) -> serde_js
 /// Plain-text form of [`RecordingInfo`], for a person at a terminal.
 fn render_info(info: &RecordingInfo) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", info.path);
+    let _ = writeln!(out, "{} ({})", info.path, info.format);
     let _ = writeln!(
         out,
         "  start {} (+{} s), duration {:.3} s, {} channels, {} annotations",

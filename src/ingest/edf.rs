@@ -136,6 +136,20 @@ fn linear_map([pmin, pmax]: [f64; 2], [dmin, dmax]: [i64; 2]) -> (f64, f64) {
 }
 
 impl EdfHeader {
+    /// `EDF`, `EDF+C`, `BDF+D`, … as `inspect` states the format.
+    pub fn format_name(&self) -> String {
+        let variant = match self.variant {
+            Variant::Edf => "EDF",
+            Variant::Bdf => "BDF",
+        };
+        let plus = match self.continuity {
+            Continuity::Plain => "",
+            Continuity::Continuous => "+C",
+            Continuity::Discontinuous => "+D",
+        };
+        format!("{variant}{plus}")
+    }
+
     /// Sampling rate of signal `i`.
     pub fn fs_hz(&self, i: usize) -> f64 {
         self.signals[i].samples_per_record as f64 / self.record_duration_s

@@ -56,6 +56,8 @@ pub struct RawRecording {
     pub annotations: Vec<Annotation>,
     /// Breaks in the time axis.
     pub gaps: Vec<TimeGap>,
+    /// The format and its dialect, as `inspect` states it (`EDF+C`, `Vicon Nexus CSV`).
+    pub format: String,
 }
 
 /// Loads one recording with its sidecars.
@@ -111,6 +113,7 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
         channels,
         annotations,
         gaps: raw.gaps,
+        format: raw.format,
     })
 }
 
@@ -140,6 +143,8 @@ pub struct ChannelInfo {
 pub struct RecordingInfo {
     /// The file.
     pub path: String,
+    /// The format and its dialect.
+    pub format: String,
     /// Start as recorded.
     pub start: Option<String>,
     /// Sub-second start (EDF+).
@@ -156,6 +161,7 @@ pub struct RecordingInfo {
 pub fn info_of(rec: &Recording) -> RecordingInfo {
     RecordingInfo {
         path: rec.path.display().to_string(),
+        format: rec.format.clone(),
         start: rec.start.clone(),
         start_offset_s: rec.start_offset_s,
         duration_s: rec.duration_s(),
@@ -221,6 +227,7 @@ pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestEr
     let annotations = merge_events(source, timeline.annotations)?;
     Ok(RecordingInfo {
         path: source.path.display().to_string(),
+        format: header.format_name(),
         start: header.start_iso(),
         start_offset_s: timeline.start_offset_s,
         duration_s: channels.iter().map(|c| c.duration_s).fold(0.0, f64::max),
@@ -299,6 +306,7 @@ fn read_raw(
                 start_offset_s: data.timeline.start_offset_s,
                 annotations: data.timeline.annotations,
                 gaps: data.timeline.gaps,
+                format: data.header.format_name(),
             })
         }
         Format::Csv => {

@@ -54,7 +54,10 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
         },
     )?;
     let columns = frame_columns(path, df, &names)?;
-    from_columns(path, names, columns, None, rules, FirstSample::Line(2))
+    Ok(RawRecording {
+        format: "CSV".to_string(),
+        ..from_columns(path, names, columns, None, rules, FirstSample::Line(2))?
+    })
 }
 
 /// Reads a Parquet recording a column at a time, each column's samples copied out of
@@ -96,7 +99,10 @@ pub fn read_parquet(path: &Path, rules: TimeRules) -> Result<RawRecording, Inges
                 .unwrap_or_default())
         })
         .collect::<Result<Vec<_>, IngestError>>()?;
-    from_columns(path, names, columns, None, rules, FirstSample::Row)
+    Ok(RawRecording {
+        format: "Parquet".to_string(),
+        ..from_columns(path, names, columns, None, rules, FirstSample::Row)?
+    })
 }
 
 /// polars decodes on its own rayon pool, and called from another pool's thread it has

@@ -125,12 +125,15 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
         sidecar_fs_hz: Some(fs_hz),
         gap_periods,
     };
-    from_columns(
-        path,
-        kept_names,
-        data,
-        Some(kept_units),
-        rules,
-        FirstSample::Line(layout.first_data_line()),
-    )
+    Ok(RawRecording {
+        format: "Vicon Nexus CSV export".to_string(),
+        ..from_columns(
+            path,
+            kept_names,
+            data,
+            Some(kept_units),
+            rules,
+            FirstSample::Line(layout.first_data_line()),
+        )?
+    })
 }
