@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// What the lab knows of every recording of the dataset (DESIGN §2.1).
+    pub dataset: DatasetConfig,
+    /// Channel rules by name (DESIGN §2.1), first match wins.
+    pub channels: Vec<ChannelRule>,
     /// Channel quality control (DESIGN §3.1).
     pub qc: QcConfig,
     /// sEMG conditioning (DESIGN §3.2).
@@ -35,6 +39,76 @@ pub struct Config {
     pub report: ReportConfig,
     /// The synthetic datasets of `palpa simulate` (DESIGN §6).
     pub simulate: SimulationConfig,
+}
+
+/// Probe area when neither the sidecar nor the dataset file gives one: the 1 cm² disc of a
+/// standard algometer (Fischer 1987, DOMAIN §3).
+pub const DEFAULT_PROBE_AREA_CM2: f64 = 1.0;
+
+/// What a lab states once for a whole dataset, in `palpa.toml` at its root or a `-c` file.
+/// A recording's sidecar overrides each key (DESIGN §2.1).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatasetConfig {
+    /// Mains frequency, Hz (sidecar `PowerLineFrequency`); unset, the spectrum decides.
+    pub power_line_hz: Option<f64>,
+    /// Probe contact area, cm² (sidecar `ProbeAreaCm2`); unset, [`DEFAULT_PROBE_AREA_CM2`].
+    pub probe_area_cm2: Option<f64>,
+    /// Rate of tables without a time column, Hz (sidecar `SamplingFrequency`).
+    pub sampling_frequency_hz: Option<f64>,
+    /// Therapist (sidecar `Therapist`).
+    pub therapist: Option<String>,
+    /// Palpated muscle (sidecar `PalpatedMuscle`).
+    pub palpated_muscle: Option<String>,
+    /// Palpated side, `left` or `right` (sidecar `PalpatedSide`).
+    pub palpated_side: Option<String>,
+}
+
+/// How channels of a given name are read, where the file and `*_channels.tsv` do not say:
+/// a `*_channels.tsv` row overrides the rule's kind, unit, muscle and side.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelRule {
+    /// Channel name, exact or a glob (`*` any run of characters, `?` one).
+    pub name: String,
+    /// `emg`, `force`, `displacement`, `trigger` or `other`.
+    pub kind: Option<String>,
+    /// Unit of the values, after `scale` and `offset` when they are given.
+    pub unit: Option<String>,
+    /// Muscle under the electrode or probe.
+    pub muscle: Option<String>,
+    /// `left` or `right`.
+    pub side: Option<String>,
+    /// Calibration: value in `unit` = stored value × `scale` + `offset` (a load cell in V).
+    pub scale: Option<f64>,
+    /// Calibration offset, in `unit`.
+    pub offset: Option<f64>,
+}
+
+impl ChannelRule {
+    /// Whether `channel` is one this rule is for.
+    pub fn matches(&self, channel: &str) -> bool {
+        glob_match(self.name.as_bytes(), channel.as_bytes())
+    }
+
+    /// Whether the rule calibrates its channels (and so states the unit they end in).
+    pub fn calibrates(&self) -> bool {
+        self.scale.is_some() || self.offset.is_some()
+    }
+}
+
+/// `*` and `?` globs, byte-wise (a `?` against a multi-byte letter needs as many `?`s; no
+/// channel name palpa has met needs better).
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.split_first(), name.split_first()) {
+        (None, None) => true,
+        (Some((b'*', rest)), _) => {
+            glob_match(rest, name) || (!name.is_empty() && glob_match(pattern, &name[1..]))
+        }
+        (Some((b'?', p)), Some((_, n))) => glob_match(p, n),
+        (Some((a, p)), Some((b, n))) if a == b => glob_match(p, n),
+        _ => false,
+    }
 }
 
 /// Reference values drawn in the report.
@@ -214,8 +288,6 @@ pub struct ForceConfig {
     pub lowpass_order: usize,
     /// Zero offset = median of this lowest fraction of samples (DESIGN §3.2).
     pub zero_quantile: f64,
-    /// Probe area when the sidecar gives none (Fischer 1987 1 cm² disc, DOMAIN §3).
-    pub probe_area_cm2: f64,
 }
 
 impl Default for ForceConfig {
@@ -224,7 +296,6 @@ impl Default for ForceConfig {
             lowpass_hz: 20.0,
             lowpass_order: 4,
             zero_quantile: 0.05,
-            probe_area_cm2: 1.0,
         }
     }
 }
@@ -921,7 +992,7 @@ pub enum ConfigError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
     /// Dotted key.
-    pub key: &'static str,
+    pub key: String,
     /// The rule, with the numbers.
     pub message: String,
 }
@@ -929,6 +1000,18 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.key, self.message)
+    }
+}
+
+/// `over`'s keys into `base`, tables merged key by key, anything else replaced.
+fn merge_tables(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
 }
 
@@ -960,6 +1043,35 @@ impl Config {
             source,
         })?;
         Config::parse(&text, path)
+    }
+
+    /// Reads `files` in order over the defaults: each is checked on its own first, so an
+    /// error names the file it is in; then a later file's keys replace an earlier one's
+    /// (tables merge key by key; an array such as `[[channels]]` is replaced whole).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and the key.
+    pub fn load_layers(files: &[&Path]) -> Result<Config, ConfigError> {
+        let mut merged = toml::Table::new();
+        for path in files {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Config::parse(&text, path)?;
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::Parse {
+                        path: path.to_path_buf(),
+                        key: String::new(),
+                        message: e.to_string(),
+                    })?;
+            merge_tables(&mut merged, table);
+        }
+        match files.last() {
+            Some(last) => Config::parse(&merged.to_string(), last),
+            None => Ok(Config::default()),
+        }
     }
 
     /// Parses and validates `text`, TOML over the defaults, read from `path`.
@@ -1000,6 +1112,55 @@ impl Config {
     /// The list of problems, each with its key and numbers.
     pub fn validate(&self) -> Result<(), Vec<Problem>> {
         let mut v = Validator::default();
+        let d = &self.dataset;
+        for (key, x) in [
+            ("dataset.power_line_hz", d.power_line_hz),
+            ("dataset.probe_area_cm2", d.probe_area_cm2),
+            ("dataset.sampling_frequency_hz", d.sampling_frequency_hz),
+        ] {
+            if let Some(x) = x {
+                v.positive(key, x);
+            }
+        }
+        v.muscle("dataset.palpated_muscle", d.palpated_muscle.as_deref());
+        v.side("dataset.palpated_side", d.palpated_side.as_deref());
+        for (i, rule) in self.channels.iter().enumerate() {
+            let key = |field: &str| format!("channels[{i}].{field}");
+            if rule.name.trim().is_empty() {
+                v.fail(
+                    key("name"),
+                    "must name a channel (or a glob such as `EMG*`)".into(),
+                );
+            }
+            if let Some(kind) = rule.kind.as_deref() {
+                if crate::model::ChannelKind::parse(kind).is_none() {
+                    v.fail(
+                        key("kind"),
+                        format!("= {kind:?} must be emg, force, displacement, trigger or other"),
+                    );
+                }
+            }
+            v.muscle(&key("muscle"), rule.muscle.as_deref());
+            v.side(&key("side"), rule.side.as_deref());
+            if rule.calibrates() && rule.unit.is_none() {
+                v.fail(
+                    key("unit"),
+                    "is needed with `scale` or `offset`: the unit the calibrated values are in"
+                        .into(),
+                );
+            }
+            if let Some(scale) = rule.scale {
+                if !(scale.is_finite() && scale != 0.0) {
+                    v.fail(
+                        key("scale"),
+                        format!("= {scale} must be a finite number other than 0"),
+                    );
+                }
+            }
+            if rule.offset.is_some_and(|o| !o.is_finite()) {
+                v.fail(key("offset"), "must be a finite number".into());
+            }
+        }
         let q = &self.qc;
         v.positive("qc.flat_min_ms", q.flat_min_ms);
         v.fraction("qc.clip_margin_fraction", q.clip_margin_fraction);
@@ -1040,7 +1201,6 @@ impl Config {
         v.positive("force.lowpass_hz", f.lowpass_hz);
         v.order("force.lowpass_order", f.lowpass_order);
         v.fraction("force.zero_quantile", f.zero_quantile);
-        v.positive("force.probe_area_cm2", f.probe_area_cm2);
 
         let s = &self.spectrum;
         v.positive("spectrum.segment_s", s.segment_s);
@@ -1332,8 +1492,23 @@ struct Validator {
 }
 
 impl Validator {
-    fn fail(&mut self, key: &'static str, message: String) {
-        self.problems.push(Problem { key, message });
+    fn fail(&mut self, key: impl Into<String>, message: String) {
+        self.problems.push(Problem {
+            key: key.into(),
+            message,
+        });
+    }
+
+    fn muscle(&mut self, key: &str, name: Option<&str>) {
+        if let Some(name) = name.filter(|n| crate::model::Muscle::named(n).is_none()) {
+            self.fail(key, format!("= {name:?} is not a muscle name"));
+        }
+    }
+
+    fn side(&mut self, key: &str, side: Option<&str>) {
+        if let Some(side) = side.filter(|s| crate::model::Side::parse(s).is_none()) {
+            self.fail(key, format!("= {side:?} must be left or right"));
+        }
     }
 
     fn positive(&mut self, key: &'static str, x: f64) {
@@ -1410,10 +1585,58 @@ mod tests {
         cfg.emg.bandpass_order = 0;
         cfg.twitch.k_of_m = [60, 50];
         let problems = cfg.validate().unwrap_err();
-        let keys: Vec<_> = problems.iter().map(|p| p.key).collect();
+        let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(
             keys,
             ["emg.bandpass_hz", "emg.bandpass_order", "twitch.k_of_m"]
+        );
+    }
+
+    #[test]
+    fn dataset_settings_and_channel_rules_are_checked() {
+        let cfg = Config::parse(
+            "[dataset]\npalpated_side = \"up\"\nprobe_area_cm2 = 0\n\
+             [[channels]]\nname = \"Load*\"\nkind = \"forse\"\nscale = 0\n",
+            Path::new("palpa.toml"),
+        );
+        let text = cfg.unwrap_err().to_string();
+        for wanted in [
+            "dataset.probe_area_cm2",
+            "dataset.palpated_side",
+            "channels[0].kind",
+            "channels[0].unit",
+            "channels[0].scale",
+        ] {
+            assert!(text.contains(wanted), "{wanted}: {text}");
+        }
+    }
+
+    #[test]
+    fn channel_rules_match_names_and_globs() {
+        let rule = |name: &str| ChannelRule {
+            name: name.into(),
+            ..ChannelRule::default()
+        };
+        assert!(rule("Load").matches("Load") && !rule("Load").matches("Load 2"));
+        assert!(rule("Load*").matches("Load 2") && rule("Load*").matches("Load"));
+        assert!(rule("EMG ?").matches("EMG 1") && !rule("EMG ?").matches("EMG 12"));
+        assert!(rule("*.EMG*").matches("Trap_sup.EMG6") && !rule("*.EMG*").matches("Voltage.1"));
+    }
+
+    #[test]
+    fn later_layers_replace_earlier_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.toml"), dir.path().join("b.toml"));
+        std::fs::write(&a, "[dataset]\ntherapist = \"T1\"\nprobe_area_cm2 = 2.0\n").unwrap();
+        std::fs::write(&b, "[dataset]\nprobe_area_cm2 = 3.0\n").unwrap();
+        let cfg = Config::load_layers(&[&a, &b]).unwrap();
+        assert_eq!(cfg.dataset.probe_area_cm2, Some(3.0));
+        assert_eq!(cfg.dataset.therapist.as_deref(), Some("T1"));
+        std::fs::write(&b, "[dataset]\nprobe_aera_cm2 = 3.0\n").unwrap();
+        let err = Config::load_layers(&[&a, &b]).unwrap_err().to_string();
+        assert!(
+            err.contains("b.toml") && err.contains("probe_aera_cm2"),
+            "{err}"
         );
     }
 }

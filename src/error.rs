@@ -37,6 +37,19 @@ pub enum Error {
         /// The output folder.
         out: PathBuf,
     },
+    /// The dataset holds no file palpa reads as a recording (exit code 2): it says what
+    /// the folder does hold, since an empty report would read as "nothing found".
+    #[error("no recordings in {}: {found}; palpa reads {}", dataset.display(), crate::ingest::READABLE)]
+    NothingToRead {
+        /// The dataset folder.
+        dataset: PathBuf,
+        /// What it holds instead, counted by extension (`3 .txt and 1 .h5 files`).
+        found: String,
+    },
+    /// Standard output was closed by its reader (`palpa inspect … | head`): palpa stops
+    /// quietly, as a pipe's writer should.
+    #[error("standard output was closed")]
+    StdoutClosed,
     /// An output could not be written.
     #[error("{}: {message}", path.display())]
     Output {
@@ -55,11 +68,21 @@ pub fn output_error(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// What a command did: how many inputs it processed and how many failed.
+/// What a command did: how many inputs it processed, skipped and failed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
     /// Inputs processed.
     pub done: usize,
+    /// Inputs read but with nothing palpa analyses (DESIGN §9), each with its reason.
+    pub skipped: usize,
     /// Inputs that failed; each was reported with its error.
     pub failed: usize,
+}
+
+impl Outcome {
+    /// True when something failed, or when inputs were given and none was analysed:
+    /// exit code 2, since an empty result must not pass for a clean one.
+    pub fn incomplete(&self) -> bool {
+        self.failed > 0 || (self.done == 0 && self.skipped > 0)
+    }
 }

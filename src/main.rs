@@ -1,6 +1,7 @@
 //! The `palpa` binary: parse the command line, run the subcommand, map the outcome to an
-//! exit code — 0 all ok, 1 nothing could be done, 2 some inputs failed (DESIGN §5), and 130
-//! when Ctrl-C stopped a run (the shell convention, 128 + SIGINT).
+//! exit code — 0 all ok, 1 nothing could be done, 2 some inputs failed or none could be
+//! analysed (DESIGN §5, §9), and 130 when Ctrl-C stopped a run (the shell convention,
+//! 128 + SIGINT). A closed standard output ends palpa quietly, with 0.
 
 use std::process::ExitCode;
 
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     let result = match cli.command {
-        Command::Run(a) => cmd::run::run(a),
+        Command::Run(a) => cmd::run::run(a, cli.quiet),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Export(a) => cmd::export::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
@@ -41,12 +42,15 @@ fn main() -> ExitCode {
         Command::Config => cmd::config::run(),
     };
     match result {
-        Ok(outcome) if outcome.failed == 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(2),
+        Ok(outcome) if outcome.incomplete() => ExitCode::from(2),
+        Ok(_) | Err(palpa::Error::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
-            let interrupted = matches!(e, palpa::Error::Interrupted { .. });
             tracing::error!("{e}");
-            ExitCode::from(if interrupted { 130 } else { 1 })
+            ExitCode::from(match e {
+                palpa::Error::Interrupted { .. } => 130,
+                palpa::Error::NothingToRead { .. } => 2,
+                _ => 1,
+            })
         }
     }
 }

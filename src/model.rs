@@ -82,6 +82,30 @@ pub struct RecordingMeta {
     pub palpated_side: Option<Side>,
     /// Sidecar `PalpationSite`, free text (for example a trigger-point index, `TP-1`).
     pub palpation_site: Option<String>,
+    /// Where each setting above came from: `sidecar`, `dataset file` (`palpa.toml` or
+    /// `-c`) or `default`, keyed by its `palpa.toml` name; a setting nobody gave is absent.
+    #[serde(default)]
+    pub origin: std::collections::BTreeMap<String, String>,
+    /// What reading the recording and its sidecars found questionable (a sidecar key
+    /// palpa does not read that looks like one it does).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl RecordingMeta {
+    /// What a reader of the numbers must know: the ingest warnings, and a default that
+    /// changes the numbers (the probe area, in every kPa).
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.warnings.clone();
+        if self.origin.get("probe_area_cm2").map(String::as_str) == Some("default") {
+            notes.push(format!(
+                "probe area {} cm² is palpa's default (neither `ProbeAreaCm2` in the sidecar nor \
+                 `probe_area_cm2` in palpa.toml): every kPa assumes it",
+                self.probe_area_cm2
+            ));
+        }
+        notes
+    }
 }
 
 /// One signal at its own rate.
@@ -133,6 +157,19 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
+    /// The kind named by its word (`emg`, `force`, …), any case.
+    pub fn parse(word: &str) -> Option<ChannelKind> {
+        [
+            ChannelKind::Emg,
+            ChannelKind::Force,
+            ChannelKind::Displacement,
+            ChannelKind::Trigger,
+            ChannelKind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str().eq_ignore_ascii_case(word.trim()))
+    }
+
     /// The lower-case word used in tables and `inspect --json`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -147,7 +147,8 @@ pub fn file_stem(name: &str) -> String {
         .collect()
 }
 
-/// Two names whose stems come out alike get `_2`, `_3`, … rather than overwrite each other.
+/// Two names whose stems come out alike get `_2`, `_3`, … rather than overwrite each other;
+/// for names met in a fixed order, such as one recording's channels.
 pub fn unique_stem(stem: String, used: &mut Vec<String>) -> String {
     let mut candidate = stem.clone();
     let mut n = 1;
@@ -157,6 +158,27 @@ pub fn unique_stem(stem: String, used: &mut Vec<String>) -> String {
     }
     used.push(candidate.clone());
     candidate
+}
+
+/// A recording id → file stem that is the same in every run and distinct for distinct ids,
+/// whatever order recordings finish in: an id of `A-Za-z0-9._-` is its own stem; any other
+/// gets [`file_stem`] plus a hash of the whole id, so `Müller` and `Möller`, or `subj 1` and
+/// `subj_1`, never share a file.
+pub fn distinct_stem(id: &str) -> String {
+    let stem = file_stem(id);
+    if !id.is_empty() && stem == id {
+        stem
+    } else {
+        format!("{stem}-{:08x}", fnv1a(id.as_bytes()) as u32)
+    }
+}
+
+/// 64-bit FNV-1a: a stable hash (unlike std's, the same on every machine and release),
+/// for shards and file names.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// `path` made absolute through its nearest existing ancestor, so a folder not yet created
@@ -221,5 +243,34 @@ mod tests {
         let mut used = Vec::new();
         assert_eq!(unique_stem(file_stem("EMG UT/L"), &mut used), "EMG_UT_L");
         assert_eq!(unique_stem(file_stem("EMG UT L"), &mut used), "EMG_UT_L_2");
+    }
+
+    #[test]
+    fn ids_that_sanitise_alike_get_distinct_stable_stems() {
+        assert_eq!(distinct_stem("sub-01_task-palp"), "sub-01_task-palp");
+        let ids = [
+            "Müller", "Möller", "subj 1", "subj_1", "subj-1", "a/b", "a_b", "",
+        ];
+        let stems: Vec<String> = ids.iter().map(|n| distinct_stem(n)).collect();
+        for (i, a) in stems.iter().enumerate() {
+            assert!(
+                a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+                "{a}"
+            );
+            assert!(!stems[..i].contains(a), "{a} twice in {stems:?}");
+        }
+        assert_eq!(
+            distinct_stem("Müller"),
+            stems[0],
+            "the same id, the same stem"
+        );
+    }
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
     }
 }

@@ -177,42 +177,56 @@ pub fn recordings_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsEr
         column(
             "n_episodes",
             rows.iter()
-                .map(|r| r.result.as_ref().ok().map(|x| x.episodes.len() as u32))
+                .map(|r| force_measured(r).map(|x| x.episodes.len() as u32))
                 .collect(),
         ),
         column(
             "n_twitches",
             rows.iter()
-                .map(|r| {
-                    r.result
-                        .as_ref()
-                        .ok()
-                        .map(|x| x.twitches.twitches.len() as u32)
-                })
+                .map(|r| force_measured(r).map(|x| x.twitches.twitches.len() as u32))
                 .collect(),
         ),
         column(
             "status",
-            rows.iter()
-                .map(|r| if r.result.is_ok() { "ok" } else { "failed" }.to_string())
-                .collect(),
+            rows.iter().map(|r| status(r).to_string()).collect(),
         ),
         column(
             "error",
             rows.iter()
-                .map(|r| r.result.as_ref().err().cloned())
+                .map(|r| match &r.result {
+                    Err(e) => Some(e.clone()),
+                    Ok(x) => x.skipped.clone(),
+                })
                 .collect(),
         ),
         column(
             "notes",
             rows.iter()
                 .map(|r| {
-                    let notes = &r.result.as_ref().ok()?.notes;
+                    let mut notes = r.meta.notes();
+                    if let Ok(x) = &r.result {
+                        notes.extend(x.notes.iter().cloned());
+                    }
                     (!notes.is_empty()).then(|| notes.join("; "))
                 })
                 .collect(),
         ),
     ])
+}
+
+/// `ok`, `skipped` (read, but nothing palpa analyses; the reason in `error`) or `failed`.
+pub fn status(r: &RecordingSummary) -> &'static str {
+    match &r.result {
+        Ok(x) if x.skipped.is_some() => "skipped",
+        Ok(_) => "ok",
+        Err(_) => "failed",
+    }
+}
+
+/// The findings of a recording whose force was analysed; without force, episode and
+/// twitch counts are not measured (null), not 0.
+fn force_measured(r: &RecordingSummary) -> Option<&RecordingResult> {
+    r.result.as_ref().ok().filter(|x| x.force_measured)
 }
 
 /// One value per item: the column, named once, next to how its value is found.

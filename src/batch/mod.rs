@@ -49,6 +49,32 @@ pub struct RunOptions {
     pub resume: bool,
 }
 
+impl RunOptions {
+    /// The dataset's root folder and its name. A file is a dataset of one recording,
+    /// rooted in its folder and named by its stem.
+    pub fn dataset_root(&self) -> (PathBuf, String) {
+        let (root, name) = match self.dataset.canonicalize() {
+            Ok(path) if path.is_file() => (
+                path.parent().unwrap_or(Path::new("/")).to_path_buf(),
+                path.file_stem().map(|n| n.to_string_lossy().into_owned()),
+            ),
+            Ok(path) => (
+                self.dataset.clone(),
+                path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            ),
+            Err(_) => (self.dataset.clone(), None),
+        };
+        (root, name.unwrap_or_else(|| "dataset".into()))
+    }
+
+    /// Where the run writes: `out`, else `reports/<dataset name>`.
+    pub fn output_folder(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("reports").join(self.dataset_root().1))
+    }
+}
+
 /// `palpa run`: every recording of a dataset (or of one shard of it) through every stage,
 /// recordings in parallel, then the tables. A recording that fails becomes a `failed` row;
 /// the others are written. `started` is told how many recordings the run has, once they are
@@ -62,18 +88,19 @@ pub fn run_dataset(
     started: impl FnOnce(usize),
     finished: impl Fn(&RecordingSummary) + Sync,
 ) -> Result<Outcome, Error> {
-    let (cfg, dataset) = (&opts.config, &opts.dataset);
-    let name = dataset
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "dataset".into());
-    let out = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&name));
+    let cfg = &opts.config;
+    let (dataset, name) = opts.dataset_root();
+    let dataset = &dataset;
+    let out = opts.output_folder();
     let clock = Instant::now();
-    let sources: Vec<Source> = ingest::discover(dataset)?
+    let sources = ingest::discover(&opts.dataset)?;
+    if sources.is_empty() {
+        return Err(Error::NothingToRead {
+            dataset: dataset.clone(),
+            found: ingest::census(dataset),
+        });
+    }
+    let sources: Vec<Source> = sources
         .into_iter()
         .filter(|s| opts.shard.is_none_or(|shard| shard.takes(&s.id)))
         .collect();
@@ -108,12 +135,8 @@ pub fn run_dataset(
         |source| recording.begin(source),
         |source, loaded| recording.complete(source, loaded),
         |(row, resumed)| {
-            let status = match (&row.result, resumed) {
-                (Ok(_), false) => "ok",
-                (Ok(_), true) => "ok (resumed)",
-                (Err(_), _) => "failed",
-            };
-            tracing::info!("{}: {status}", row.id);
+            let resumed = if *resumed { " (resumed)" } else { "" };
+            tracing::info!("{}: {}{resumed}", row.id, summary::status(row));
             finished(row);
         },
     );
@@ -202,6 +225,18 @@ fn write_outputs(
         // The error names the file itself.
         tracing::error!("{}", r.result.as_ref().err().map_or("", String::as_str));
     }
+    for (r, why) in rows
+        .iter()
+        .filter_map(|r| Some((r, r.result.as_ref().ok()?.skipped.as_ref()?)))
+    {
+        tracing::warn!("{}: skipped: {why}", r.path);
+    }
+    // A sidecar shared by many recordings is warned about once.
+    let warnings: std::collections::BTreeSet<&String> =
+        rows.iter().flat_map(|r| &r.meta.warnings).collect();
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
     to.store.retain(&manifest.recordings)?;
     manifest.write(out)?;
 
@@ -258,6 +293,20 @@ fn write_outputs(
             "summed_over_recordings": {"load": stage_total(0), "condition": stage_total(1), "analyse": stage_total(2)},
         },
         "failures": rows.iter().filter_map(|r| r.result.as_ref().err().map(|e| json!({"recording": r.id, "path": r.path, "error": e}))).collect::<Vec<_>>(),
+        "settings": rows.iter().filter(|r| r.result.is_ok()).map(|r| {
+            let m = &r.meta;
+            json!({
+                "recording": r.id,
+                "power_line_hz": m.powerline_hz,
+                "probe_area_cm2": m.probe_area_cm2,
+                "sampling_frequency_hz": m.sampling_frequency_hz,
+                "therapist": m.therapist,
+                "palpated_muscle": m.palpated_muscle.as_ref().map(|x| x.as_str()),
+                "palpated_side": m.palpated_side.map(|x| x.as_str()),
+                "from": m.origin,
+                "notes": m.notes(),
+            })
+        }).collect::<Vec<_>>(),
     });
     if let (Some(run), Some(extra)) = (run_json.as_object_mut(), extra.as_object()) {
         run.extend(extra.clone());
@@ -266,8 +315,13 @@ fn write_outputs(
         use std::io::Write as _;
         writeln!(file, "{run_json:#}")
     })?;
+    let skipped = rows
+        .iter()
+        .filter(|r| summary::status(r) == "skipped")
+        .count();
     Ok(Outcome {
-        done: rows.len() - failed,
+        done: rows.len() - failed - skipped,
+        skipped,
         failed,
     })
 }

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::shard::{fnv1a, Shard};
+use super::shard::Shard;
 use crate::config::Config;
 use crate::error::{output_error, Error};
-use crate::output::{file_stem, write_atomically, write_bytes};
+use crate::output::{distinct_stem, write_atomically, write_bytes};
 use crate::summary::{InputFile, RecordingSummary};
 
 /// The folder inside an output folder that holds the parts and the manifest.
@@ -107,10 +107,9 @@ pub(super) fn shard_error(path: &Path, message: impl fmt::Display) -> Error {
     }
 }
 
-/// The file name of a recording's part: its path made a file name, plus a hash that keeps
-/// paths differing only in separators apart.
+/// The file name of a recording's part: its path made a distinct file name.
 pub fn part_name(path: &str) -> String {
-    format!("{}-{:016x}.part", file_stem(path), fnv1a(path.as_bytes()))
+    format!("{}.part", distinct_stem(path))
 }
 
 /// What a part file holds.

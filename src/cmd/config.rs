@@ -4,6 +4,9 @@ use palpa::config::Config;
 use palpa::{Error, Outcome};
 
 pub fn run() -> Result<Outcome, Error> {
-    print!("{}", Config::default().to_toml());
-    Ok(Outcome::default())
+    super::print_out(&Config::default().to_toml())?;
+    Ok(Outcome {
+        done: 1,
+        ..Outcome::default()
+    })
 }

@@ -12,9 +12,12 @@ pub fn run(args: EvaluateArgs) -> Result<Outcome, Error> {
     };
     let scores = evaluate(&args.out, &truth)?;
     if args.json {
-        println!("{}", serde_json::json!(scores));
+        super::print_out(&format!("{}\n", serde_json::json!(scores)))?;
     } else {
-        print!("{}", render(&scores));
+        super::print_out(&render(&scores))?;
     }
-    Ok(Outcome { done: 1, failed: 0 })
+    Ok(Outcome {
+        done: 1,
+        ..Outcome::default()
+    })
 }

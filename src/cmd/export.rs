@@ -5,7 +5,7 @@ use palpa::{ingest, pipeline, Error, Outcome};
 use crate::cli::ExportArgs;
 
 pub fn run(args: ExportArgs) -> Result<Outcome, Error> {
-    let cfg = super::load_config(args.config.as_deref())?;
+    let cfg = super::load_config(args.config.as_deref(), Some(&args.file))?;
     let source = ingest::source_of_file(&args.file)?;
     for raw in pipeline::export(&source, &args.out, &cfg)? {
         tracing::warn!(
@@ -15,5 +15,8 @@ pub fn run(args: ExportArgs) -> Result<Outcome, Error> {
             raw.why
         );
     }
-    Ok(Outcome { done: 1, failed: 0 })
+    Ok(Outcome {
+        done: 1,
+        ..Outcome::default()
+    })
 }

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::rc::Rc;
 
+use palpa::config::Config;
 use palpa::ingest::{self, IngestError, RecordingInfo, Source};
 use palpa::signal::condition::RecordingSignals;
 use palpa::{pipeline, Error, Outcome};
@@ -13,37 +15,48 @@ use serde_json::json;
 use crate::cli::InspectArgs;
 
 pub fn run(args: InspectArgs) -> Result<Outcome, Error> {
-    let cfg = super::load_config(args.config.as_deref())?;
-    let mut sources: Vec<(PathBuf, Result<Source, IngestError>)> = Vec::new();
+    // Each path's dataset may have its own `palpa.toml`.
+    let mut sources: Vec<(PathBuf, Result<Source, IngestError>, Rc<Config>)> = Vec::new();
     for path in &args.files {
+        let cfg = Rc::new(super::load_config(args.config.as_deref(), Some(path))?);
         if path.is_dir() {
+            let found = ingest::discover(path)?;
+            if found.is_empty() {
+                return Err(Error::NothingToRead {
+                    dataset: path.clone(),
+                    found: ingest::census(path),
+                });
+            }
             sources.extend(
-                ingest::discover(path)?
+                found
                     .into_iter()
-                    .map(|s| (s.path.clone(), Ok(s))),
+                    .map(|s| (s.path.clone(), Ok(s), Rc::clone(&cfg))),
             );
+        } else if ingest::is_sidecar(path) {
+            // `inspect folder/*` names the sidecars too; they are read with their recording.
+            tracing::info!("{}: a sidecar, read with its recording", path.display());
         } else {
-            sources.push((path.clone(), ingest::source_of_file(path)));
+            sources.push((path.clone(), ingest::source_of_file(path), cfg));
         }
     }
     let mut outcome = Outcome::default();
     let mut json_items = Vec::new();
-    for (path, source) in sources {
+    for (path, source, cfg) in sources {
         match source.and_then(|s| pipeline::inspect_file(&s, &cfg, args.qc)) {
             Ok((info, signals)) => {
                 outcome.done += 1;
                 if args.json {
                     json_items.push(as_json(&info, signals.as_ref()));
                 } else {
-                    print!("{}", render_info(&info));
+                    super::print_out(&render_info(&info))?;
                     if let Some(signals) = &signals {
-                        print!("{}", render_qc(&info, signals));
+                        super::print_out(&render_qc(&info, signals))?;
                     }
                 }
             }
             Err(e) => {
                 outcome.failed += 1;
-                tracing::warn!("{e}");
+                tracing::error!("{e}");
                 if args.json {
                     json_items.push(
                         json!({ "path": path.display().to_string(), "error": e.to_string() }),
@@ -54,7 +67,7 @@ pub fn run(args: InspectArgs) -> Result<Outcome, Error> {
     }
     if args.json {
         let text = serde_json::to_string_pretty(&json_items).unwrap_or_default();
-        println!("{text}");
+        super::print_out(&format!("{text}\n"))?;
     }
     Ok(outcome)
 }

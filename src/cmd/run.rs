@@ -8,8 +8,13 @@ use palpa::{Error, Outcome};
 
 use crate::cli::RunArgs;
 
-pub fn run(args: RunArgs) -> Result<Outcome, Error> {
-    let config = super::load_config(args.config.as_deref())?;
+/// Runs the dataset; unless `quiet`, ends with what became of the recordings and where
+/// the report is, on stderr.
+pub fn run(args: RunArgs, quiet: bool) -> Result<Outcome, Error> {
+    let dataset = args
+        .dataset
+        .unwrap_or_else(|| PathBuf::from("datasets/demo"));
+    let config = super::load_config(args.config.as_deref(), Some(&dataset))?;
     let jobs = args.jobs.map(std::num::NonZeroUsize::get);
     if let Some(jobs) = jobs {
         // `-j` caps polars' decoding threads too; its pool reads this when it starts, at
@@ -17,9 +22,7 @@ pub fn run(args: RunArgs) -> Result<Outcome, Error> {
         std::env::set_var("POLARS_MAX_THREADS", jobs.to_string());
     }
     let opts = RunOptions {
-        dataset: args
-            .dataset
-            .unwrap_or_else(|| PathBuf::from("datasets/demo")),
+        dataset,
         out: args.out,
         config,
         format: args.format.into(),
@@ -42,5 +45,18 @@ pub fn run(args: RunArgs) -> Result<Outcome, Error> {
         |_| progress.inc(1),
     );
     progress.finish_and_clear();
-    outcome
+    let outcome = outcome?;
+    if !quiet {
+        let out = opts.output_folder();
+        eprintln!(
+            "palpa: {} recording{} analysed, {} skipped, {} failed; tables in {}; report {}",
+            outcome.done,
+            if outcome.done == 1 { "" } else { "s" },
+            outcome.skipped,
+            outcome.failed,
+            out.display(),
+            out.join("report.html").display()
+        );
+    }
+    Ok(outcome)
 }

@@ -6,7 +6,7 @@ use palpa::{Error, Outcome};
 use crate::cli::SimulateArgs;
 
 pub fn run(args: SimulateArgs) -> Result<Outcome, Error> {
-    let cfg = super::load_config(args.config.as_deref())?;
+    let cfg = super::load_config(args.config.as_deref(), None)?;
     let opts = SimulateOptions {
         seed: args.seed,
         subjects: args.subjects,
@@ -30,5 +30,8 @@ pub fn run(args: SimulateArgs) -> Result<Outcome, Error> {
         args.subjects,
         args.out.display()
     );
-    Ok(Outcome { done, failed: 0 })
+    Ok(Outcome {
+        done,
+        ..Outcome::default()
+    })
 }

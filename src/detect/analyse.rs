@@ -33,6 +33,12 @@ pub struct RecordingResult {
     /// QC kept out, say).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Whether a force channel was analysed. Without one, contact episodes, LTRs and the
+    /// audit were not measured: their counts are unknown, not 0.
+    pub force_measured: bool,
+    /// Why nothing was analysed, when the recording has neither a usable sEMG nor a usable
+    /// force channel (DESIGN §9: `skipped`, not `ok`).
+    pub skipped: Option<String>,
 }
 
 /// One channel's figures.
@@ -185,13 +191,51 @@ pub fn analyse(rec: &Recording, signals: &RecordingSignals, cfg: &Config) -> Rec
             },
         )
         .collect();
+    let skipped = unanalysable(rec, signals);
+    if skipped.is_none() && force.is_none() {
+        notes.push(
+            "no usable force channel: contact episodes, LTRs and the technique audit were not \
+             measurable"
+                .into(),
+        );
+    }
     RecordingResult {
         channels,
         episodes,
         palpated_channel: palpated.map(|p| rec.channels[p].name.clone()),
         twitches,
         notes,
+        force_measured: force.is_some(),
+        skipped,
     }
+}
+
+/// Why `rec` has nothing palpa analyses, when it has neither a conditioned sEMG nor a
+/// conditioned force channel.
+fn unanalysable(rec: &Recording, signals: &RecordingSignals) -> Option<String> {
+    let usable =
+        |s: &crate::signal::condition::ChannelSignals| s.emg().is_some() || s.force().is_some();
+    if signals.channels.iter().any(usable) {
+        return None;
+    }
+    let measured: Vec<&str> = rec
+        .channels
+        .iter()
+        .filter(|c| matches!(c.kind, ChannelKind::Emg | ChannelKind::Force))
+        .map(|c| c.name.as_str())
+        .collect();
+    Some(if measured.is_empty() {
+        format!(
+            "no sEMG or force channel among its {} channels (name them in a channels TSV \
+             or palpa.toml, with `type`/`kind` and `units`)",
+            rec.channels.len()
+        )
+    } else {
+        format!(
+            "every sEMG and force channel failed QC ({})",
+            measured.join(", ")
+        )
+    })
 }
 
 /// Each channel's QC, rest RMS (EMG outside contacts) and spectral figures. Rest is

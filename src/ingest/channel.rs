@@ -11,6 +11,7 @@ use std::path::Path;
 
 use super::sidecar::Tsv;
 use super::IngestError;
+use crate::config::ChannelRule;
 use crate::model::{
     normalise_words, ChannelKind, Muscle, Side, Unit, NEWTONS_PER_LBF, STANDARD_GRAVITY_M_PER_S2,
 };
@@ -34,6 +35,29 @@ pub struct ChannelRow {
     pub bad: bool,
     /// Line in the TSV, for errors.
     pub line: usize,
+    /// Where the row's values come from, as an error names it.
+    pub origin: String,
+}
+
+impl ChannelRow {
+    /// A `*_channels.tsv` row (if any) with the gaps filled by a `palpa.toml` channel rule.
+    pub fn with_rule(row: Option<&ChannelRow>, rule: &ChannelRule) -> ChannelRow {
+        let mut merged = row.cloned().unwrap_or_default();
+        let fill = |cell: &mut Option<String>, value: &Option<String>| {
+            if cell.is_none() {
+                cell.clone_from(value);
+            }
+        };
+        fill(&mut merged.kind, &rule.kind);
+        fill(&mut merged.units, &rule.unit);
+        fill(&mut merged.target_muscle, &rule.muscle);
+        fill(&mut merged.side, &rule.side);
+        if row.is_none() {
+            merged.name.clone_from(&rule.name);
+            merged.origin = format!("the palpa.toml channel rule `name = {:?}`", rule.name);
+        }
+        merged
+    }
 }
 
 /// Reads the rows of a `*_channels.tsv`.
@@ -65,6 +89,7 @@ pub fn channel_rows(tsv: &Tsv) -> Result<Vec<ChannelRow>, IngestError> {
                     .cell(r, status)
                     .is_some_and(|s| s.eq_ignore_ascii_case("bad")),
                 line: r + 2,
+                origin: format!("line {} of the channels TSV", r + 2),
             })
         })
         .collect()
@@ -85,6 +110,8 @@ pub struct Classified {
     pub side: Option<Side>,
     /// `status` = `bad`.
     pub marked_bad: bool,
+    /// `[scale, offset]` of a `palpa.toml` calibration, applied before `scale`.
+    pub calibration: Option<[f64; 2]>,
 }
 
 /// Types a channel and works out its unit conversion.
@@ -108,10 +135,7 @@ pub fn classify(
                 path,
                 format!("channel `{name}`, unit"),
                 format!("the unit in the file, `{f}`, to agree with the channels TSV"),
-                format!(
-                    "`{t}` on line {} of the channels TSV",
-                    row.map_or(0, |r| r.line)
-                ),
+                format!("`{t}` on {}", row.map_or("", |r| r.origin.as_str())),
             ))
         }
         (Some(f), _) => f.trim().to_string(),
@@ -171,6 +195,7 @@ pub fn classify(
         muscle,
         side,
         marked_bad: row.is_some_and(|r| r.bad),
+        calibration: None,
     })
 }
 
@@ -197,6 +222,7 @@ fn kind_of(tsv_type: Option<&str>, words: &str, quantity: Option<&Quantity>) -> 
         Some("FORCE" | "PRESSURE") => return ChannelKind::Force,
         Some("DISP" | "DISPLACEMENT") => return ChannelKind::Displacement,
         Some("TRIG" | "TRIGGER") => return ChannelKind::Trigger,
+        Some("OTHER") => return ChannelKind::Other,
         _ => {}
     }
     let has = |w: &str| words.split(' ').any(|x| x.starts_with(w));
@@ -361,6 +387,7 @@ mod tests {
             target_muscle: Some("levator_scapulae".into()),
             side: Some("R".into()),
             line: 2,
+            origin: "line 2 of the channels TSV".into(),
             ..ChannelRow::default()
         };
         let c = classify(Path::new("x"), "ch1", Some("uV"), Some(&row), 1.0).unwrap();

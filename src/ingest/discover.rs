@@ -42,6 +42,27 @@ impl Format {
     }
 }
 
+/// True for a dataset's files that describe recordings rather than hold one: JSON and
+/// TSV sidecars, `participants.tsv`, `palpa.toml`.
+pub fn is_sidecar(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".json")
+        || name == "palpa.toml"
+        || [
+            "_channels.tsv",
+            "_events.tsv",
+            "_electrodes.tsv",
+            "_scans.tsv",
+            "_sessions.tsv",
+        ]
+        .iter()
+        .any(|s| name.ends_with(s))
+        || name == "participants.tsv"
+}
+
 /// BIDS entities of a recording.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Entities {
@@ -107,11 +128,20 @@ impl BidsName {
     }
 }
 
-/// Recordings under `root`, sorted by id (then path, for ids two formats share).
+/// What palpa reads, as messages list it.
+pub const READABLE: &str = "EDF and BDF (.edf, .bdf), CSV tables and Vicon Nexus exports (.csv) \
+     and Parquet (.parquet)";
+
+/// Recordings under `root`, sorted by id (then path, for ids two formats share). A file
+/// given as `root` is a dataset of one recording, its sidecars looked for as
+/// [`source_of_file`] does.
 ///
 /// # Errors
-/// `root` is not a readable folder, or its `participants.tsv` is broken.
+/// `root` is neither a readable folder nor a recording, or its `participants.tsv` is broken.
 pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
+    if root.is_file() {
+        return Ok(vec![source_of_file(root)?]);
+    }
     let participants = root.join("participants.tsv");
     if participants.is_file() {
         super::sidecar::Tsv::read(&participants)?.required("participant_id")?;
@@ -121,6 +151,7 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
     let mut listing = Listing::default();
     let mut sources: Vec<Source> = files
         .into_iter()
+        .filter(|path| !is_sidecar(path))
         .filter_map(|path| {
             let format = Format::of(&path)?;
             Some(source(root, path.clone(), format, &mut listing))
@@ -128,6 +159,31 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
         .collect::<Result<_, _>>()?;
     sources.sort_by(|a, b| (&a.id, &a.path).cmp(&(&b.id, &b.path)));
     Ok(sources)
+}
+
+/// The dataset's settings file, `palpa.toml` at the root of `data`: the folder itself, or
+/// for a recording the root [`source_of_file`] takes.
+pub fn dataset_file(data: &Path) -> Option<PathBuf> {
+    let root = if data.is_dir() {
+        data.to_path_buf()
+    } else {
+        root_of_file(data)
+    };
+    Some(root.join("palpa.toml")).filter(|p| p.is_file())
+}
+
+/// The root a single file's sidecars are looked for from: the nearest folder holding
+/// `dataset_description.json` (the BIDS root), else the file's own folder.
+fn root_of_file(path: &Path) -> PathBuf {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    parent
+        .ancestors()
+        .find(|dir| dir.join("dataset_description.json").is_file())
+        .unwrap_or(parent)
+        .to_path_buf()
 }
 
 /// The source of a single file, for `inspect` and `export`: sidecars are looked for from the
@@ -147,15 +203,12 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
             },
         )
     })?;
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let root = parent
-        .ancestors()
-        .find(|dir| dir.join("dataset_description.json").is_file())
-        .unwrap_or(parent);
-    source(root, path.to_path_buf(), format, &mut Listing::default())
+    source(
+        &root_of_file(path),
+        path.to_path_buf(),
+        format,
+        &mut Listing::default(),
+    )
 }
 
 fn source(
@@ -251,8 +304,8 @@ impl Listing {
     fn files(&mut self, dir: &Path) -> Result<&Vec<String>, IngestError> {
         if !self.0.contains_key(dir) {
             let mut names = Vec::new();
-            for entry in std::fs::read_dir(dir).map_err(|e| IngestError::io(dir, e))? {
-                let entry = entry.map_err(|e| IngestError::io(dir, e))?;
+            for entry in std::fs::read_dir(dir).map_err(|e| IngestError::folder(dir, e))? {
+                let entry = entry.map_err(|e| IngestError::folder(dir, e))?;
                 if entry.path().is_file() {
                     names.push(entry.file_name().to_string_lossy().into_owned());
                 }
@@ -266,8 +319,8 @@ impl Listing {
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| IngestError::io(dir, e))? {
-        entries.push(entry.map_err(|e| IngestError::io(dir, e))?.path());
+    for entry in std::fs::read_dir(dir).map_err(|e| IngestError::folder(dir, e))? {
+        entries.push(entry.map_err(|e| IngestError::folder(dir, e))?.path());
     }
     entries.sort();
     for path in entries {
@@ -287,4 +340,29 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
         }
     }
     Ok(())
+}
+
+/// What a folder without recordings holds, counted by extension for the message that says
+/// so: `3 .txt files and 1 .h5 file`, or `no files`.
+pub fn census(root: &Path) -> String {
+    let mut files = Vec::new();
+    if walk(root, &mut files).is_err() {
+        return "a folder that cannot be listed".into();
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for path in &files {
+        let ext = path.extension().map_or("no extension".into(), |e| {
+            format!(".{}", e.to_string_lossy())
+        });
+        *counts.entry(ext).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .into_iter()
+        .map(|(ext, n)| format!("{n} {ext} file{}", if n == 1 { "" } else { "s" }))
+        .collect();
+    match parts.as_slice() {
+        [] => "no files".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }

@@ -16,6 +16,14 @@ pub enum IngestError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// A folder that cannot be listed (missing, or not readable).
+    #[error("{}: cannot read this folder: {source}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// Content that breaks the format at a named place.
     #[error("{}: {place}: expected {expected}, found {found}", path.display())]
     Format {
@@ -106,6 +114,14 @@ impl IngestError {
     /// An I/O error on `path`.
     pub(crate) fn io(path: &Path, source: std::io::Error) -> IngestError {
         IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// An I/O error listing the folder `path`.
+    pub(crate) fn folder(path: &Path, source: std::io::Error) -> IngestError {
+        IngestError::Folder {
             path: path.to_path_buf(),
             source,
         }

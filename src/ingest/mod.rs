@@ -18,10 +18,12 @@ use std::collections::BTreeSet;
 use ndarray::Array1;
 use serde::Serialize;
 
-pub use discover::{discover, source_of_file, Format, Source};
+pub use discover::{
+    census, dataset_file, discover, is_sidecar, source_of_file, Format, Source, READABLE,
+};
 pub use error::IngestError;
 
-use crate::config::Config;
+use crate::config::{ChannelRule, Config};
 use crate::model::{
     Annotation, Channel, ChannelKind, Muscle, Recording, RecordingMeta, Side, TimeGap, Unit,
 };
@@ -66,7 +68,12 @@ pub struct RawRecording {
 /// [`IngestError`] naming the file (recording or sidecar) and the place in it.
 pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
     let json = sidecar::read_json(&source.json)?;
-    let meta = meta_of(source, &json, cfg);
+    let mut meta = meta_of(source, &json, cfg);
+    meta.warnings = sidecar::near_misses(
+        &source.json,
+        source.channels_tsv.as_deref(),
+        source.events_tsv.as_deref(),
+    );
     let raw = read_raw(source, &meta, cfg)?;
     check_samples(&source.path, &raw)?;
     let classes = classify_all(
@@ -75,20 +82,23 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
             .iter()
             .map(|c| (c.name.as_str(), c.unit.as_deref())),
         meta.probe_area_cm2,
+        &cfg.channels,
     )?;
     let channels: Vec<Channel> = raw
         .channels
         .into_iter()
         .zip(classes)
         .map(|(ch, c)| Channel {
-            samples: if c.scale == 1.0 {
-                ch.samples
-            } else {
-                ch.samples * c.scale
+            samples: match c.calibration {
+                None if c.scale == 1.0 => ch.samples,
+                None => ch.samples * c.scale,
+                Some([gain, offset]) => ch.samples.mapv(|v| (v * gain + offset) * c.scale),
             },
-            physical_range: ch
-                .physical_range
-                .map(|[lo, hi]| [lo * c.scale, hi * c.scale]),
+            physical_range: ch.physical_range.map(|range| {
+                let [gain, offset] = c.calibration.unwrap_or([1.0, 0.0]);
+                let [lo, hi] = range.map(|v| (v * gain + offset) * c.scale);
+                [lo.min(hi), lo.max(hi)]
+            }),
             name: ch.name,
             kind: c.kind,
             unit: c.unit,
@@ -103,6 +113,7 @@ pub fn load(source: &Source, cfg: &Config) -> Result<Recording, IngestError> {
         meta,
         &annotations,
         channels.iter().map(|c| (c.kind, &c.muscle, c.side)),
+        &cfg.dataset,
     );
     Ok(Recording {
         id: source.id.clone(),
@@ -206,6 +217,7 @@ pub fn describe(source: &Source, cfg: &Config) -> Result<RecordingInfo, IngestEr
             (s.label.as_str(), Some(s.physical_dimension.as_str()))
         }),
         meta.probe_area_cm2,
+        &cfg.channels,
     )?;
     let channels: Vec<ChannelInfo> = ordinary
         .iter()
@@ -266,7 +278,7 @@ fn meta_of(source: &Source, json: &SidecarJson, cfg: &Config) -> RecordingMeta {
         run: e.run.clone(),
         ..RecordingMeta::default()
     };
-    json.apply(&mut meta, cfg.force.probe_area_cm2);
+    json.apply(&mut meta, &cfg.dataset);
     meta
 }
 
@@ -344,6 +356,7 @@ fn classify_all<'a>(
     source: &Source,
     channels: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone,
     probe_area_cm2: f64,
+    rules: &[ChannelRule],
 ) -> Result<Vec<Classified>, IngestError> {
     // Tables, figures and channels.tsv rows are all keyed by the channel's name.
     let names: Vec<&str> = channels.clone().map(|(name, _)| name).collect();
@@ -366,7 +379,21 @@ fn classify_all<'a>(
     channels
         .map(|(name, unit)| {
             let row = rows.iter().find(|r| r.name == name);
-            classify(&source.path, name, unit, row, probe_area_cm2)
+            let Some(rule) = rules.iter().find(|r| r.matches(name)) else {
+                return classify(&source.path, name, unit, row, probe_area_cm2);
+            };
+            // The stored unit is the one calibration starts from, so the rule's replaces it.
+            let unit = if rule.calibrates() {
+                rule.unit.as_deref()
+            } else {
+                unit
+            };
+            let row = ChannelRow::with_rule(row, rule);
+            let mut c = classify(&source.path, name, unit, Some(&row), probe_area_cm2)?;
+            c.calibration = rule
+                .calibrates()
+                .then(|| [rule.scale.unwrap_or(1.0), rule.offset.unwrap_or(0.0)]);
+            Ok(c)
         })
         .collect()
 }
@@ -439,15 +466,25 @@ fn merge_events(
     Ok(annotations)
 }
 
-/// DESIGN §2.3: `PalpatedMuscle`, else the events' one muscle, else the only EMG channel's.
+/// DESIGN §2.3: `PalpatedMuscle`, else the events' one muscle, else the dataset file's,
+/// else the only EMG channel's; the side likewise. Where it came from goes in `meta.origin`.
 fn with_palpated_muscle<'a>(
     mut meta: RecordingMeta,
     annotations: &[Annotation],
     channels: impl Iterator<Item = (ChannelKind, &'a Option<Muscle>, Option<Side>)>,
+    dataset: &crate::config::DatasetConfig,
 ) -> RecordingMeta {
     if meta.palpated_muscle.is_some() {
         return meta;
     }
+    let mut set = |muscle: Muscle, side: Option<Side>, from: &str| {
+        meta.palpated_muscle = Some(muscle);
+        meta.origin.insert("palpated_muscle".into(), from.into());
+        if meta.palpated_side.is_none() && side.is_some() {
+            meta.palpated_side = side;
+            meta.origin.insert("palpated_side".into(), from.into());
+        }
+    };
     let from_events: BTreeSet<(&Muscle, Option<Side>)> = annotations
         .iter()
         .filter_map(|a| a.muscle.as_ref().map(|m| (m, a.side)))
@@ -455,12 +492,14 @@ fn with_palpated_muscle<'a>(
     let emg: Vec<_> = channels
         .filter(|(k, _, _)| *k == ChannelKind::Emg)
         .collect();
+    let from_dataset = dataset.palpated_muscle.as_deref().and_then(Muscle::named);
+    let dataset_side = dataset.palpated_side.as_deref().and_then(Side::parse);
     if let [(m, s)] = from_events.into_iter().collect::<Vec<_>>().as_slice() {
-        meta.palpated_muscle = Some((*m).clone());
-        meta.palpated_side = meta.palpated_side.or(*s);
+        set((*m).clone(), *s, "events");
+    } else if let Some(m) = from_dataset {
+        set(m, dataset_side, "dataset file");
     } else if let [(_, Some(m), s)] = emg.as_slice() {
-        meta.palpated_muscle = Some(m.clone());
-        meta.palpated_side = meta.palpated_side.or(*s);
+        set(m.clone(), *s, "the only sEMG channel");
     }
     meta
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::IngestError;
+use crate::config::{DatasetConfig, DEFAULT_PROBE_AREA_CM2};
 use crate::model::{Muscle, RecordingMeta, Side};
 
 /// The palpa and BIDS keys of a merged `*_emg.json`.
@@ -39,20 +40,155 @@ pub struct SidecarJson {
 }
 
 impl SidecarJson {
-    /// Sets the sidecar's keys on `meta`; subject, session and task keep the BIDS entities
-    /// when the file name has them; `probe_area_cm2` falls back to `default_area_cm2`.
-    pub fn apply(&self, meta: &mut RecordingMeta, default_area_cm2: f64) {
+    /// Sets the sidecar's keys on `meta`, each falling back to the dataset file's, and the
+    /// probe area to palpa's default (DESIGN §2.1: sidecar > dataset file > defaults), noting
+    /// in `meta.origin` where each came from. Subject, session and task keep the BIDS
+    /// entities when the file name has them.
+    pub fn apply(&self, meta: &mut RecordingMeta, dataset: &DatasetConfig) {
         meta.subject = meta.subject.take().or_else(|| self.subject.clone());
         meta.session = meta.session.take().or_else(|| self.session.clone());
         meta.task = meta.task.take().or_else(|| self.task.clone());
-        meta.therapist = self.therapist.clone();
-        meta.probe_area_cm2 = self.probe_area_cm2.unwrap_or(default_area_cm2);
-        meta.powerline_hz = self.powerline_hz;
-        meta.sampling_frequency_hz = self.sampling_frequency_hz;
+        let mut origin = |key: &str, sidecar: bool, dataset: bool| {
+            let from = match (sidecar, dataset) {
+                (true, _) => "sidecar",
+                (false, true) => "dataset file",
+                (false, false) => return,
+            };
+            meta.origin.insert(key.into(), from.into());
+        };
+        origin(
+            "power_line_hz",
+            self.powerline_hz.is_some(),
+            dataset.power_line_hz.is_some(),
+        );
+        origin(
+            "probe_area_cm2",
+            self.probe_area_cm2.is_some(),
+            dataset.probe_area_cm2.is_some(),
+        );
+        origin(
+            "sampling_frequency_hz",
+            self.sampling_frequency_hz.is_some(),
+            dataset.sampling_frequency_hz.is_some(),
+        );
+        origin(
+            "therapist",
+            self.therapist.is_some(),
+            dataset.therapist.is_some(),
+        );
+        // The palpated muscle and side fall back to the events and the channels before the
+        // dataset file: see `ingest::with_palpated_muscle`.
+        origin("palpated_muscle", self.palpated_muscle.is_some(), false);
+        origin("palpated_side", self.palpated_side.is_some(), false);
+        meta.origin
+            .entry("probe_area_cm2".into())
+            .or_insert_with(|| "default".into());
+        meta.therapist = self.therapist.clone().or_else(|| dataset.therapist.clone());
+        meta.probe_area_cm2 = self
+            .probe_area_cm2
+            .or(dataset.probe_area_cm2)
+            .unwrap_or(DEFAULT_PROBE_AREA_CM2);
+        meta.powerline_hz = self.powerline_hz.or(dataset.power_line_hz);
+        meta.sampling_frequency_hz = self.sampling_frequency_hz.or(dataset.sampling_frequency_hz);
         meta.palpated_muscle = self.palpated_muscle.clone();
         meta.palpated_side = self.palpated_side;
         meta.palpation_site = self.palpation_site.clone();
     }
+}
+
+/// The `*_emg.json` keys palpa reads.
+pub const JSON_KEYS: [&str; 10] = [
+    "SamplingFrequency",
+    "PowerLineFrequency",
+    "TaskName",
+    "Therapist",
+    "ProbeAreaCm2",
+    "PalpatedMuscle",
+    "PalpatedSide",
+    "PalpationSite",
+    "Subject",
+    "Session",
+];
+/// The `*_channels.tsv` columns palpa reads.
+pub const CHANNEL_COLUMNS: [&str; 7] = [
+    "name",
+    "type",
+    "units",
+    "target_muscle",
+    "side",
+    "sampling_frequency",
+    "status",
+];
+/// The `*_events.tsv` columns palpa reads.
+pub const EVENT_COLUMNS: [&str; 6] = ["onset", "duration", "trial_type", "muscle", "side", "site"];
+
+/// Keys and columns of a recording's sidecars that palpa does not read but that look like
+/// one it does (a typo costs silently: `ProbeAreaCM2` unread means a default area), each
+/// as a warning naming both. Sidecars that cannot be read are left to the reads that use
+/// them, which say why.
+pub fn near_misses(
+    json: &[PathBuf],
+    channels: Option<&Path>,
+    events: Option<&Path>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut check = |path: &Path, kind: &str, found: Vec<String>, read: &[&str]| {
+        for name in found.iter().filter(|n| !read.contains(&n.as_str())) {
+            if let Some(near) = read.iter().find(|r| similar(name, r)) {
+                warnings.push(format!(
+                    "{}: {kind} `{name}` is not read; did you mean `{near}`?",
+                    path.display()
+                ));
+            }
+        }
+    };
+    for path in json {
+        let keys = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Map<String, Value>>(&t).ok())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        check(path, "key", keys, &JSON_KEYS);
+    }
+    for (path, read) in [
+        (channels, &CHANNEL_COLUMNS[..]),
+        (events, &EVENT_COLUMNS[..]),
+    ] {
+        if let Some(path) = path {
+            let header = std::fs::read_to_string(path).unwrap_or_default();
+            let columns = header
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .split('\t')
+                .map(|c| c.trim().to_string())
+                .collect();
+            check(path, "column", columns, read);
+        }
+    }
+    warnings
+}
+
+/// Case-insensitive edit distance of at most 2 (Levenshtein), the reach of most typos.
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (
+        a.to_lowercase().chars().collect(),
+        b.to_lowercase().chars().collect(),
+    );
+    if a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()] <= 2
 }
 
 /// BIDS `n/a` and empty cells.
@@ -337,6 +473,37 @@ mod tests {
         assert_eq!(json.powerline_hz, Some(50.0));
         assert_eq!(json.therapist.as_deref(), Some("T2"));
         assert_eq!(json.palpated_muscle.unwrap().as_str(), "upper trapezius");
+    }
+
+    #[test]
+    fn near_misses_name_the_key_palpa_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = write(
+            dir.path(),
+            "a.json",
+            r#"{"PalpatedMucsle": "UT", "ProbeAreaCM2": 2, "PowerLineFrequancy": 50,
+                "EMGPlacementScheme": "SENIAM", "Therapist": "T1"}"#,
+        );
+        let tsv = write(
+            dir.path(),
+            "a_channels.tsv",
+            "name\ttype\tunit\ttarget_mucsle\tlow_cutoff\n",
+        );
+        let warnings = near_misses(&[json], Some(&tsv), None);
+        for (typo, meant) in [
+            ("PalpatedMucsle", "PalpatedMuscle"),
+            ("ProbeAreaCM2", "ProbeAreaCm2"),
+            ("PowerLineFrequancy", "PowerLineFrequency"),
+            ("unit", "units"),
+            ("target_mucsle", "target_muscle"),
+        ] {
+            let wanted = format!("`{typo}` is not read; did you mean `{meant}`?");
+            assert!(
+                warnings.iter().any(|w| w.contains(&wanted)),
+                "{wanted}: {warnings:?}"
+            );
+        }
+        assert_eq!(warnings.len(), 5, "{warnings:?}");
     }
 
     #[test]

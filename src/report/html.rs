@@ -38,10 +38,12 @@ pub struct FigureView {
 pub struct RecordingView {
     /// Recording id.
     pub id: String,
-    /// `ok` or `failed`.
+    /// `ok`, `skipped` or `failed`.
     pub status: String,
-    /// The error of a failed recording.
+    /// The error of a failed recording, or why a skipped one has nothing to analyse.
     pub error: String,
+    /// What a reader must know about its figures (no force, a default probe area, …).
+    pub notes: Vec<String>,
     /// Therapist, muscle, side, site, duration.
     pub facts: String,
     /// Overview and PSDs.
@@ -130,9 +132,10 @@ details { margin: .6rem 0; } summary { cursor: pointer; font-weight: bold; }
 <h2 id="recordings">Recordings</h2>
 {% for rec in r.recordings %}
 <details{% if loop.first %} open{% endif %}>
-<summary>{{ rec.id }}{% if rec.status != "ok" %} <span class="bad">— failed</span>{% endif %}</summary>
+<summary>{{ rec.id }}{% if rec.status != "ok" %} <span class="bad">— {{ rec.status }}</span>{% endif %}</summary>
 {% if rec.status != "ok" %}<p class="bad">{{ rec.error }}</p>{% else %}
 <p>{{ rec.facts }}</p>
+{% if rec.notes %}<ul>{% for n in rec.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
 {{ table(rec.episodes) }}
 {% for f in rec.figures %}<figure>{{ f.svg|safe }}<figcaption>{{ f.title }}</figcaption></figure>{% endfor %}
 {% endif %}
@@ -272,33 +275,58 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
             .map_or(0, |d| d.height())
     };
     let holds = count(episodes, is(Technique::Hold));
-    let summary = vec![
+    let with_force = count(&tables.recordings, col("n_episodes").is_not_null());
+    let mut summary = vec![
         (
             "recordings processed".into(),
             count(&tables.recordings, col("status").eq(lit("ok"))).to_string(),
         ),
         (
+            "recordings skipped (nothing to analyse)".into(),
+            count(&tables.recordings, col("status").eq(lit("skipped"))).to_string(),
+        ),
+        (
             "recordings failed".into(),
             count(&tables.recordings, col("status").eq(lit("failed"))).to_string(),
         ),
-        ("contact episodes".into(), episodes.height().to_string()),
+        (
+            "recordings with a usable force channel".into(),
+            with_force.to_string(),
+        ),
+    ];
+    // Episodes, LTRs and the audit need force: with none, their counts are unknown, not 0.
+    let measured = |value: String| {
+        if with_force == 0 {
+            "not measurable (no recording has a usable force channel)".to_string()
+        } else {
+            value
+        }
+    };
+    summary.extend([
+        (
+            "contact episodes".into(),
+            measured(episodes.height().to_string()),
+        ),
         (
             "holds following the protocol".into(),
-            format!(
+            measured(format!(
                 "{} of {holds}",
                 count(episodes, is(Technique::Hold).and(audit_ok()))
-            ),
+            )),
         ),
-        ("LTRs".into(), tables.twitches.height().to_string()),
+        (
+            "LTRs".into(),
+            measured(tables.twitches.height().to_string()),
+        ),
         (
             "episodes with a taut band".into(),
-            count(episodes, col("taut_band").eq(lit(true))).to_string(),
+            measured(count(episodes, col("taut_band").eq(lit(true))).to_string()),
         ),
         (
             "withdrawals".into(),
-            count(episodes, col("withdrawal").eq(lit(true))).to_string(),
+            measured(count(episodes, col("withdrawal").eq(lit(true))).to_string()),
         ),
-    ];
+    ]);
     let mut qc_warnings = Vec::new();
     for (r, x) in &ok {
         qc_warnings.extend(x.notes.iter().map(|n| format!("{} — {n}", r.id)));
@@ -348,11 +376,16 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
         .map(|r| {
             let mut view = RecordingView {
                 id: r.id.clone(),
-                status: if r.result.is_ok() { "ok" } else { "failed" }.into(),
-                error: r.result.as_ref().err().cloned().unwrap_or_default(),
+                status: crate::summary::status(r).into(),
+                error: match &r.result {
+                    Err(e) => e.clone(),
+                    Ok(x) => x.skipped.clone().unwrap_or_default(),
+                },
                 ..RecordingView::default()
             };
             if let Ok(x) = &r.result {
+                view.notes = r.meta.notes();
+                view.notes.extend(x.notes.iter().cloned());
                 view.facts = format!(
                     "therapist {}; muscle {} {}; site {}; {:.0} s",
                     r.meta.therapist.as_deref().unwrap_or("unknown"),

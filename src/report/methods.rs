@@ -80,7 +80,7 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
         "**Force.** Force was converted to newtons; the zero offset was the median of the lowest \
          {zq}% of samples. The slow force shape was low-pass filtered (Butterworth order {lo_order}, \
          {lp} Hz, zero phase); fast transients were read from the unfiltered force. Pressure = \
-         force / probe area (default {area} cm²).\n\n\
+         force / probe area ({area}).\n\n\
          **Contact episodes.** Contact began above {on} N and ended below {off} N, lasted at least \
          {min_ms} ms, and contacts closer than {gap} ms were merged. Technique: a PPT trial held a \
          `ppt` event (PPT = force at the event), or was a linear ramp (R² ≥ {r2} over {r0}–{r1}% of \
@@ -94,7 +94,13 @@ pub fn methods_markdown(cfg: &Config, notched: [usize; 2]) -> String {
         zq = 100.0 * f.zero_quantile,
         lo_order = f.lowpass_order,
         lp = f.lowpass_hz,
-        area = f.probe_area_cm2,
+        area = match cfg.dataset.probe_area_cm2 {
+            Some(a) => format!("{a} cm², as the dataset file states, where a sidecar gives none"),
+            None => format!(
+                "from each sidecar, else palpa's default of {} cm²",
+                crate::config::DEFAULT_PROBE_AREA_CM2
+            ),
+        },
         on = p.contact_on_n,
         off = p.contact_off_n,
         min_ms = p.contact_min_ms,

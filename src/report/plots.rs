@@ -13,7 +13,7 @@ use plotters::style::{register_font, FontStyle};
 
 use crate::config::Config;
 use crate::model::Recording;
-use crate::output::file_stem;
+use crate::output::{distinct_stem, file_stem, unique_stem};
 use crate::pipeline::Processed;
 use crate::signal::condition::Conditioned;
 use crate::signal::quality::ChannelQc;
@@ -552,7 +552,7 @@ pub fn recording_figures(
         result,
         ..
     } = processed;
-    let stem = file_stem(&rec.id);
+    let stem = distinct_stem(&rec.id);
     let mut overview = Overview {
         title: rec.id.clone(),
         duration_s: info.duration_s,
@@ -610,8 +610,9 @@ pub fn recording_figures(
         "Force with episodes by technique; each EMG channel band-passed with its envelope; LTR onsets in red".to_string(),
         format!("plots/{name}"),
     ));
+    let mut used = Vec::new();
     for (channel, caption, spectrum) in &spectra {
-        let name = format!("{stem}_{}_psd", file_stem(channel));
+        let name = format!("{stem}_{}_psd", unique_stem(file_stem(channel), &mut used));
         Figure::Spectrum(spectrum).write(&dir.join(&name))?;
         figures.push((caption.clone(), format!("plots/{name}")));
     }

@@ -103,7 +103,8 @@ pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> Channel
     let x = samples.as_slice().unwrap_or_default();
     let nan_fraction = fraction(x.iter().map(|v| !v.is_finite() as usize).sum());
     let flat_fraction = fraction(flat_samples(x, ch.fs_hz, cfg));
-    let clipped_fraction = fraction(clipped_samples(x, ch.physical_range, ch.kind, cfg));
+    let [clipped, outside] = clipped_samples(x, ch.physical_range, ch.kind, cfg);
+    let clipped_fraction = fraction(clipped);
     let mut verdict = ChannelQc {
         nan_fraction,
         flat_fraction,
@@ -131,6 +132,18 @@ pub fn channel_qc(ch: QcInput<'_>, psd: Option<&Psd>, cfg: &QcConfig) -> Channel
     verdict.limit(clipped_fraction, cfg.clipped_fraction_limits, |v| {
         format!("{:.2}% of samples are clipped at the rails", 100.0 * v)
     });
+    if let (true, Some([lo, hi])) = (outside > 0, ch.physical_range) {
+        // Values a recorder could not have produced: the header's range is wrong, and the
+        // samples are kept as read rather than called clipped.
+        verdict.add(
+            QcLevel::Warn,
+            format!(
+                "{:.2}% of samples lie outside the range the file's header declares \
+                 ({lo} to {hi}); the header's range, not the signal, is likely wrong",
+                100.0 * fraction(outside)
+            ),
+        );
+    }
     if ch.n_gaps > 0 {
         verdict.add(
             QcLevel::Warn,
@@ -207,11 +220,12 @@ fn flat_samples(x: &[f64], fs_hz: f64, cfg: &QcConfig) -> usize {
     total
 }
 
-/// Samples within `clip_margin_fraction` of the range from either rail. Rails are the
-/// recorder's physical limits when known, and, for EMG, an observed extreme where the signal
-/// sits: at least `clip_repeat_min_samples` samples equal to it with an equal neighbour (a
-/// flat top). An oscillating signal only grazes its extremes; force is left to its physical
-/// rails, since a hold is meant to sit flat at its maximum.
+/// Samples within `clip_margin_fraction` of the range from either rail, and samples outside
+/// the physical range altogether (a header that misstates its range; not clipping). Rails are
+/// the recorder's physical limits when known, and, for EMG, an observed extreme where the
+/// signal sits: at least `clip_repeat_min_samples` samples equal to it with an equal
+/// neighbour (a flat top). An oscillating signal only grazes its extremes; force is left to
+/// its physical rails, since a hold is meant to sit flat at its maximum.
 ///
 /// Written as plain loops over lanes: these scans touch every sample of every channel, and
 /// `f64::min`/`max` folds and `filter().count()` chains do not vectorise.
@@ -220,14 +234,18 @@ fn clipped_samples(
     physical: Option<[f64; 2]>,
     kind: ChannelKind,
     cfg: &QcConfig,
-) -> usize {
+) -> [usize; 2] {
     let [lo, hi] = finite_range(x);
     if lo >= hi {
-        return 0;
+        return [0, 0];
     }
+    let [plo, phi] = physical.unwrap_or([f64::NEG_INFINITY, f64::INFINITY]);
+    let outside = |v: f64| v.is_finite() & ((v < plo) | (v > phi));
+    let n_outside: usize = x.iter().map(|&v| outside(v) as usize).sum();
     // A sample is clipped when it lies beyond any rail pair, which is beyond the innermost.
     let (mut low_rail, mut high_rail) = (f64::NEG_INFINITY, f64::INFINITY);
-    if let Some([plo, phi]) = physical {
+    // A range that samples exceed is not the recorder's: it has no rails to clip at.
+    if let (Some([plo, phi]), 0) = (physical, n_outside) {
         let margin = cfg.clip_margin_fraction * (phi - plo);
         (low_rail, high_rail) = (plo + margin, phi - margin);
     }
@@ -242,10 +260,12 @@ fn clipped_samples(
         }
     }
     // Non-finite samples fail both comparisons but ±∞; they are counted as such, not here.
-    // `&` and `|`, not `&&` and `||`: without branches the count vectorises.
-    x.iter()
-        .map(|&v| (v.is_finite() & ((v <= low_rail) | (v >= high_rail))) as usize)
-        .sum()
+    // `&` and `|`, not `&&` and `||`: without branches the counts vectorise.
+    let clipped = x
+        .iter()
+        .map(|&v| (v.is_finite() & ((v <= low_rail) | (v >= high_rail)) & !outside(v)) as usize)
+        .sum();
+    [clipped, n_outside]
 }
 
 /// The smallest and largest finite sample (`[∞, −∞]` when there is none).
@@ -388,6 +408,26 @@ mod tests {
     }
 
     #[test]
+    fn samples_beyond_the_declared_range_are_not_called_clipped() {
+        let x = noise(4000, 9).mapv(|v| 50.0 + 300.0 * v);
+        let mut i = input(&x, 2000.0, ChannelKind::Emg);
+        i.physical_range = Some([0.0, 100.0]);
+        let q = channel_qc(i, None, &QcConfig::default());
+        assert!(
+            q.reasons
+                .iter()
+                .any(|r| r.contains("outside the range the file's header declares")),
+            "{:?}",
+            q.reasons
+        );
+        assert!(
+            q.reasons.iter().all(|r| !r.contains("clipped")),
+            "{:?}",
+            q.reasons
+        );
+    }
+
+    #[test]
     fn low_rate_emg_and_marked_channels() {
         let x = noise(300, 5);
         let mut i = input(&x, 1.0, ChannelKind::Emg);
@@ -407,15 +447,17 @@ mod tests {
             physical: Option<[f64; 2]>,
             kind: ChannelKind,
             cfg: &QcConfig,
-        ) -> usize {
+        ) -> [usize; 2] {
             let finite = || x.iter().copied().filter(|v| v.is_finite());
             let lo = finite().fold(f64::INFINITY, f64::min);
             let hi = finite().fold(f64::NEG_INFINITY, f64::max);
             if lo >= hi {
-                return 0;
+                return [0, 0];
             }
+            let beyond = |v: f64| physical.is_some_and(|[plo, phi]| v < plo || v > phi);
             let mut rails = Vec::new();
-            if let Some([plo, phi]) = physical {
+            let n_beyond = finite().filter(|&v| beyond(v)).count();
+            if let (Some([plo, phi]), 0) = (physical, n_beyond) {
                 let m = cfg.clip_margin_fraction * (phi - plo);
                 rails.push((plo + m, phi - m));
             }
@@ -435,9 +477,12 @@ mod tests {
                     if sits(hi) { hi - m } else { f64::INFINITY },
                 ));
             }
-            finite()
-                .filter(|&v| rails.iter().any(|&(l, h)| v <= l || v >= h))
-                .count()
+            [
+                finite()
+                    .filter(|&v| !beyond(v) && rails.iter().any(|&(l, h)| v <= l || v >= h))
+                    .count(),
+                n_beyond,
+            ]
         }
         let cfg = QcConfig::default();
         for seed in 0..40u64 {

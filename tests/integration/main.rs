@@ -11,6 +11,7 @@ mod faults;
 mod formats;
 mod lying_header;
 mod mains_real;
+mod own_recordings;
 mod real_files;
 mod report;
 mod signal_properties;
