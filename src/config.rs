@@ -155,6 +155,10 @@ pub struct QcConfig {
     pub clip_repeat_min_samples: usize,
     /// A time step above this many sample periods is a gap (DESIGN §2.2).
     pub gap_periods: f64,
+    /// Largest drift, at a regular XDF stream's last sample, of its timestamps from its
+    /// nominal rate; beyond it the file is refused (palpa choice: LSL jitter and a crystal's
+    /// tens of ppm over a few minutes pass, a lost packet does not).
+    pub xdf_drift_max_ms: f64,
     /// sEMG band of the raw spectrum: its upper edge bounds the low-frequency ratio's
     /// denominator and is the corner a slow rate cannot honour (DESIGN §3.1).
     pub total_band_hz: [f64; 2],
@@ -214,6 +218,7 @@ impl Default for QcConfig {
             clip_margin_fraction: 0.001,
             clip_repeat_min_samples: 3,
             gap_periods: 1.5,
+            xdf_drift_max_ms: 20.0,
             total_band_hz: [10.0, 450.0],
             mains_resolution_hz: 0.25,
             mains_min_segments: 3,
@@ -1165,6 +1170,7 @@ impl Config {
         v.positive("qc.flat_min_ms", q.flat_min_ms);
         v.fraction("qc.clip_margin_fraction", q.clip_margin_fraction);
         v.at_least("qc.gap_periods", q.gap_periods, 1.0);
+        v.positive("qc.xdf_drift_max_ms", q.xdf_drift_max_ms);
         v.increasing("qc.total_band_hz", q.total_band_hz);
         v.positive("qc.mains_resolution_hz", q.mains_resolution_hz);
         v.at_least(

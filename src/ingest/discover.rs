@@ -26,6 +26,8 @@ pub enum Format {
     Csv,
     /// `.parquet`.
     Parquet,
+    /// `.xdf` (Lab Streaming Layer).
+    Xdf,
 }
 
 impl Format {
@@ -37,6 +39,7 @@ impl Format {
             "bdf" => Format::Bdf,
             "csv" => Format::Csv,
             "parquet" => Format::Parquet,
+            "xdf" => Format::Xdf,
             _ => return None,
         })
     }
@@ -196,7 +199,7 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
         IngestError::format(
             path,
             "file extension",
-            "one of .edf, .bdf, .csv, .parquet",
+            "one of .edf, .bdf, .csv, .parquet, .xdf",
             match path.extension() {
                 Some(ext) => format!(".{}", ext.to_string_lossy()),
                 None => "no extension".to_string(),

@@ -1,6 +1,6 @@
 //! Ingest (DESIGN §2): files and sidecars in, [`Recording`]s out.
 //!
-//! Each reader ([`edf`], [`table`], [`vicon`]) yields a [`RawRecording`]: channels with their
+//! Each reader ([`edf`], [`table`], [`vicon`], [`xdf`]) yields a [`RawRecording`]: channels with their
 //! recorded names, units and rates. [`load`] then applies the sidecars (metadata, channel
 //! types, muscles, events), types every channel and scales it to palpa's units. Nothing here
 //! does arithmetic on samples beyond that unit scaling.
@@ -12,6 +12,7 @@ mod error;
 pub mod sidecar;
 pub mod table;
 pub mod vicon;
+pub mod xdf;
 
 use std::collections::BTreeSet;
 
@@ -329,6 +330,7 @@ fn read_raw(
             }
         }
         Format::Parquet => table::read_parquet(path, rules),
+        Format::Xdf => xdf::read(path, cfg.qc.xdf_drift_max_ms),
     }
 }
 

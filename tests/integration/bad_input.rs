@@ -429,3 +429,172 @@ fn discovery_keeps_recordings_whatever_their_names() {
         .collect();
     assert_eq!(found, ["Jos\u{fffd}", "arm_channels", "arm_events"]);
 }
+
+/// A valid two-stream XDF file to break: header chunk 1, stream headers as chunks 2 and 3,
+/// then a Samples chunk of each (chunks 4 and 5).
+fn xdf(dir: &Path) -> (PathBuf, common::XdfWriter) {
+    let path = dir.join("broken.xdf");
+    let stamps: Vec<Option<f64>> = (0..20).map(|i| Some(10.0 + i as f64 * 0.01)).collect();
+    let rows: Vec<Vec<f64>> = (0..20).map(|i| vec![i as f64]).collect();
+    let mut w = common::XdfWriter::new();
+    w.stream(1, "Algometer", 100.0, "double64", &[("Force", "N")])
+        .stream(2, "Markers", 0.0, "string", &[("Marker", "")])
+        .samples(1, "double64", &stamps, &rows)
+        .markers(2, &[(10.05, "press")]);
+    w.write(&path);
+    (path, w)
+}
+
+#[test]
+fn xdf_the_test_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = xdf(dir.path());
+    let rec = ingest::load(&source_of_file(&path).unwrap(), &Config::default()).unwrap();
+    assert_eq!((rec.channels.len(), rec.annotations.len()), (1, 1));
+}
+
+#[test]
+fn xdf_truncated_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, w) = xdf(dir.path());
+    std::fs::write(&path, &w.bytes[..w.bytes.len() - 5]).unwrap();
+    let at = w.starts[4];
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[&format!("chunk 5 at byte {at}, length field"), "truncated"],
+    );
+}
+
+#[test]
+fn xdf_length_field_larger_than_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, w) = xdf(dir.path());
+    let mut bytes = w.bytes.clone();
+    bytes.push(8);
+    bytes.extend(u64::MAX.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let at = w.bytes.len();
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[
+            &format!("chunk 6 at byte {at}, length field"),
+            &u64::MAX.to_string(),
+            &format!("file's {} bytes", bytes.len()),
+        ],
+    );
+}
+
+#[test]
+fn xdf_unknown_channel_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("float16.xdf");
+    common::XdfWriter::new()
+        .stream(7, "EMG", 2000.0, "float16", &[("EMG UT L", "uV")])
+        .write(&path);
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[
+            "chunk 2 (StreamHeader)",
+            "stream 7, `channel_format`",
+            "float32, double64",
+            "\"float16\"",
+        ],
+    );
+}
+
+#[test]
+fn xdf_samples_of_an_undeclared_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut w) = xdf(dir.path());
+    w.samples(9, "double64", &[Some(11.0)], &[vec![1.0]])
+        .write(&path);
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[
+            "chunk 6 (Samples)",
+            "stream 9, which none declares (declared: `1`, `2`)",
+        ],
+    );
+}
+
+#[test]
+fn xdf_sample_count_beyond_the_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut w) = xdf(dir.path());
+    let mut content = 1u32.to_le_bytes().to_vec();
+    content.push(8);
+    content.extend(u64::MAX.to_le_bytes());
+    w.chunk(3, &content).write(&path);
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[
+            "chunk 6 (Samples)",
+            "stream 1",
+            "sample count: at most 0 samples",
+        ],
+    );
+}
+
+#[test]
+fn xdf_lost_samples_drift_from_the_nominal_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lost.xdf");
+    // 100 Hz, but 5 samples (50 ms) lost after the 50th.
+    let stamps: Vec<Option<f64>> = (0..100)
+        .map(|i| Some(i as f64 * 0.01 + if i >= 50 { 0.05 } else { 0.0 }))
+        .collect();
+    let rows: Vec<Vec<f64>> = (0..100).map(|i| vec![i as f64]).collect();
+    common::XdfWriter::new()
+        .stream(1, "Algometer", 100.0, "double64", &[("Force", "N")])
+        .samples(1, "double64", &stamps, &rows)
+        .write(&path);
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[
+            "stream `Algometer`",
+            "qc.xdf_drift_max_ms = 20 ms",
+            "nominal 100 Hz",
+            "+50.0 ms",
+        ],
+    );
+}
+
+#[test]
+fn xdf_clock_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut w) = xdf(dir.path());
+    w.clock_offset(1, 20.0, -1.0)
+        .clock_offset(1, 3.0, 500.0)
+        .write(&path);
+    assert_names(
+        &load_err(&path),
+        &path,
+        &[
+            "chunk 7 (ClockOffset)",
+            "stream 1",
+            "`Algometer`",
+            "clock reset",
+        ],
+    );
+}
+
+/// No byte of a small XDF file, set to 0x00 or 0xFF, makes the reader panic.
+#[test]
+fn xdf_no_byte_panics_the_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, w) = xdf(dir.path());
+    for i in 0..w.bytes.len() {
+        for b in [0x00, 0xFF] {
+            let mut bytes = w.bytes.clone();
+            bytes[i] = b;
+            std::fs::write(&path, &bytes).unwrap();
+            let _ = ingest::xdf::read(&path, 20.0);
+        }
+    }
+}

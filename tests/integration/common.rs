@@ -199,3 +199,123 @@ pub fn run_csv(dataset: &Path, out: &Path) -> palpa::Outcome {
     };
     palpa::batch::run_dataset(&opts, |_| (), |_| ()).unwrap()
 }
+
+/// A small XDF 1.0 writer: the magic and a file header, then chunks in the order called,
+/// each with a 4-byte length. `starts` holds each chunk's byte offset, for tests that
+/// break one.
+pub struct XdfWriter {
+    pub bytes: Vec<u8>,
+    pub starts: Vec<usize>,
+}
+
+impl XdfWriter {
+    pub fn new() -> XdfWriter {
+        let mut w = XdfWriter {
+            bytes: b"XDF:".to_vec(),
+            starts: Vec::new(),
+        };
+        w.chunk(
+            1,
+            b"<?xml version=\"1.0\"?><info><version>1.0</version></info>",
+        );
+        w
+    }
+
+    pub fn chunk(&mut self, tag: u16, content: &[u8]) -> &mut Self {
+        self.starts.push(self.bytes.len());
+        self.bytes.push(4);
+        let len = u32::try_from(content.len() + 2).unwrap();
+        self.bytes.extend(len.to_le_bytes());
+        self.bytes.extend(tag.to_le_bytes());
+        self.bytes.extend(content);
+        self
+    }
+
+    /// A stream header; `channels` are (label, unit), an empty unit left out.
+    pub fn stream(
+        &mut self,
+        id: u32,
+        name: &str,
+        srate_hz: f64,
+        format: &str,
+        channels: &[(&str, &str)],
+    ) -> &mut Self {
+        let mut xml = format!(
+            "<?xml version=\"1.0\"?><info><name>{name}</name><type>test</type>\
+             <channel_count>{}</channel_count><nominal_srate>{srate_hz}</nominal_srate>\
+             <channel_format>{format}</channel_format><desc><channels>",
+            channels.len()
+        );
+        for (label, unit) in channels {
+            xml.push_str(&format!("<channel><label>{label}</label>"));
+            if !unit.is_empty() {
+                xml.push_str(&format!("<unit>{unit}</unit>"));
+            }
+            xml.push_str("</channel>");
+        }
+        xml.push_str("</channels></desc></info>");
+        let mut content = id.to_le_bytes().to_vec();
+        content.extend(xml.as_bytes());
+        self.chunk(2, &content)
+    }
+
+    /// Numeric samples in `format` (`float32`, `double64`, `int16`), one row a sample, each
+    /// with its timestamp or none (then the reader deduces it).
+    pub fn samples(
+        &mut self,
+        id: u32,
+        format: &str,
+        stamps: &[Option<f64>],
+        rows: &[Vec<f64>],
+    ) -> &mut Self {
+        let mut content = id.to_le_bytes().to_vec();
+        content.push(4);
+        content.extend(u32::try_from(rows.len()).unwrap().to_le_bytes());
+        for (stamp, row) in stamps.iter().zip(rows) {
+            match stamp {
+                Some(t) => {
+                    content.push(8);
+                    content.extend(t.to_le_bytes());
+                }
+                None => content.push(0),
+            }
+            for &x in row {
+                match format {
+                    "float32" => content.extend((x as f32).to_le_bytes()),
+                    "double64" => content.extend(x.to_le_bytes()),
+                    "int16" => content.extend((x as i16).to_le_bytes()),
+                    other => panic!("the test writer has no {other}"),
+                }
+            }
+        }
+        self.chunk(3, &content)
+    }
+
+    /// One-channel string samples, each with its timestamp.
+    pub fn markers(&mut self, id: u32, markers: &[(f64, &str)]) -> &mut Self {
+        let mut content = id.to_le_bytes().to_vec();
+        content.push(1);
+        content.push(u8::try_from(markers.len()).unwrap());
+        for (t, text) in markers {
+            content.push(8);
+            content.extend(t.to_le_bytes());
+            content.push(1);
+            content.push(u8::try_from(text.len()).unwrap());
+            content.extend(text.as_bytes());
+        }
+        self.chunk(3, &content)
+    }
+
+    /// A clock offset of stream `id`: at `time_s` on its clock, add `offset_s`.
+    pub fn clock_offset(&mut self, id: u32, time_s: f64, offset_s: f64) -> &mut Self {
+        let mut content = id.to_le_bytes().to_vec();
+        content.extend(time_s.to_le_bytes());
+        content.extend(offset_s.to_le_bytes());
+        self.chunk(4, &content)
+    }
+
+    pub fn write(&self, path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &self.bytes).unwrap();
+    }
+}

@@ -555,3 +555,163 @@ fn edf_plus_d_breaks_become_gaps_and_annotations_follow_their_record() {
     let t = palpa::model::time_axis_s(30, 10.0, &rec.gaps);
     assert_eq!((t[19], t[20], t[29]), (1.9, 5.0, 5.9));
 }
+
+/// Two streams on their own clocks, as LabRecorder stores an algometer and an EMG amplifier:
+/// force at 100 Hz on a clock 2000 s ahead of the recorder's, EMG at 2000 Hz on a clock that
+/// also runs 0.05% fast (its offset changes over time), starting later and off the force
+/// grid, EMG timestamps written only every 50th sample; markers on a third clock. A pulse
+/// at true time 5 s in both streams lands at the same time in palpa's channels.
+#[test]
+fn xdf_streams_on_their_own_clocks_share_one_time_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.xdf");
+    let (force_t0, emg_t0, pulse_t) = (1.0, 1.2037, 5.0);
+    // Each clock as a function of true time τ; the offset takes it back to τ.
+    let clock_a = |tau: f64| tau + 2000.0;
+    let clock_b = |tau: f64| 1.0005 * tau + 50.0;
+    let clock_c = |tau: f64| tau - 30.0;
+    let force_pulse = ((pulse_t - force_t0) * 100.0_f64).round() as usize;
+    let emg_pulse = ((pulse_t - emg_t0) * 2000.0_f64).round() as usize;
+
+    let mut w = common::XdfWriter::new();
+    w.stream(
+        1,
+        "Algometer",
+        100.0,
+        "double64",
+        &[("Force", "N"), ("Status", "")],
+    )
+    .stream(
+        2,
+        "Amplifier",
+        2000.0,
+        "float32",
+        &[("EMG UT L", "uV"), ("Status", "")],
+    )
+    .stream(3, "Markers", 0.0, "string", &[("Marker", "")]);
+    for second in 0..10 {
+        let force: Vec<usize> = (second * 100..(second + 1) * 100).collect();
+        let stamps: Vec<Option<f64>> = force
+            .iter()
+            .map(|&i| Some(clock_a(force_t0 + i as f64 / 100.0)))
+            .collect();
+        let rows: Vec<Vec<f64>> = force
+            .iter()
+            .map(|&i| vec![if i == force_pulse { 40.0 } else { 2.0 }, 0.0])
+            .collect();
+        w.samples(1, "double64", &stamps, &rows);
+        let emg: Vec<usize> = (second * 2000..(second + 1) * 2000).collect();
+        let stamps: Vec<Option<f64>> = emg
+            .iter()
+            .map(|&i| (i % 50 == 0).then(|| clock_b(emg_t0 + i as f64 / 2000.0)))
+            .collect();
+        let rows: Vec<Vec<f64>> = emg
+            .iter()
+            .map(|&i| vec![if i == emg_pulse { 500.0 } else { 0.0 }, 0.0])
+            .collect();
+        w.samples(2, "float32", &stamps, &rows);
+        // Offsets measured every second, at a time on each stream's own clock.
+        let tau = second as f64 + 0.5;
+        w.clock_offset(1, clock_a(tau), tau - clock_a(tau))
+            .clock_offset(2, clock_b(tau), tau - clock_b(tau));
+    }
+    w.clock_offset(3, clock_c(4.0), 30.0).markers(
+        3,
+        &[
+            (clock_c(0.5), "session"),
+            (clock_c(3.0), "press"),
+            (clock_c(6.5), "release"),
+        ],
+    );
+    w.write(&path);
+
+    let rec = load(&path);
+    assert_eq!(
+        rec.format,
+        "XDF (2 streams: Algometer 100 Hz, Amplifier 2000 Hz; 1 marker stream)"
+    );
+    let names: Vec<&str> = rec.channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Force", "Algometer Status", "EMG UT L", "Amplifier Status"],
+        "a label two streams share gets its stream's name"
+    );
+    let (force, emg) = (&rec.channels[0], &rec.channels[2]);
+    assert_eq!(
+        (force.kind, force.unit.clone()),
+        (ChannelKind::Force, Unit::Newton)
+    );
+    assert_eq!(
+        (emg.kind, emg.unit.clone()),
+        (ChannelKind::Emg, Unit::Microvolt)
+    );
+    assert_eq!((force.fs_hz, emg.fs_hz), (100.0, 2000.0));
+
+    // Time zero is the EMG's first sample (the later start); the algometer's first kept
+    // sample is τ = 1.2 s, 3.7 ms before it, within half its 10 ms period.
+    assert_eq!(emg.samples.len(), 20_000);
+    assert_eq!(force.samples.len(), 1000 - 20);
+    let peak = |x: &Array1<f64>| {
+        x.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0
+    };
+    let force_s = peak(&force.samples) as f64 / force.fs_hz;
+    let emg_s = peak(&emg.samples) as f64 / emg.fs_hz;
+    let truth_s = pulse_t - emg_t0;
+    assert!(
+        (force_s - emg_s).abs() <= 1.0 / 100.0,
+        "pulse at {force_s} s in force, {emg_s} s in EMG"
+    );
+    assert!(
+        (force_s - truth_s).abs() <= 0.5 / 100.0 + 1e-9,
+        "{force_s} vs {truth_s}"
+    );
+    assert!(
+        (emg_s - truth_s).abs() <= 0.5 / 2000.0 + 1e-9,
+        "{emg_s} vs {truth_s}"
+    );
+
+    let onsets: Vec<(f64, &str)> = rec
+        .annotations
+        .iter()
+        .map(|a| (a.onset_s, a.text.as_str()))
+        .collect();
+    for ((onset, text), (tau, want)) in
+        onsets
+            .iter()
+            .zip([(0.5, "session"), (3.0, "press"), (6.5, "release")])
+    {
+        assert_eq!(*text, want);
+        assert!((onset - (tau - emg_t0)).abs() < 1e-9, "{text} at {onset} s");
+    }
+    assert_eq!(onsets.len(), 3);
+}
+
+/// An irregular numeric stream and an empty one are skipped, and `format` says so.
+#[test]
+fn xdf_irregular_numeric_and_empty_streams_are_named_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("skips.xdf");
+    let stamps: Vec<Option<f64>> = (0..10).map(|i| Some(i as f64 * 0.01)).collect();
+    let rows: Vec<Vec<f64>> = (0..10).map(|i| vec![i as f64]).collect();
+    common::XdfWriter::new()
+        .stream(1, "Force", 100.0, "int16", &[("Force", "N")])
+        .stream(2, "Accel", 0.0, "float32", &[("x", "g")])
+        .stream(3, "Spare", 100.0, "float32", &[("y", "V")])
+        .samples(1, "int16", &stamps, &rows)
+        .samples(2, "float32", &stamps, &rows)
+        .write(&path);
+    let rec = load(&path);
+    assert_eq!(
+        rec.format,
+        "XDF (1 stream: Force 100 Hz; skipped: `Accel` (irregular numeric), `Spare` (no samples))"
+    );
+    assert_eq!(rec.channels.len(), 1);
+    assert_eq!(
+        rec.channels[0].samples.to_vec(),
+        (0..10).map(f64::from).collect::<Vec<_>>()
+    );
+}

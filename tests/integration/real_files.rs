@@ -379,3 +379,83 @@ fn novainstrumentation_contraction_holds_no_ltr() {
     assert!(report.twitches.is_empty(), "{:?}", report.twitches);
     assert!(report.voluntary_bursts >= 1, "{report:?}");
 }
+
+/// `minimal.xdf` of xdf-modules/example-files: the values its README and pyxdf's
+/// `test_minimal_file` expect (SOURCE.md). Stream 0's two clock offsets, both −0.1 s,
+/// come after its samples and hold: its timestamps 5.1…5.9 s become 5.0…5.8 s, time zero.
+/// The string stream (10 Hz, no offsets) becomes 9 annotations at 5.1…5.9 s, i.e. 0.1…0.9 s.
+/// Its samples 3, 4, 7 and 8 carry no timestamp: deduced at +0.1 s.
+#[test]
+fn xdf_minimal_holds_what_pyxdf_expects() {
+    let rec = load("xdf-example-files/minimal.xdf");
+    assert_eq!(
+        rec.format,
+        "XDF (1 stream: SendDataC 10 Hz; 1 marker stream)"
+    );
+    let names: Vec<&str> = rec.channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["SendDataC 1", "SendDataC 2", "SendDataC 3"]);
+    let rows = [
+        [192, 255, 238],
+        [12, 22, 32],
+        [13, 23, 33],
+        [14, 24, 34],
+        [15, 25, 35],
+        [12, 22, 32],
+        [13, 23, 33],
+        [14, 24, 34],
+        [15, 25, 35],
+    ];
+    for (c, ch) in rec.channels.iter().enumerate() {
+        assert_eq!(ch.fs_hz, 10.0);
+        assert_eq!(ch.unit, Unit::AsRecorded(String::new()));
+        let want: Vec<f64> = rows.iter().map(|r| f64::from(r[c])).collect();
+        assert_eq!(ch.samples.to_vec(), want, "{}", ch.name);
+    }
+    let texts: Vec<&str> = rec.annotations.iter().map(|a| a.text.as_str()).collect();
+    assert!(texts[0].starts_with("<?xml version=\"1.0\"?><info><writer>LabRecorder xdfwriter"));
+    assert_eq!(
+        texts[1..],
+        ["Hello", "World", "from", "LSL", "Hello", "World", "from", "LSL"]
+    );
+    for (i, a) in rec.annotations.iter().enumerate() {
+        let want = 0.1 * (i + 1) as f64;
+        assert!(
+            (a.onset_s - want).abs() < 1e-9,
+            "{}: {} s",
+            a.text,
+            a.onset_s
+        );
+        assert_eq!(a.duration_s, None);
+    }
+}
+
+/// `empty_streams.xdf` of xdf-modules/example-files (pylsltools): two streams without
+/// samples are skipped; the int32 1 Hz counter 0…9 is the one channel; the `ctrl` marker
+/// lies 0.2 s before its first sample. With offsets interpolated its onset is −0.1999436 s
+/// (numpy `interp` on pyxdf 1.17.5's raw values gives −0.19994363404); pyxdf's
+/// `synchronize_clocks` line fit gives −0.19993199 s, 12 µs away.
+#[test]
+fn xdf_empty_streams_are_skipped_and_the_marker_precedes_the_data() {
+    let rec = load("xdf-example-files/empty_streams.xdf");
+    assert_eq!(
+        rec.format,
+        "XDF (1 stream: Data stream: test stream 0 counter 1 Hz; 1 marker stream; skipped: \
+         `Empty data stream: test stream 0 counter` (no samples), `Empty marker stream: test \
+         stream 0 counter` (no samples))"
+    );
+    assert_eq!(rec.channels.len(), 1);
+    let ch = &rec.channels[0];
+    assert_eq!((ch.name.as_str(), ch.fs_hz), ("ch:00", 1.0));
+    assert_eq!(
+        ch.samples.to_vec(),
+        (0..10).map(f64::from).collect::<Vec<_>>()
+    );
+    assert_eq!(rec.annotations.len(), 1);
+    let a = &rec.annotations[0];
+    assert_eq!(a.text, r#"{"state": 2}"#);
+    assert!(
+        (a.onset_s - -0.199_943_634_041).abs() < 1e-9,
+        "{} s",
+        a.onset_s
+    );
+}
