@@ -22,7 +22,7 @@ pub enum Format {
     Edf,
     /// `.bdf` (BDF/BDF+).
     Bdf,
-    /// `.csv` (generic or a vendor export).
+    /// `.csv`, `.tsv`, `.txt`: a text table in any dialect, or a vendor export.
     Csv,
     /// `.parquet`.
     Parquet,
@@ -35,7 +35,7 @@ impl Format {
         Some(match ext.as_str() {
             "edf" => Format::Edf,
             "bdf" => Format::Bdf,
-            "csv" => Format::Csv,
+            "csv" | "tsv" | "txt" => Format::Csv,
             "parquet" => Format::Parquet,
             _ => return None,
         })
@@ -122,7 +122,8 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
     let mut sources: Vec<Source> = files
         .into_iter()
         .filter_map(|path| {
-            let format = Format::of(&path)?;
+            let name = path.file_name()?.to_string_lossy();
+            let format = Format::of(&path).filter(|_| !super::sidecar::is_sidecar_tsv(&name))?;
             Some(source(root, path.clone(), format, &mut listing))
         })
         .collect::<Result<_, _>>()?;
@@ -140,7 +141,7 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
         IngestError::format(
             path,
             "file extension",
-            "one of .edf, .bdf, .csv, .parquet",
+            "one of .edf, .bdf, .csv, .tsv, .txt, .parquet",
             match path.extension() {
                 Some(ext) => format!(".{}", ext.to_string_lossy()),
                 None => "no extension".to_string(),

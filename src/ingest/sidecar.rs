@@ -13,6 +13,18 @@ use serde_json::{Map, Value};
 use super::IngestError;
 use crate::model::{Muscle, RecordingMeta, Side};
 
+/// True for the name of a BIDS TSV sidecar (`*_channels.tsv`, `*_events.tsv`,
+/// `participants.tsv`, …), which discovery must not take for a tab-separated recording.
+pub fn is_sidecar_tsv(file_name: &str) -> bool {
+    let Some(stem) = file_name.strip_suffix(".tsv") else {
+        return false;
+    };
+    matches!(stem, "participants" | "samples")
+        || ["channels", "events", "electrodes", "scans", "sessions"]
+            .iter()
+            .any(|s| stem.ends_with(&format!("_{s}")))
+}
+
 /// The palpa and BIDS keys of a merged `*_emg.json`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SidecarJson {
