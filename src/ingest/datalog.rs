@@ -49,9 +49,6 @@ pub fn read(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> 
             .map_err(|e| IngestError::io(path, e))?;
         let line = String::from_utf8_lossy(&bytes);
         let line = line.trim_end();
-        if n > 1 && line.is_empty() {
-            break;
-        }
         if bytes.is_empty() || n > MAX_CHANNELS + 1 {
             return Err(IngestError::format(
                 path,
@@ -63,6 +60,9 @@ pub fn read(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> 
                     format!("more than {MAX_CHANNELS} channel lines")
                 },
             ));
+        }
+        if n > 1 && line.is_empty() {
+            break;
         }
         if n > 1 {
             let (name, unit, count) = channel_line(line, n - 1).ok_or_else(|| {

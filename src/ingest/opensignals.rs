@@ -312,3 +312,22 @@ fn start_of(date: &str, time: &str) -> Option<(String, f64)> {
         fraction,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_is_padded_and_split_at_the_second() {
+        assert_eq!(
+            start_of("2019-9-4", "13:7:35.740"),
+            Some(("2019-09-04T13:07:35".into(), 0.74))
+        );
+        assert_eq!(
+            start_of("2019-05-24", "14:31:08"),
+            Some(("2019-05-24T14:31:08".into(), 0.0))
+        );
+        assert_eq!(start_of("24.05.2019", "14:31:08"), None);
+        assert_eq!(start_of("2019-5-24", "14:31"), None);
+    }
+}

@@ -404,6 +404,8 @@ pub(crate) fn read_numeric_csv(
         .and_then(|r| r.finish());
     let df = match result {
         Ok(df) => df,
+        // Nothing after the header lines.
+        Err(PolarsError::NoData(_)) => DataFrame::empty(),
         Err(e) => {
             diagnose_csv(path, names, layout)?;
             return Err(IngestError::table(path, e));
@@ -836,6 +838,63 @@ mod tests {
         );
         assert_eq!(split_unit("force (N)"), ("force".into(), Some("N".into())));
         assert_eq!(split_unit("EMG1"), ("EMG1".into(), None));
+    }
+
+    fn sniffed(text: &str) -> Sniffed {
+        sniff(&text.lines().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_dialect_is_read_from_the_header_and_first_lines() {
+        let comma = sniffed("time_s,EMG [uV]\n0.000,1.5\n0.001,2\n");
+        assert_eq!(comma.dialect, Dialect::COMMA);
+        assert_eq!(comma.names, ["time_s", "EMG [uV]"]);
+        let semi = sniffed("time_s;EMG;force\ns;uV;N\n0,000;1,5;2\n");
+        assert_eq!(
+            (semi.dialect.separator, semi.dialect.decimal_comma),
+            (b';', true)
+        );
+        assert_eq!(semi.units.unwrap(), ["s", "uV", "N"]);
+        let semi_points = sniffed("time_s;EMG\n0.000;1.5\n");
+        assert_eq!(
+            semi_points.dialect.describe(),
+            "`;`-separated, decimal points"
+        );
+        let tab = sniffed("time_s\tEMG\n0,001\t3\n");
+        assert_eq!(tab.dialect.describe(), "tab-separated, decimal commas");
+        // A `,` in a `;` header is part of a name; whole numbers alone mean decimal points.
+        let named = sniffed("time_s;force, left (N)\n0;1\n1;2\n");
+        assert_eq!(named.names, ["time_s", "force, left (N)"]);
+        assert!(!named.dialect.decimal_comma);
+        // No separator splits every line alike: the first one in the header, for the error.
+        assert_eq!(sniffed("a;b\n1;2;3\n").dialect.separator, b';');
+        assert_eq!(sniffed("EMG\n1\n").dialect, Dialect::COMMA);
+    }
+
+    #[test]
+    fn a_units_row_has_no_number_and_a_cell_per_column() {
+        assert_eq!(
+            sniffed("time_s,EMG,F\ns,,N\n0,1,2\n").units.unwrap(),
+            ["s", "", "N"]
+        );
+        for no_units in [
+            "time_s,EMG\n0,n/a\n",
+            "time_s,EMG\n,\n0,1\n",
+            "time_s,EMG\ns\n0,1\n",
+            "time_s,EMG\ns,1\n",
+        ] {
+            assert_eq!(sniffed(no_units).units, None, "{no_units:?}");
+        }
+    }
+
+    #[test]
+    fn tables_are_told_from_other_text() {
+        let yes = |t: &str| looks_like_table(&t.lines().collect::<Vec<_>>());
+        assert!(yes("time_s;EMG\ns;uV\n0,5;n/a\n"));
+        assert!(yes("EMG\tF\n1\t2\n"));
+        assert!(!yes("Some notes\nabout a session\n"));
+        assert!(!yes("1,2\n3,4\n"));
+        assert!(!yes("time_s,EMG\n"));
     }
 
     /// Counted by value or selected from a copy, the median step is the one
