@@ -1,7 +1,11 @@
 //! CSV and Parquet recordings, read with polars (DESIGN §2.2): one row per sample, one
 //! column per channel, optionally a `time_s` column.
 //!
-//! A column header may carry its unit, `EMG UT L [uV]` or `force (N)`. The rate comes from
+//! A CSV may be `,`-separated with decimal points, `;`-separated with decimal commas or
+//! points, or tab-separated (`.csv`, `.tsv`, `.txt`); `sniff` tells which from the header
+//! and the first lines, and `RawRecording::format` states it. A column header may carry its
+//! unit, `EMG UT L [uV]` or `force (N)`, or a units row under the header may (`s`, `uV`,
+//! empty; it wins over the header's where it has one). The rate comes from
 //! the sidecar's `SamplingFrequency` if given, else from the median step of `time_s`.
 //! `time_s` must increase; a step above `gap_periods` sample periods is a [`TimeGap`].
 //!
@@ -79,7 +83,7 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
     })
 }
 
-/// How a text table is written. Detected by [`sniff`] for a generic CSV; fixed by a vendor
+/// How a text table is written. Detected by `sniff` for a generic CSV; fixed by a vendor
 /// reader for its export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dialect {
