@@ -22,7 +22,7 @@ pub enum Format {
     Edf,
     /// `.bdf` (BDF/BDF+).
     Bdf,
-    /// `.csv` (generic or a vendor export).
+    /// `.csv`, `.tsv`, `.txt`: a text table in any dialect, or a vendor export.
     Csv,
     /// `.parquet`.
     Parquet,
@@ -37,7 +37,7 @@ impl Format {
         Some(match ext.as_str() {
             "edf" => Format::Edf,
             "bdf" => Format::Bdf,
-            "csv" => Format::Csv,
+            "csv" | "tsv" | "txt" => Format::Csv,
             "parquet" => Format::Parquet,
             "xdf" => Format::Xdf,
             _ => return None,
@@ -45,25 +45,24 @@ impl Format {
     }
 }
 
-/// True for a dataset's files that describe recordings rather than hold one: JSON and
-/// TSV sidecars, `participants.tsv`, `palpa.toml`.
+/// True for a dataset's files that describe recordings rather than hold one: JSON
+/// sidecars, BIDS TSV sidecars (`*_channels.tsv`, `*_events.tsv`, `participants.tsv`, …),
+/// which discovery must not take for tab-separated recordings, and `palpa.toml`.
 pub fn is_sidecar(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    name.ends_with(".json")
-        || name == "palpa.toml"
-        || [
-            "_channels.tsv",
-            "_events.tsv",
-            "_electrodes.tsv",
-            "_scans.tsv",
-            "_sessions.tsv",
-        ]
-        .iter()
-        .any(|s| name.ends_with(s))
-        || name == "participants.tsv"
+    if name.ends_with(".json") || name == "palpa.toml" {
+        return true;
+    }
+    let Some(stem) = name.strip_suffix(".tsv") else {
+        return false;
+    };
+    matches!(stem, "participants" | "samples")
+        || ["channels", "events", "electrodes", "scans", "sessions"]
+            .iter()
+            .any(|s| stem.ends_with(&format!("_{s}")))
 }
 
 /// BIDS entities of a recording.
@@ -199,7 +198,7 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
         IngestError::format(
             path,
             "file extension",
-            "one of .edf, .bdf, .csv, .parquet, .xdf",
+            "one of .edf, .bdf, .csv, .tsv, .txt, .parquet, .xdf",
             match path.extension() {
                 Some(ext) => format!(".{}", ext.to_string_lossy()),
                 None => "no extension".to_string(),

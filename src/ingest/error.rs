@@ -25,7 +25,11 @@ pub enum IngestError {
         source: std::io::Error,
     },
     /// Content that breaks the format at a named place.
-    #[error("{}: {place}: expected {expected}, found {found}", path.display())]
+    #[error(
+        "{}: {place}: expected {expected}, found {found}{}",
+        path.display(),
+        hint.as_deref().map(|h| format!("; hint: {h}")).unwrap_or_default()
+    )]
     Format {
         /// The file.
         path: PathBuf,
@@ -35,6 +39,8 @@ pub enum IngestError {
         expected: String,
         /// What the file holds there.
         found: String,
+        /// The fix, where one is known, printed after the message as `; hint: …`.
+        hint: Option<String>,
     },
     /// A unit that palpa cannot convert for the channel's kind.
     #[error(
@@ -108,7 +114,17 @@ impl IngestError {
             place: place.into(),
             expected: expected.into(),
             found,
+            hint: None,
         }
+    }
+
+    /// The same error with a one-line hint of the fix (a format error; others are kept as
+    /// they are).
+    pub(crate) fn with_hint(mut self, fix: impl Into<String>) -> IngestError {
+        if let IngestError::Format { hint, .. } = &mut self {
+            *hint = Some(fix.into());
+        }
+        self
     }
 
     /// An I/O error on `path`.

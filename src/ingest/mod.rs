@@ -1,14 +1,17 @@
 //! Ingest (DESIGN §2): files and sidecars in, [`Recording`]s out.
 //!
-//! Each reader ([`edf`], [`table`], [`vicon`], [`xdf`]) yields a [`RawRecording`]: channels with their
+//! Each reader ([`edf`], [`table`], and the vendor text exports [`vicon`], [`opensignals`],
+//! [`datalog`], recognised by their first line) yields a [`RawRecording`]: channels with their
 //! recorded names, units and rates. [`load`] then applies the sidecars (metadata, channel
 //! types, muscles, events), types every channel and scales it to palpa's units. Nothing here
 //! does arithmetic on samples beyond that unit scaling.
 
 pub mod channel;
+pub mod datalog;
 pub mod discover;
 pub mod edf;
 mod error;
+pub mod opensignals;
 pub mod sidecar;
 pub mod table;
 pub mod vicon;
@@ -323,8 +326,13 @@ fn read_raw(
             })
         }
         Format::Csv => {
-            if vicon::is_vicon(&table::first_line(path)?) {
+            let first = table::first_line(path)?;
+            if vicon::is_vicon(&first) {
                 vicon::read(path, cfg.qc.gap_periods)
+            } else if opensignals::is_opensignals(&first) {
+                opensignals::read(path)
+            } else if datalog::is_datalog(&first) {
+                datalog::read(path, rules)
             } else {
                 table::read_csv(path, rules)
             }

@@ -1,7 +1,11 @@
 //! CSV and Parquet recordings, read with polars (DESIGN §2.2): one row per sample, one
 //! column per channel, optionally a `time_s` column.
 //!
-//! A column header may carry its unit, `EMG UT L [uV]` or `force (N)`. The rate comes from
+//! A CSV may be `,`-separated with decimal points, `;`-separated with decimal commas or
+//! points, or tab-separated (`.csv`, `.tsv`, `.txt`); `sniff` tells which from the header
+//! and the first lines, and `RawRecording::format` states it. A column header may carry its
+//! unit, `EMG UT L [uV]` or `force (N)`, or a units row under the header may (`s`, `uV`,
+//! empty; it wins over the header's where it has one). The rate comes from
 //! the sidecar's `SamplingFrequency` if given, else from the median step of `time_s`.
 //! `time_s` must increase; a step above `gap_periods` sample periods is a [`TimeGap`].
 //!
@@ -35,29 +39,247 @@ pub struct TimeRules {
     pub gap_periods: f64,
 }
 
-/// Reads a generic CSV recording.
+/// Reads a generic CSV recording in any [`Dialect`], with an optional units row.
 ///
 /// # Errors
 /// Empty file, no data rows, duplicate columns, ragged rows, non-numeric cells (line and
-/// column named), backwards time, no way to know the rate.
+/// column named), backwards time, no way to know the rate; each with a hint of the fix.
 pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> {
-    let first = first_line(path)?;
-    let names = split_header(&first);
+    let head = head_lines(path)?;
+    let lines: Vec<&str> = head.iter().map(String::as_str).collect();
+    let Sniffed {
+        names,
+        units,
+        dialect,
+    } = sniff(&lines);
     check_unique(path, &names, 1)?;
-    let df = read_numeric_csv(
-        path,
-        &names,
-        CsvLayout {
-            header_line: 1,
-            skip_after_header: 0,
-            n_rows: None,
-        },
-    )?;
+    let layout = CsvLayout {
+        lines_before_data: 1 + usize::from(units.is_some()),
+        n_rows: None,
+        dialect,
+    };
+    let df = read_numeric_csv(path, &names, layout)?;
     let columns = frame_columns(path, df, &names)?;
+    let format = format!(
+        "CSV ({}{})",
+        dialect.describe(),
+        if units.is_some() { ", units row" } else { "" }
+    );
+    let units = units.map(|row| {
+        row.into_iter()
+            .map(|u| Some(u).filter(|u| !u.is_empty()))
+            .collect()
+    });
     Ok(RawRecording {
-        format: "CSV".to_string(),
-        ..from_columns(path, names, columns, None, rules, FirstSample::Line(2))?
+        format,
+        ..from_columns(
+            path,
+            names,
+            columns,
+            units,
+            rules,
+            FirstSample::Line(layout.first_data_line()),
+        )?
     })
+}
+
+/// How a text table is written. Detected by `sniff` for a generic CSV; fixed by a vendor
+/// reader for its export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dialect {
+    /// `,`, `;` or tab.
+    pub separator: u8,
+    /// Decimal commas (`1,5`). polars then reads `1.5` too, as [`Dialect::is_number`] does.
+    pub decimal_comma: bool,
+    /// Every row ends with a separator (OpenSignals), whose empty last cell is no column.
+    pub trailing_separator: bool,
+}
+
+impl Dialect {
+    /// `,` with decimal points, the CSV of English-language software.
+    pub const COMMA: Dialect = Dialect {
+        separator: b',',
+        decimal_comma: false,
+        trailing_separator: false,
+    };
+    /// Tab with decimal points.
+    pub const TAB: Dialect = Dialect {
+        separator: b'\t',
+        ..Dialect::COMMA
+    };
+
+    /// The separator as a message names it.
+    fn separator_name(self) -> String {
+        match self.separator {
+            b'\t' => "tab".to_string(),
+            s => format!("`{}`", char::from(s)),
+        }
+    }
+
+    /// `` `;`-separated, decimal commas ``, as `inspect` states the dialect.
+    pub fn describe(self) -> String {
+        let mut text = format!("{}-separated", self.separator_name());
+        if self.decimal_comma {
+            text.push_str(", decimal commas");
+        } else if self.separator != b',' {
+            text.push_str(", decimal points");
+        }
+        text
+    }
+
+    /// The cells of a line, trimmed and unquoted.
+    pub(crate) fn cells(self, line: &str) -> Vec<&str> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        let line = if self.trailing_separator {
+            line.strip_suffix(char::from(self.separator))
+                .unwrap_or(line)
+        } else {
+            line
+        };
+        line.split(char::from(self.separator))
+            .map(|c| c.trim().trim_matches('"'))
+            .collect()
+    }
+
+    /// True when polars reads `cell` as a number in this dialect.
+    fn is_number(self, cell: &str) -> bool {
+        if self.decimal_comma {
+            cell.replace(',', ".").parse::<f64>().is_ok()
+        } else {
+            cell.parse::<f64>().is_ok()
+        }
+    }
+
+    /// The decimal mark a message names.
+    fn decimal_mark(self) -> &'static str {
+        if self.decimal_comma {
+            "`,` (or `.`)"
+        } else {
+            "`.`"
+        }
+    }
+}
+
+/// Lines after the header that [`sniff`] looks at.
+const SNIFF_LINES: usize = 20;
+/// Bytes of a file's start that [`sniff`] looks at; a file of one endless line stops here.
+const SNIFF_BYTES: u64 = 1 << 20;
+/// Separators a CSV may use, in the order [`sniff`] prefers them.
+const SEPARATORS: [u8; 3] = [b'\t', b';', b','];
+
+/// What [`sniff`] finds at the start of a CSV.
+#[derive(Clone, Debug, PartialEq)]
+struct Sniffed {
+    /// Column names of the header line.
+    names: Vec<String>,
+    /// The units row under the header, if there is one.
+    units: Option<Vec<String>>,
+    /// The dialect.
+    dialect: Dialect,
+}
+
+/// Decides a CSV's dialect and units row from its header line and the lines after it
+/// (`lines[0]` is the header; blank lines are ignored):
+/// - **separator**: the first of tab, `;`, `,` that splits the header and every looked-at
+///   line into the same number (more than one) of cells; else the first of them the header
+///   holds (a ragged file is then reported with it); else `,` (one column). A tab or `;`
+///   is never inside a number, while `,` may be a decimal comma, hence the order.
+/// - **units row**: line 2, when it has a cell per column, none of them a number or
+///   `n/a`/`NA`, and not all of them empty.
+/// - **decimal commas**: when the separator is not `,` and a data cell holds a `,`.
+///   Otherwise decimal points, so a `,` appearing only later is reported, not guessed.
+fn sniff(lines: &[&str]) -> Sniffed {
+    let header = lines.first().copied().unwrap_or_default();
+    let rest: Vec<&str> = lines
+        .iter()
+        .skip(1)
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let count = |line: &str, sep: u8| line.split(char::from(sep)).count();
+    let separator = SEPARATORS
+        .into_iter()
+        .find(|&sep| {
+            let n = count(header, sep);
+            n > 1 && rest.iter().all(|l| count(l, sep) == n)
+        })
+        .or_else(|| {
+            SEPARATORS
+                .into_iter()
+                .find(|&sep| header.contains(char::from(sep)))
+        })
+        .unwrap_or(b',');
+    let lenient = Dialect {
+        separator,
+        decimal_comma: separator != b',',
+        trailing_separator: false,
+    };
+    let names: Vec<String> = lenient
+        .cells(header)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let units = lines.get(1).map(|l| lenient.cells(l)).filter(|cells| {
+        cells.len() == names.len()
+            && cells.iter().any(|c| !c.is_empty())
+            && cells
+                .iter()
+                .all(|c| !lenient.is_number(c) && !MISSING[..2].contains(c))
+    });
+    let data = lines.iter().skip(1 + usize::from(units.is_some()));
+    let decimal_comma =
+        separator != b',' && data.flat_map(|l| lenient.cells(l)).any(|c| c.contains(','));
+    Sniffed {
+        names,
+        units: units.map(|u| u.iter().map(|c| c.to_string()).collect()),
+        dialect: Dialect {
+            decimal_comma,
+            ..lenient
+        },
+    }
+}
+
+/// True when `lines` (a file's first lines, header first) look like a table palpa reads:
+/// a header with a name that is not a number, then (after a units row, if any) a row of
+/// numbers or missing cells, one per column.
+pub fn looks_like_table(lines: &[&str]) -> bool {
+    let Sniffed {
+        names,
+        units,
+        dialect,
+    } = sniff(lines);
+    let first = lines
+        .iter()
+        .skip(1 + usize::from(units.is_some()))
+        .find(|l| !l.trim().is_empty());
+    names.iter().any(|n| !dialect.is_number(n))
+        && first.is_some_and(|l| {
+            let cells = dialect.cells(l);
+            cells.len() == names.len()
+                && cells
+                    .iter()
+                    .all(|c| MISSING.contains(c) || dialect.is_number(c))
+        })
+}
+
+/// The header line and up to [`SNIFF_LINES`] lines after it; line 1 must be UTF-8 text.
+fn head_lines(path: &Path) -> Result<Vec<String>, IngestError> {
+    let mut lines = vec![first_line(path)?];
+    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    for line in BufReader::new(file)
+        .take(SNIFF_BYTES)
+        .split(b'\n')
+        .skip(1)
+        .take(SNIFF_LINES)
+    {
+        let bytes = line.map_err(|e| IngestError::io(path, e))?;
+        lines.push(
+            String::from_utf8_lossy(&bytes)
+                .trim_end_matches('\r')
+                .to_string(),
+        );
+    }
+    Ok(lines)
 }
 
 /// Reads a Parquet recording a column at a time, each column's samples copied out of
@@ -135,25 +357,26 @@ impl FirstSample {
     }
 }
 
-/// Where the header and data of a CSV are.
+/// Where the data of a text table are, and how they are written.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CsvLayout {
-    /// 1-based line of the column names.
-    pub header_line: usize,
-    /// Lines between the header and the data (a vendor units line).
-    pub skip_after_header: usize,
+    /// Lines before the first row of samples: header, units row, a vendor's header lines.
+    pub lines_before_data: usize,
     /// Data rows to read, when a vendor file has other sections after them.
     pub n_rows: Option<usize>,
+    /// Separator and decimal mark.
+    pub dialect: Dialect,
 }
 
 impl CsvLayout {
     /// 1-based line of the first sample.
     pub fn first_data_line(&self) -> usize {
-        self.header_line + self.skip_after_header + 1
+        self.lines_before_data + 1
     }
 }
 
-/// Parses every column as f64 with polars; on failure or nulls, names the line.
+/// Parses every column as f64 with polars; on failure or nulls, names the line. The names
+/// are palpa's (polars reads no header line), so vendor headers work the same way.
 pub(crate) fn read_numeric_csv(
     path: &Path,
     names: &[String],
@@ -165,21 +388,28 @@ pub(crate) fn read_numeric_csv(
             .iter()
             .map(|n| Field::new(n.as_str().into(), DataType::Float64)),
     );
+    let dialect = layout.dialect;
     let result = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_skip_rows(layout.header_line - 1)
-        .with_skip_rows_after_header(layout.skip_after_header)
+        .with_has_header(false)
+        .with_skip_lines(layout.lines_before_data)
         .with_n_rows(layout.n_rows)
         .with_schema(Some(Arc::new(schema)))
         .map_parse_options(|p| {
-            p.with_null_values(Some(NullValues::AllColumns(
-                MISSING.iter().map(|s| (*s).into()).collect(),
-            )))
+            p.with_separator(dialect.separator)
+                .with_decimal_comma(dialect.decimal_comma)
+                // The empty cell after a row's last separator; `diagnose_csv` catches
+                // any other extra cell when the row is also short elsewhere.
+                .with_truncate_ragged_lines(dialect.trailing_separator)
+                .with_null_values(Some(NullValues::AllColumns(
+                    MISSING.iter().map(|s| (*s).into()).collect(),
+                )))
         })
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish());
     let df = match result {
         Ok(df) => df,
+        // Nothing after the header lines.
+        Err(PolarsError::NoData(_)) => DataFrame::empty(),
         Err(e) => {
             diagnose_csv(path, names, layout)?;
             return Err(IngestError::table(path, e));
@@ -205,8 +435,9 @@ fn diagnose_csv(path: &Path, names: &[String], layout: CsvLayout) -> Result<(), 
     let lines = BufReader::new(file)
         .split(b'\n')
         .enumerate()
-        .skip(layout.first_data_line() - 1);
+        .skip(layout.lines_before_data);
     let limit = layout.n_rows.unwrap_or(usize::MAX);
+    let dialect = layout.dialect;
     for (i, line) in lines.take(limit) {
         let line_no = i + 1;
         let bytes = line.map_err(|e| IngestError::io(path, e))?;
@@ -215,7 +446,7 @@ fn diagnose_csv(path: &Path, names: &[String], layout: CsvLayout) -> Result<(), 
         if text.is_empty() {
             continue;
         }
-        let cells: Vec<&str> = text.split(',').collect();
+        let cells = dialect.cells(text);
         if cells.len() != names.len() {
             return Err(IngestError::format(
                 path,
@@ -226,17 +457,26 @@ fn diagnose_csv(path: &Path, names: &[String], layout: CsvLayout) -> Result<(), 
                     1 => "1 field".to_string(),
                     n => format!("{n} fields"),
                 },
-            ));
+            )
+            .with_hint(format!(
+                "every row needs one value per header column; check the separator (palpa \
+                 detected {})",
+                dialect.separator_name()
+            )));
         }
         for (cell, name) in cells.iter().zip(names) {
-            let cell = cell.trim();
-            if !MISSING.contains(&cell) && cell.parse::<f64>().is_err() {
+            if !MISSING.contains(cell) && !dialect.is_number(cell) {
                 return Err(IngestError::format(
                     path,
                     format!("line {line_no}, column `{name}`"),
                     "a number",
                     format!("{cell:?}"),
-                ));
+                )
+                .with_hint(format!(
+                    "every cell under the header must be a number with the decimal mark {} \
+                     (detected from the first lines), or empty or `n/a` for a missing sample",
+                    dialect.decimal_mark()
+                )));
             }
         }
     }
@@ -284,10 +524,12 @@ pub(crate) fn first_line(path: &Path) -> Result<String, IngestError> {
     Ok(text)
 }
 
-/// Header cells, trimmed and unquoted.
+/// Header cells of a `,`-separated line, trimmed and unquoted.
 pub(crate) fn split_header(line: &str) -> Vec<String> {
-    line.split(',')
-        .map(|c| c.trim().trim_matches('"').to_string())
+    Dialect::COMMA
+        .cells(line)
+        .iter()
+        .map(|c| c.to_string())
         .collect()
 }
 
@@ -299,7 +541,8 @@ pub(crate) fn check_unique(path: &Path, names: &[String], line: usize) -> Result
                 format!("line {line}, column {}", i + 1),
                 "unique column names",
                 format!("`{name}` a second time"),
-            ));
+            )
+            .with_hint("give each column its own name"));
         }
     }
     Ok(())
@@ -360,20 +603,32 @@ pub(crate) fn split_unit(header: &str) -> (String, Option<String>) {
     (h.to_string(), None)
 }
 
-/// Which column holds the time: `time_s`, or `time` in seconds.
-fn time_column(names: &[String]) -> Option<usize> {
-    names
-        .iter()
-        .map(|n| split_unit(n))
-        .position(|(name, unit)| {
-            name == TIME_COLUMN
-                || (name.eq_ignore_ascii_case("time") && unit.as_deref() == Some("s"))
-        })
+/// Which column holds the time: `time_s`, or `time` in seconds; `split` is (name, unit)
+/// per column, the unit from the units row or else the header. A `time_s` in another
+/// unit is refused rather than read as seconds.
+fn time_column(
+    path: &Path,
+    split: &[(String, Option<String>)],
+) -> Result<Option<usize>, IngestError> {
+    let t = split.iter().position(|(name, unit)| {
+        name == TIME_COLUMN || (name.eq_ignore_ascii_case("time") && unit.as_deref() == Some("s"))
+    });
+    match t.and_then(|t| split[t].1.as_deref().map(|u| (t, u))) {
+        Some((t, unit)) if unit != "s" => Err(IngestError::format(
+            path,
+            format!("column `{}`", split[t].0),
+            "the unit `s` (seconds) for the time",
+            format!("`{unit}`"),
+        )
+        .with_hint("write the times in seconds")),
+        _ => Ok(t),
+    }
 }
 
 /// Columns → channels, taking the time column (if any) for the rate and gaps.
 ///
-/// `units`: a unit per column from a vendor units line; else units come from the header.
+/// `units`: a unit per column from a units row or line; an empty one, or none, leaves the
+/// header's (`force (N)`).
 /// `first`: where the first sample is, for errors.
 pub(crate) fn from_columns(
     path: &Path,
@@ -383,8 +638,16 @@ pub(crate) fn from_columns(
     rules: TimeRules,
     first: FirstSample,
 ) -> Result<RawRecording, IngestError> {
-    let split: Vec<(String, Option<String>)> = names.iter().map(|n| split_unit(n)).collect();
-    let time_col = time_column(&names);
+    let units = units.unwrap_or_default();
+    let split: Vec<(String, Option<String>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let (name, header_unit) = split_unit(n);
+            (name, units.get(i).cloned().flatten().or(header_unit))
+        })
+        .collect();
+    let time_col = time_column(path, &split)?;
     if columns.first().is_none_or(|c| c.is_empty()) {
         return Err(IngestError::format(
             path,
@@ -407,29 +670,29 @@ pub(crate) fn from_columns(
         None => match rules.sidecar_fs_hz {
             Some(fs) => (fs, Vec::new()),
             None => {
+                let stem = path.file_stem().unwrap_or_default().to_string_lossy();
                 return Err(IngestError::format(
                     path,
                     "columns",
                     "a `time_s` column, or `SamplingFrequency` in the sidecar JSON",
                     "neither",
-                ))
+                )
+                .with_hint(format!(
+                    "add a `time_s` column or `SamplingFrequency` in {stem}.json, or \
+                     `sampling_frequency_hz` in palpa.toml"
+                )));
             }
         },
     };
-    let mut units = units.unwrap_or_default();
-    if let Some(t) = time_col.filter(|&t| t < units.len()) {
-        units.remove(t);
-    }
     let channels = split
         .into_iter()
         .enumerate()
         .filter(|(i, _)| Some(*i) != time_col)
         .map(|(_, named)| named)
         .zip(columns)
-        .enumerate()
-        .map(|(i, ((name, header_unit), samples))| RawChannel {
+        .map(|((name, unit), samples)| RawChannel {
             name,
-            unit: units.get(i).cloned().flatten().or(header_unit),
+            unit,
             fs_hz,
             samples,
             physical_range: None,
@@ -470,7 +733,8 @@ fn time_base(
                 format!("{}, column `{column}`", first.place(i + 1)),
                 format!("a time after {} s (time must increase)", pair[0]),
                 format!("{} s", pair[1]),
-            ));
+            )
+            .with_hint("sort the rows by time, or remove repeated rows"));
         }
     }
     let fs_hz = match rules.sidecar_fs_hz {
@@ -578,6 +842,63 @@ mod tests {
         );
         assert_eq!(split_unit("force (N)"), ("force".into(), Some("N".into())));
         assert_eq!(split_unit("EMG1"), ("EMG1".into(), None));
+    }
+
+    fn sniffed(text: &str) -> Sniffed {
+        sniff(&text.lines().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_dialect_is_read_from_the_header_and_first_lines() {
+        let comma = sniffed("time_s,EMG [uV]\n0.000,1.5\n0.001,2\n");
+        assert_eq!(comma.dialect, Dialect::COMMA);
+        assert_eq!(comma.names, ["time_s", "EMG [uV]"]);
+        let semi = sniffed("time_s;EMG;force\ns;uV;N\n0,000;1,5;2\n");
+        assert_eq!(
+            (semi.dialect.separator, semi.dialect.decimal_comma),
+            (b';', true)
+        );
+        assert_eq!(semi.units.unwrap(), ["s", "uV", "N"]);
+        let semi_points = sniffed("time_s;EMG\n0.000;1.5\n");
+        assert_eq!(
+            semi_points.dialect.describe(),
+            "`;`-separated, decimal points"
+        );
+        let tab = sniffed("time_s\tEMG\n0,001\t3\n");
+        assert_eq!(tab.dialect.describe(), "tab-separated, decimal commas");
+        // A `,` in a `;` header is part of a name; whole numbers alone mean decimal points.
+        let named = sniffed("time_s;force, left (N)\n0;1\n1;2\n");
+        assert_eq!(named.names, ["time_s", "force, left (N)"]);
+        assert!(!named.dialect.decimal_comma);
+        // No separator splits every line alike: the first one in the header, for the error.
+        assert_eq!(sniffed("a;b\n1;2;3\n").dialect.separator, b';');
+        assert_eq!(sniffed("EMG\n1\n").dialect, Dialect::COMMA);
+    }
+
+    #[test]
+    fn a_units_row_has_no_number_and_a_cell_per_column() {
+        assert_eq!(
+            sniffed("time_s,EMG,F\ns,,N\n0,1,2\n").units.unwrap(),
+            ["s", "", "N"]
+        );
+        for no_units in [
+            "time_s,EMG\n0,n/a\n",
+            "time_s,EMG\n,\n0,1\n",
+            "time_s,EMG\ns\n0,1\n",
+            "time_s,EMG\ns,1\n",
+        ] {
+            assert_eq!(sniffed(no_units).units, None, "{no_units:?}");
+        }
+    }
+
+    #[test]
+    fn tables_are_told_from_other_text() {
+        let yes = |t: &str| looks_like_table(&t.lines().collect::<Vec<_>>());
+        assert!(yes("time_s;EMG\ns;uV\n0,5;n/a\n"));
+        assert!(yes("EMG\tF\n1\t2\n"));
+        assert!(!yes("Some notes\nabout a session\n"));
+        assert!(!yes("1,2\n3,4\n"));
+        assert!(!yes("time_s,EMG\n"));
     }
 
     /// Counted by value or selected from a copy, the median step is the one

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use super::table::{
-    check_unique, frame_columns, from_columns, read_numeric_csv, split_header, CsvLayout,
+    check_unique, frame_columns, from_columns, read_numeric_csv, split_header, CsvLayout, Dialect,
     FirstSample, TimeRules,
 };
 use super::{IngestError, RawRecording};
@@ -107,9 +107,9 @@ pub fn read(path: &Path, gap_periods: f64) -> Result<RawRecording, IngestError> 
     check_unique(path, &names, 4)?;
 
     let layout = CsvLayout {
-        header_line: 4,
-        skip_after_header: 1,
+        lines_before_data: HEADER_LINES,
         n_rows: Some(n_rows),
+        dialect: Dialect::COMMA,
     };
     let df = read_numeric_csv(path, &names, layout)?;
     let keep: Vec<usize> = (0..names.len())

@@ -598,3 +598,148 @@ fn xdf_no_byte_panics_the_reader() {
         }
     }
 }
+
+/// Every CSV error palpa knows the fix of ends with `; hint: ` and that fix, on the same
+/// line (as `run.json` records it).
+#[test]
+fn csv_errors_end_with_a_hint_of_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    // Decimal points in the 20 lines palpa looks at, then a decimal comma.
+    let late_comma = (0..21).fold("time_s;EMG [uV]\n".to_string(), |text, i| {
+        text + &format!("0.{i:03};1.5\n")
+    }) + "0.021;2,5\n";
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (
+            "ragged.csv",
+            "time_s;EMG [uV];F [N]\n0;1;2\n0,001;2\n",
+            &[
+                "line 3",
+                "; hint: every row needs one value per header column; check the separator \
+                 (palpa detected `;`)",
+            ],
+        ),
+        (
+            "word.tsv",
+            "time_s\tEMG [uV]\n0\t1\n0.001\tten\n",
+            &[
+                "line 3, column `EMG [uV]`",
+                "\"ten\"",
+                "; hint: every cell under the header must be a number with the decimal mark `.`",
+            ],
+        ),
+        (
+            "late_comma.csv",
+            &late_comma,
+            &["line 23, column `EMG [uV]`", "\"2,5\"", "decimal mark `.`"],
+        ),
+        (
+            "no_rate.csv",
+            "EMG [uV],F [N]\n1,2\n3,4\n",
+            &[
+                "found neither",
+                "; hint: add a `time_s` column or `SamplingFrequency` in no_rate.json, or \
+                 `sampling_frequency_hz` in palpa.toml",
+            ],
+        ),
+        (
+            "backwards.csv",
+            "time_s,EMG [uV]\n0,1\n0.002,2\n0.001,3\n",
+            &["line 4", "; hint: sort the rows by time"],
+        ),
+        (
+            "twice.csv",
+            "time_s,EMG [uV],EMG [uV]\n0,1,2\n",
+            &[
+                "unique column names",
+                "; hint: give each column its own name",
+            ],
+        ),
+        (
+            "ms.csv",
+            "time_s;EMG\nms;uV\n0;1\n1;2\n",
+            &[
+                "column `time_s`: expected the unit `s`",
+                "found `ms`",
+                "; hint: write the times in seconds",
+            ],
+        ),
+    ];
+    for (name, text, fragments) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let err = load_err(&path);
+        assert_names(&err, &path, fragments);
+        assert!(!err.contains('\n'), "{err}");
+    }
+}
+
+/// OpenSignals and DataLOG headers that break their layout are named by line (and device,
+/// key); a DataLOG export without a rate asks for the sidecar.
+#[test]
+fn vendor_text_exports_with_broken_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let os = |json: &str| {
+        format!(
+            "# OpenSignals Text File Format\n# {json}\n# EndOfHeader\n0\t0\t512\t\n1\t0\t513\t\n"
+        )
+    };
+    let device = |sensor: &str, device: &str, resolution: &str| {
+        format!(
+            r#"{{"AA": {{"sensor": ["{sensor}"], "column": ["nSeq", "DI", "CH1"], "label": ["CH1"], "device": "{device}", "sampling rate": 1000, "resolution": {resolution}}}}}"#
+        )
+    };
+    let datalog =
+        "File Name: x.log\nChannel 1: 'RF', 2 values, engineering units: mV, no filters.\n\
+                   Channel 2: 'BF', 2 values, engineering units: mV, no filters.\n\n1\t2\n3\t4\n";
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "json.txt",
+            os("{\"AA\": {\"sensor\": [\"EMG\"]"),
+            vec!["line 2 (JSON header)", "a JSON object of devices"],
+        ),
+        (
+            "keys.txt",
+            os(r#"{"AA": {"sensor": ["EMG"]}}"#),
+            vec!["line 2 (JSON header)", "missing field"],
+        ),
+        (
+            "device.txt",
+            os(&device("EMG", "unknown_box", "[16]")),
+            vec!["device `AA`, `device`", "`unknown_box`"],
+        ),
+        (
+            "bits.txt",
+            os(&device("ECG", "biosignalsplux", "[16, 16]")),
+            vec!["device `AA`, `resolution`", "[16, 16]"],
+        ),
+        (
+            "end.txt",
+            "# OpenSignals Text File Format\n# {}\n".to_string(),
+            vec!["line 3", "the end of the file"],
+        ),
+        (
+            "channel_line.txt",
+            datalog.replace("Channel 2: 'BF'", "Channel 3: 'BF'"),
+            vec!["line 3", "`Channel 2: '<name>'"],
+        ),
+        (
+            "no_blank.txt",
+            "File Name: x.log\nChannel 1: 'RF', 2 values, engineering units: mV.\n".to_string(),
+            vec![
+                "line 3",
+                "a blank line after the channel lines",
+                "the end of the file",
+            ],
+        ),
+        (
+            "no_rate.txt",
+            datalog.to_string(),
+            vec!["; hint: add a `time_s` column or `SamplingFrequency` in no_rate.json"],
+        ),
+    ];
+    for (name, text, fragments) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        assert_names(&load_err(&path), &path, &fragments);
+    }
+}

@@ -715,3 +715,207 @@ fn xdf_irregular_numeric_and_empty_streams_are_named_as_skipped() {
         (0..10).map(f64::from).collect::<Vec<_>>()
     );
 }
+
+/// The same samples written in each CSV dialect palpa reads (DESIGN §2.2), with units in the
+/// header or in a units row, come back identical to the `,` CSV's, and `format` names the
+/// dialect. The data hold negative numbers, exponents, a missing cell and a CRLF line end.
+#[test]
+fn csv_dialects_give_the_samples_of_the_comma_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        ["0.000", "1.5", "-0.25"],
+        ["0.001", "-2.75e1", "0.5"],
+        ["0.002", "", "1"],
+        ["0.003", "4", "12.125"],
+    ];
+    let file = |name: &str, sep: &str, comma: bool, header: &str, units: Option<&str>| {
+        let mut text = format!("{}\n", header.replace(',', sep));
+        if let Some(u) = units {
+            text.push_str(&format!("{}\r\n", u.replace(',', sep)));
+        }
+        for row in rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| {
+                    if comma {
+                        c.replace('.', ",")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            text.push_str(&format!("{}\n", cells.join(sep)));
+        }
+        let path = dir.path().join(name);
+        write(&path, &text);
+        path
+    };
+    let named = "time_s,EMG UT L [uV],force (N)";
+    let bare = "time_s,EMG UT L,force";
+    let reference = load(&file("comma.csv", ",", false, named, None));
+    assert_eq!(reference.format, "CSV (`,`-separated)");
+    let cases = [
+        (
+            file("semi.csv", ";", true, bare, Some("s,uV,N")),
+            "CSV (`;`-separated, decimal commas, units row)",
+        ),
+        (
+            file("semi_points.csv", ";", false, named, None),
+            "CSV (`;`-separated, decimal points)",
+        ),
+        (
+            file("tab.tsv", "\t", false, named, None),
+            "CSV (tab-separated, decimal points)",
+        ),
+        (
+            file("tab.txt", "\t", true, bare, Some(",uV,N")),
+            "CSV (tab-separated, decimal commas, units row)",
+        ),
+        (
+            file("tab.csv", "\t", false, named, Some("s,,")),
+            "CSV (tab-separated, decimal points, units row)",
+        ),
+        (
+            file("comma_units.csv", ",", false, bare, Some("s,uV,N")),
+            "CSV (`,`-separated, units row)",
+        ),
+    ];
+    for (path, format) in cases {
+        let rec = load(&path);
+        assert_eq!(rec.format, format, "{}", path.display());
+        assert_eq!(rec.channels.len(), 2, "{format}");
+        for (got, want) in rec.channels.iter().zip(&reference.channels) {
+            assert_eq!(
+                (&got.name, got.kind, &got.unit, got.fs_hz),
+                (&want.name, want.kind, &want.unit, want.fs_hz),
+                "{format}"
+            );
+            // Bit for bit, NaN included.
+            let bits = |c: &palpa::model::Channel| -> Vec<u64> {
+                c.samples.iter().map(|v| v.to_bits()).collect()
+            };
+            assert_eq!(bits(got), bits(want), "{format}: {}", got.name);
+        }
+    }
+    assert_eq!(reference.channels[0].samples[1], -27.5);
+    assert_eq!(reference.channels[1].samples[3], 12.125);
+    assert_eq!(reference.channels[0].fs_hz, 1000.0);
+}
+
+/// A units row's units are the channels' (scaled as the header's would be), its `s` over
+/// `time_s` is accepted, and a `time` column whose unit row says `s` is the time.
+#[test]
+fn a_units_row_gives_the_channels_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("units.csv");
+    write(
+        &path,
+        "time;EMG UT L;Probe;angle\ns;mV;kg;deg\n0,0;1,5;2;10\n0,5;-1;2,5;11\n1,0;0;3;12\n",
+    );
+    let rec = load(&path);
+    let [emg, probe, angle] = &rec.channels[..] else {
+        panic!("{:?}", rec.channels);
+    };
+    assert_eq!(rec.channels[0].fs_hz, 2.0);
+    assert_eq!((emg.kind, &emg.unit), (ChannelKind::Emg, &Unit::Microvolt));
+    assert_eq!(emg.samples.to_vec(), [1500.0, -1000.0, 0.0]);
+    assert_eq!(
+        (probe.kind, &probe.unit),
+        (ChannelKind::Force, &Unit::Newton)
+    );
+    assert_eq!(probe.samples[1], 2.5 * 9.806_65);
+    assert_eq!(
+        (angle.kind, &angle.unit),
+        (ChannelKind::Other, &Unit::AsRecorded("deg".into()))
+    );
+}
+
+/// An OpenSignals text export of EMG sensors: counts become mV by PLUX's transfer function,
+/// then µV; `nSeq` and the digital columns are not channels; a second device's columns
+/// follow the first's. Expected values from numpy 2.4.6:
+/// `raw * 3 / 2**16 - 1.5` for raw [0, 32768, 65535, 40000] → [-1.5, 0, 1.49995422, 0.33105469] mV;
+/// `(raw * 3.3 / 2**10 - 3.3 * 0.5) / 1.009` for raw [0, 512, 1023, 700]
+/// → [-1.63528246, 0, 1.63208855, 0.60045528] mV.
+#[test]
+fn opensignals_emg_counts_become_microvolts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plux.txt");
+    let header = r#"{"00:07:80:3B:46:61": {"sensor": ["EMG", "ECG"], "column": ["nSeq", "DI", "CH1", "CH2"], "device": "biosignalsplux", "position": 0, "sampling rate": 1000, "label": ["CH1", "CH2"], "resolution": [16, 16], "date": "2020-2-3", "time": "9:5:7.25"}, "20:16:11:02:85:30": {"sensor": ["EMGBITREV"], "column": ["nSeq", "I1", "I2", "O1", "O2", "A1"], "device": "bitalino_rev", "position": 1, "sampling rate": 1000, "label": ["A1"], "resolution": [4, 1, 1, 1, 1, 10]}}"#;
+    let mut text =
+        format!("# OpenSignals Text File Format. Version 1\r\n# {header}\r\n# EndOfHeader\r\n");
+    for (i, (plux, bitalino)) in [(0, 0), (32768, 512), (65535, 1023), (40000, 700)]
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!(
+            "{i}\t0\t{plux}\t123\t{}\t0\t0\t1\t1\t{bitalino}\t\r\n",
+            i % 16
+        ));
+    }
+    write(&path, &text);
+    let rec = load(&path);
+    assert_eq!(
+        rec.format,
+        "OpenSignals text export (biosignalsplux, bitalino_rev)"
+    );
+    assert_eq!(
+        (rec.start.as_deref(), rec.start_offset_s),
+        (Some("2020-02-03T09:05:07"), 0.25)
+    );
+    let names: Vec<&str> = rec.channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["EMG CH1", "CH2", "EMG A1"]);
+    let close = |got: &Array1<f64>, want_mv: [f64; 4]| {
+        for (g, w) in got.iter().zip(want_mv) {
+            assert!((g - w * 1e3).abs() < 1e-5, "{got} against {want_mv:?} mV");
+        }
+    };
+    let plux = &rec.channels[0];
+    assert_eq!(
+        (plux.kind, &plux.unit),
+        (ChannelKind::Emg, &Unit::Microvolt)
+    );
+    close(&plux.samples, [-1.5, 0.0, 1.499_954_22, 0.331_054_69]);
+    let [lo, hi] = plux.physical_range.unwrap();
+    assert!((lo + 1500.0).abs() < 1e-9 && (hi - (1500.0 - 3e3 / 65536.0)).abs() < 1e-9);
+    let ecg = &rec.channels[1];
+    assert_eq!(
+        (ecg.kind, &ecg.unit, ecg.samples[0]),
+        (
+            ChannelKind::Other,
+            &Unit::AsRecorded("counts".into()),
+            123.0
+        )
+    );
+    close(
+        &rec.channels[2].samples,
+        [-1.635_282_46, 0.0, 1.632_088_55, 0.600_455_28],
+    );
+}
+
+/// `.tsv` and `.txt` files are recordings; BIDS TSV sidecars beside them are not.
+#[test]
+fn discovery_takes_tsv_and_txt_but_not_tsv_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = "time_s\tEMG [uV]\n0\t1\n0.001\t2\n";
+    for name in ["a.tsv", "b.txt", "c.csv"] {
+        write(&dir.path().join(name), table);
+    }
+    write(
+        &dir.path().join("a_channels.tsv"),
+        "name\ttype\tunits\nEMG\tEMG\tuV\n",
+    );
+    write(&dir.path().join("a_events.tsv"), "onset\tduration\n0\t1\n");
+    write(
+        &dir.path().join("participants.tsv"),
+        "participant_id\nsub-01\n",
+    );
+    let ids: Vec<String> = discover(dir.path())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    let a = discover(dir.path()).unwrap().remove(0);
+    assert!(a.channels_tsv.is_some() && a.events_tsv.is_some());
+    assert_eq!(load(&dir.path().join("a.tsv")).channels[0].samples[1], 2.0);
+}

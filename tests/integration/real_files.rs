@@ -459,3 +459,113 @@ fn xdf_empty_streams_are_skipped_and_the_marker_precedes_the_data() {
         a.onset_s
     );
 }
+
+/// PLUX's OpenSignals text export (biosignalsnotebooks `ecg_sample.txt`, an ECG sensor):
+/// one channel of raw counts at 200 Hz, `nSeq` and `DI` dropped. Figures from numpy 2.4.6,
+/// `a = numpy.loadtxt(f, comments="#")`: 2370 rows; `a[:, 2]` first 32452, last 33192,
+/// min 29924, max 43896, sum 77677754.
+#[test]
+fn opensignals_ecg_sample_is_one_channel_of_counts_at_200_hz() {
+    let rec = load("biosignalsnotebooks/ecg_sample.txt");
+    assert_eq!(rec.format, "OpenSignals text export (biosignalsplux)");
+    assert_eq!(
+        (rec.start.as_deref(), rec.start_offset_s),
+        (Some("2017-01-17T14:50:32"), 0.316)
+    );
+    let [ch] = &rec.channels[..] else {
+        panic!(
+            "{:?}",
+            rec.channels.iter().map(|c| &c.name).collect::<Vec<_>>()
+        );
+    };
+    assert_eq!(
+        (
+            ch.name.as_str(),
+            ch.kind,
+            &ch.unit,
+            ch.fs_hz,
+            ch.samples.len()
+        ),
+        (
+            "CH1",
+            ChannelKind::Other,
+            &Unit::AsRecorded("counts".into()),
+            200.0,
+            2370
+        )
+    );
+    let s = &ch.samples;
+    assert_eq!((s[0], s[2369]), (32452.0, 33192.0));
+    assert_eq!(s.iter().copied().fold(f64::INFINITY, f64::min), 29924.0);
+    assert_eq!(s.iter().copied().fold(f64::NEG_INFINITY, f64::max), 43896.0);
+    assert_eq!(s.sum(), 77_677_754.0);
+    assert_eq!(ch.physical_range, Some([0.0, 65535.0]));
+}
+
+/// The UCI lower-limb file is a Biometrics DataLOG export: names and units from its header
+/// lines, the rate from the sidecar, 13480 rows (the final row of empty cells is no
+/// sample). With a channels TSV typing the four muscles EMG they are read in µV; the
+/// goniometer `FX` stays `deg`, kept but not analysed. Figures from numpy 2.4.6,
+/// `numpy.loadtxt(f, skiprows=7, max_rows=13480)`: first row [0.0007, -0.0015, -0.0008,
+/// 0.003, 64.1], last [-0.0015, 0, -0.0008, 0.003, 62.3], column sums [26.266, -2.8742,
+/// 5.9838, -4.051, 518479.4].
+#[test]
+fn uci_datalog_export_reads_with_its_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("5Nsen.txt");
+    std::fs::copy(real("uci-lower-limb/5Nsen.txt"), &path).unwrap();
+    let err = ingest::load(&source_of_file(&path).unwrap(), &Config::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("hint: add a `time_s` column or `SamplingFrequency` in 5Nsen.json"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("5Nsen.json"),
+        r#"{"SamplingFrequency": 1000}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("5Nsen_channels.tsv"),
+        "name\ttype\tunits\nRF\tEMG\tmV\nBF\tEMG\tmV\nVM\tEMG\tmV\nST\tEMG\tmV\nFX\tMISC\tdeg\n",
+    )
+    .unwrap();
+    let rec = ingest::load(&source_of_file(&path).unwrap(), &Config::default()).unwrap();
+    assert_eq!(rec.format, "Biometrics DataLOG text export");
+    let names: Vec<&str> = rec.channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["RF", "BF", "VM", "ST", "FX"]);
+    let first = [0.0007, -0.0015, -0.0008, 0.003, 64.1];
+    let last = [-0.0015, 0.0, -0.0008, 0.003, 62.3];
+    let sums = [26.266, -2.8742, 5.9838, -4.051, 518_479.4];
+    for (i, ch) in rec.channels.iter().enumerate() {
+        let to = if i < 4 { 1e3 } else { 1.0 };
+        assert_eq!(
+            (ch.fs_hz, ch.samples.len()),
+            (1000.0, 13_480),
+            "{}",
+            ch.name
+        );
+        assert!((ch.samples[0] - first[i] * to).abs() < 1e-9, "{}", ch.name);
+        assert!(
+            (ch.samples[13_479] - last[i] * to).abs() < 1e-9,
+            "{}",
+            ch.name
+        );
+        assert!(
+            (ch.samples.sum() - sums[i] * to).abs() < 1e-6,
+            "{}",
+            ch.name
+        );
+    }
+    assert_eq!(rec.channels[0].kind, ChannelKind::Emg);
+    assert_eq!(rec.channels[0].unit, Unit::Microvolt);
+    assert_eq!(
+        rec.channels[0].muscle.as_ref().unwrap().as_str(),
+        "rectus femoris"
+    );
+    assert_eq!(
+        (rec.channels[4].kind, &rec.channels[4].unit),
+        (ChannelKind::Other, &Unit::AsRecorded("deg".into()))
+    );
+}
