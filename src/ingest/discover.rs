@@ -26,6 +26,8 @@ pub enum Format {
     Csv,
     /// `.parquet`.
     Parquet,
+    /// `.c3d` (analog channels).
+    C3d,
 }
 
 impl Format {
@@ -37,6 +39,7 @@ impl Format {
             "bdf" => Format::Bdf,
             "csv" => Format::Csv,
             "parquet" => Format::Parquet,
+            "c3d" => Format::C3d,
             _ => return None,
         })
     }
@@ -140,7 +143,7 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
         IngestError::format(
             path,
             "file extension",
-            "one of .edf, .bdf, .csv, .parquet",
+            "one of .edf, .bdf, .csv, .parquet, .c3d",
             match path.extension() {
                 Some(ext) => format!(".{}", ext.to_string_lossy()),
                 None => "no extension".to_string(),

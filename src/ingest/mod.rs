@@ -5,6 +5,7 @@
 //! types, muscles, events), types every channel and scales it to palpa's units. Nothing here
 //! does arithmetic on samples beyond that unit scaling.
 
+pub mod c3d;
 pub mod channel;
 pub mod discover;
 pub mod edf;
@@ -317,6 +318,7 @@ fn read_raw(
             }
         }
         Format::Parquet => table::read_parquet(path, rules),
+        Format::C3d => c3d::read(path),
     }
 }
 
