@@ -681,3 +681,343 @@ fn parse_parameters(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the tiny test file holds.
+    struct Tiny {
+        processor: Processor,
+        float: bool,
+        /// Header first frame; events count from frame 1.
+        first_frame: u16,
+    }
+
+    const N_FRAMES: usize = 3;
+    const PER_FRAME: usize = 2;
+    const OFFSET: [i16; 2] = [5, -3];
+    const SCALE: [f32; 2] = [0.5, 2.0];
+    const GEN_SCALE: f32 = 0.25;
+
+    /// Raw analog value of channel `c` at sample `n`.
+    fn raw(c: usize, n: usize) -> i16 {
+        (n as i16) * 10 - 7 + c as i16 * 100
+    }
+
+    fn u16_bytes(p: Processor, v: u16) -> Vec<u8> {
+        match p {
+            Processor::Mips => v.to_be_bytes().to_vec(),
+            _ => v.to_le_bytes().to_vec(),
+        }
+    }
+
+    fn f32_bytes(p: Processor, v: f32) -> Vec<u8> {
+        match p {
+            Processor::Intel => v.to_le_bytes().to_vec(),
+            Processor::Mips => v.to_be_bytes().to_vec(),
+            Processor::Dec => {
+                let b = (v * 4.0).to_le_bytes();
+                vec![b[2], b[3], b[0], b[1]]
+            }
+        }
+    }
+
+    fn chars(width: usize, items: &[&str]) -> Vec<u8> {
+        items
+            .iter()
+            .flat_map(|s| {
+                let mut b = s.as_bytes().to_vec();
+                b.resize(width, b' ');
+                b
+            })
+            .collect()
+    }
+
+    /// A parameter record: name, group id, offset to the next, type, dimensions, data, and
+    /// an empty description.
+    fn param(p: Processor, group: i8, name: &str, kind: i8, dims: &[u8], data: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![name.len() as u8, group as u8];
+        out.extend(name.as_bytes());
+        let offset = 2 + 2 + dims.len() + data.len() + 1;
+        out.extend(u16_bytes(p, offset as u16));
+        out.extend([kind as u8, dims.len() as u8]);
+        out.extend(dims);
+        out.extend(data);
+        out.push(0);
+        out
+    }
+
+    fn group(p: Processor, id: i8, name: &str) -> Vec<u8> {
+        let mut out = vec![name.len() as u8, (-id) as u8];
+        out.extend(name.as_bytes());
+        out.extend(u16_bytes(p, 3));
+        out.push(0);
+        out
+    }
+
+    /// A C3D with 1 point (not a channel), two analog channels labelled `EMG` twice, 2
+    /// analog samples per frame at 200 Hz, 3 frames at 100 Hz, and one event `General Snap`
+    /// at 0.125 s.
+    fn tiny(t: &Tiny) -> Vec<u8> {
+        let p = t.processor;
+        let n_points = 1u16;
+        let mut file = vec![0u8; BLOCK_BYTES];
+        file[0] = 2;
+        file[1] = KEY;
+        let point_scale: f32 = if t.float { -0.1 } else { 0.1 };
+        let mut words: Vec<u8> = Vec::new();
+        for w in [n_points, (2 * PER_FRAME) as u16, t.first_frame] {
+            words.extend(u16_bytes(p, w));
+        }
+        words.extend(u16_bytes(p, t.first_frame + N_FRAMES as u16 - 1));
+        words.extend(u16_bytes(p, 0));
+        words.extend(f32_bytes(p, point_scale));
+        words.extend(u16_bytes(p, 4)); // data start block
+        words.extend(u16_bytes(p, PER_FRAME as u16));
+        words.extend(f32_bytes(p, 100.0));
+        file[2..2 + words.len()].copy_from_slice(&words);
+
+        let f = |v: f32| f32_bytes(p, v);
+        let i = |v: i16| u16_bytes(p, v as u16);
+        let mut params = vec![1, KEY, 2, 83 + p as u8 + 1];
+        params.extend(group(p, 1, "POINT"));
+        params.extend(param(p, 1, "USED", 2, &[], i(n_points as i16)));
+        params.extend(param(p, 1, "SCALE", 4, &[], f(point_scale)));
+        params.extend(param(p, 1, "RATE", 4, &[], f(100.0)));
+        params.extend(param(p, 1, "FRAMES", 2, &[], i(N_FRAMES as i16)));
+        params.extend(group(p, 2, "ANALOG"));
+        params.extend(param(p, 2, "USED", 2, &[], i(2)));
+        params.extend(param(p, 2, "RATE", 4, &[], f(200.0)));
+        params.extend(param(p, 2, "GEN_SCALE", 4, &[], f(GEN_SCALE)));
+        params.extend(param(
+            p,
+            2,
+            "SCALE",
+            4,
+            &[2],
+            SCALE.iter().flat_map(|&s| f(s)).collect(),
+        ));
+        params.extend(param(
+            p,
+            2,
+            "OFFSET",
+            2,
+            &[2],
+            OFFSET.iter().flat_map(|&o| i(o)).collect(),
+        ));
+        params.extend(param(
+            p,
+            2,
+            "LABELS",
+            -1,
+            &[4, 2],
+            chars(4, &[" EMG", "EMG"]),
+        ));
+        params.extend(param(p, 2, "UNITS", -1, &[2, 2], chars(2, &["mV", ""])));
+        params.extend(group(p, 3, "EVENT"));
+        params.extend(param(p, 3, "USED", 2, &[], i(1)));
+        params.extend(param(
+            p,
+            3,
+            "TIMES",
+            4,
+            &[2, 1],
+            [f(0.0), f(0.125)].concat(),
+        ));
+        params.extend(param(p, 3, "LABELS", -1, &[8, 1], chars(8, &["Snap"])));
+        params.extend(param(p, 3, "CONTEXTS", -1, &[8, 1], chars(8, &["General"])));
+        params.extend(group(p, 4, "MANUFACTURER"));
+        params.extend(param(
+            p,
+            4,
+            "SOFTWARE",
+            -1,
+            &[10],
+            chars(10, &["palpa test"]),
+        ));
+        params.resize(2 * BLOCK_BYTES, 0);
+        file.extend(params);
+
+        for frame in 0..N_FRAMES {
+            let word = |v: i16| if t.float { f(f32::from(v)) } else { i(v) };
+            file.extend((0..4).flat_map(|_| word(1234)));
+            for s in 0..PER_FRAME {
+                for c in 0..2 {
+                    file.extend(word(raw(c, frame * PER_FRAME + s)));
+                }
+            }
+        }
+        file
+    }
+
+    fn write(dir: &Path, t: &Tiny) -> std::path::PathBuf {
+        let path = dir.join("tiny.c3d");
+        std::fs::write(&path, tiny(t)).unwrap();
+        path
+    }
+
+    fn expected(c: usize, n: usize) -> f64 {
+        (f64::from(raw(c, n)) - f64::from(OFFSET[c])) * f64::from(SCALE[c]) * f64::from(GEN_SCALE)
+    }
+
+    fn check(rec: &RawRecording, t: &Tiny) {
+        let names: Vec<&str> = rec.channels.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["EMG", "EMG (2)"], "trimmed, then made unique");
+        assert_eq!(rec.channels[0].unit.as_deref(), Some("mV"));
+        assert_eq!(rec.channels[1].unit, None, "an empty unit is no unit");
+        for (c, ch) in rec.channels.iter().enumerate() {
+            assert_eq!(ch.fs_hz, 200.0);
+            assert_eq!(ch.samples.len(), N_FRAMES * PER_FRAME);
+            for (n, &x) in ch.samples.iter().enumerate() {
+                assert!(
+                    (x - expected(c, n)).abs() < 1e-12,
+                    "channel {c} sample {n}: {x}"
+                );
+            }
+        }
+        let a = &rec.annotations[..];
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].text, "General Snap");
+        let start_s = f64::from(t.first_frame - 1) / 100.0;
+        assert!(
+            (a[0].onset_s - (0.125 - start_s)).abs() < 1e-9,
+            "{}",
+            a[0].onset_s
+        );
+    }
+
+    #[test]
+    fn intel_integer_storage_is_scaled_with_its_offset_and_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Tiny {
+            processor: Processor::Intel,
+            float: false,
+            first_frame: 1,
+        };
+        let rec = read(&write(dir.path(), &t)).unwrap();
+        check(&rec, &t);
+        assert_eq!(rec.format, "C3D (Intel, integer; palpa test)");
+        let range = rec.channels[1].physical_range.unwrap();
+        let gain = 2.0 * 0.25;
+        assert_eq!(range, [(-32768.0 + 3.0) * gain, (32767.0 + 3.0) * gain]);
+    }
+
+    #[test]
+    fn float_storage_of_each_processor_reads_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        for (processor, name) in [
+            (Processor::Intel, "Intel"),
+            (Processor::Dec, "DEC"),
+            (Processor::Mips, "MIPS"),
+        ] {
+            let t = Tiny {
+                processor,
+                float: true,
+                first_frame: 11,
+            };
+            let rec = read(&write(dir.path(), &t)).unwrap();
+            check(&rec, &t);
+            assert_eq!(rec.format, format!("C3D ({name}, float; palpa test)"));
+            assert!(rec.channels.iter().all(|c| c.physical_range.is_none()));
+        }
+    }
+
+    #[test]
+    fn dec_float_converts_to_ieee() {
+        for v in [1.0f32, -0.125, 2000.0, 3.0e-5] {
+            let b = f32_bytes(Processor::Dec, v);
+            assert_eq!(Processor::Dec.f32([b[0], b[1], b[2], b[3]]), v);
+        }
+        // 1.0 as VAX F: exponent 129, mantissa 0.1 (binary); words 0x4080, 0x0000.
+        assert_eq!(Processor::Dec.f32([0x80, 0x40, 0, 0]), 1.0);
+    }
+
+    #[test]
+    fn content_is_recognised_from_the_first_bytes() {
+        let file = tiny(&Tiny {
+            processor: Processor::Intel,
+            float: true,
+            first_frame: 1,
+        });
+        assert!(is_c3d(&file[..2]));
+        assert!(is_c3d(&file[..BLOCK_BYTES + 4]));
+        let mut other = file.clone();
+        other[BLOCK_BYTES + 3] = 0;
+        assert!(!is_c3d(&other), "no processor type");
+        other = file.clone();
+        other[0] = 1;
+        assert!(!is_c3d(&other), "parameters inside the header");
+        assert!(!is_c3d(b"0       X X X X"), "EDF");
+        assert!(!is_c3d(&[]));
+    }
+
+    fn error_of(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.c3d");
+        std::fs::write(&path, bytes).unwrap();
+        match read(&path) {
+            Ok(_) => panic!("a broken file was read"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn intel_float() -> Vec<u8> {
+        tiny(&Tiny {
+            processor: Processor::Intel,
+            float: true,
+            first_frame: 1,
+        })
+    }
+
+    #[test]
+    fn an_unknown_processor_is_named() {
+        let mut file = intel_float();
+        file[BLOCK_BYTES + 3] = 90;
+        let e = error_of(&file);
+        assert!(
+            e.contains("processor type") && e.contains("found 90"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_scale_array_shorter_than_the_channels_is_an_error() {
+        let mut file = intel_float();
+        let at = file.windows(7).position(|w| w == b"\x05\x02SCALE").unwrap();
+        // Dimension 2 → 1: the parameter now holds one scale for two channels.
+        file[at + 7 + 2 + 2] = 1;
+        let e = error_of(&file);
+        assert!(e.contains("ANALOG:SCALE") && e.contains("1 numbers"), "{e}");
+    }
+
+    #[test]
+    fn a_data_section_short_of_its_frames_is_an_error() {
+        let file = intel_float();
+        let e = error_of(&file[..file.len() - 1]);
+        assert!(e.contains("header word 9") && e.contains("3 frames"), "{e}");
+    }
+
+    /// Every byte of the header and parameter section set to a handful of values: the
+    /// reader returns, never panics.
+    #[test]
+    fn no_header_or_parameter_byte_makes_the_reader_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mutant.c3d");
+        for float in [false, true] {
+            let original = tiny(&Tiny {
+                processor: Processor::Intel,
+                float,
+                first_frame: 1,
+            });
+            for at in (0..24).chain(BLOCK_BYTES..BLOCK_BYTES + 400) {
+                for value in [0x00, 0x02, 0x80, 0xFF] {
+                    let mut bytes = original.clone();
+                    bytes[at] = value;
+                    std::fs::write(&path, &bytes).unwrap();
+                    let _ = read(&path);
+                }
+            }
+        }
+    }
+}
