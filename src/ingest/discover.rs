@@ -28,6 +28,8 @@ pub enum Format {
     Parquet,
     /// `.c3d` (analog channels).
     C3d,
+    /// `.h5` (OpenSignals HDF5).
+    OpenSignalsH5,
 }
 
 impl Format {
@@ -40,6 +42,7 @@ impl Format {
             "csv" => Format::Csv,
             "parquet" => Format::Parquet,
             "c3d" => Format::C3d,
+            "h5" => Format::OpenSignalsH5,
             _ => return None,
         })
     }
@@ -143,7 +146,7 @@ pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
         IngestError::format(
             path,
             "file extension",
-            "one of .edf, .bdf, .csv, .parquet, .c3d",
+            "one of .edf, .bdf, .csv, .parquet, .c3d, .h5",
             match path.extension() {
                 Some(ext) => format!(".{}", ext.to_string_lossy()),
                 None => "no extension".to_string(),

@@ -10,6 +10,7 @@ pub mod channel;
 pub mod discover;
 pub mod edf;
 mod error;
+pub mod opensignals_h5;
 pub mod sidecar;
 pub mod table;
 pub mod vicon;
@@ -319,6 +320,7 @@ fn read_raw(
         }
         Format::Parquet => table::read_parquet(path, rules),
         Format::C3d => c3d::read(path),
+        Format::OpenSignalsH5 => opensignals_h5::read(path),
     }
 }
 

@@ -494,3 +494,12 @@ fn c3d_zero_analog_rate() {
         &["parameter ANALOG:RATE", "above 0", "found 0"],
     );
 }
+
+#[test]
+fn h5_that_is_not_hdf5_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.h5");
+    std::fs::write(&path, b"time_s,EMG\n0,1\n").unwrap();
+    let err = load_err(&path);
+    assert_names(&err, &path, &["expected an HDF5 file"]);
+}

@@ -290,6 +290,62 @@ fn pyomeca_vicon_csv_is_2000_hz_with_emg_in_microvolts() {
     assert!((v1.samples[0] - -0.0220516).abs() < 1e-12);
 }
 
+// OpenSignals HDF5 read with hdf5-reader, checked against h5py 3.16.0:
+//   g = h5py.File(path)[mac]; v = g["raw"][channel][:, 0]
+//   len(v), g.attrs["sampling rate"], g.attrs["resolution"], v[[0, 1, 1000, -1]]
+// emg_fatigue: 126900, 1000, [12], 2068 2073 2001 2050 (bioplux, raw/channel_2);
+// emg_bursts: 28519, 1000, [16], 32718 32784 32634 33082 (channeller, raw/channel_3).
+// Samples are `raw * 3 / 2^bits - 1.5` mV, in µV after ingest.
+#[test]
+fn opensignals_h5_counts_become_microvolts_by_the_emg_transfer_function() {
+    for (file, name, n, bits, counts, device, start) in [
+        (
+            "emg_fatigue",
+            "EMG channel_2",
+            126_900,
+            12,
+            [2068, 2073, 2001, 2050],
+            "bioplux",
+            ("2017-05-30T15:34:25", 0.337),
+        ),
+        (
+            "emg_bursts",
+            "EMG channel_3",
+            28_519,
+            16,
+            [32718, 32784, 32634, 33082],
+            "channeller",
+            ("2017-01-23T10:28:51", 0.69),
+        ),
+    ] {
+        let rec = load(&format!("biosignalsnotebooks/{file}.h5"));
+        assert_eq!(rec.format, format!("OpenSignals HDF5 ({device})"));
+        assert_eq!(rec.start.as_deref(), Some(start.0));
+        assert!((rec.start_offset_s - start.1).abs() < 1e-12);
+        assert_eq!(rec.channels.len(), 1);
+        let ch = &rec.channels[0];
+        assert_eq!(
+            (
+                ch.name.as_str(),
+                ch.kind,
+                &ch.unit,
+                ch.fs_hz,
+                ch.samples.len()
+            ),
+            (name, ChannelKind::Emg, &Unit::Microvolt, 1000.0, n)
+        );
+        let uv = |c: f64| (c * 3.0 / f64::from(1u32 << bits) - 1.5) * 1e3;
+        for (i, c) in [0, 1, 1000, n - 1].into_iter().zip(counts) {
+            assert!(
+                (ch.samples[i] - uv(f64::from(c))).abs() < 1e-9,
+                "{file} sample {i}"
+            );
+        }
+        let top = f64::from((1u32 << bits) - 1);
+        assert_eq!(ch.physical_range, Some([uv(0.0), uv(top)]));
+    }
+}
+
 /// Half a unit in the last printed digit of a CSV cell (`-2.61E-05` → 5e-8, `-0.0220516` →
 /// 5e-8): every value within it prints as that cell.
 fn half_last_digit(cell: &str) -> f64 {
