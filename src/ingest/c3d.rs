@@ -272,16 +272,23 @@ pub fn read(path: &Path) -> Result<RawRecording, IngestError> {
         .number("POINT", "SCALE", false)
         .unwrap_or(f64::from(float_at(7)));
     let float_storage = point_scale < 0.0;
-    let n_points = params
-        .number("POINT", "USED", true)
-        .map_or(usize::from(word(2)), |n| n as usize);
+    let n_points = match params.number("POINT", "USED", true) {
+        None => usize::from(word(2)),
+        Some(n) => count(n).ok_or_else(|| {
+            err(
+                "parameter POINT:USED",
+                "a point count from 0 to 65535".into(),
+                n.to_string(),
+            )
+        })?,
+    };
     let analog_words = usize::from(word(3));
     let n_analog = if analog_words == 0 {
         0
     } else {
         params
             .number("ANALOG", "USED", true)
-            .map(|n| n as usize)
+            .and_then(count)
             .filter(|&n| n > 0 && analog_words % n == 0)
             .ok_or_else(|| {
                 err(
@@ -420,6 +427,11 @@ fn frame_count(params: &Parameters, first: u16, last: u16) -> usize {
     }
 }
 
+/// A C3D count (16-bit, possibly stored as a float), if it is one.
+fn count(n: f64) -> Option<usize> {
+    (n.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&n)).then_some(n as usize)
+}
+
 /// A `TRIAL` frame number: two unsigned 16-bit words, low first.
 fn trial_field(params: &Parameters, name: &str) -> Option<u64> {
     match params.numbers("TRIAL", name, true)?.as_slice() {
@@ -517,7 +529,16 @@ fn events(
     first_frame: u64,
     point_rate_hz: f64,
 ) -> Result<Vec<Annotation>, Problem> {
-    let used = params.number("EVENT", "USED", true).unwrap_or(0.0) as usize;
+    let used = match params.number("EVENT", "USED", true) {
+        None => 0,
+        Some(n) => count(n).ok_or_else(|| {
+            (
+                "parameter EVENT:USED".to_string(),
+                "an event count from 0 to 65535".to_string(),
+                n.to_string(),
+            )
+        })?,
+    };
     if used == 0 {
         return Ok(Vec::new());
     }
@@ -920,6 +941,15 @@ mod tests {
             check(&rec, &t);
             assert_eq!(rec.format, format!("C3D ({name}, float; palpa test)"));
             assert!(rec.channels.iter().all(|c| c.physical_range.is_none()));
+        }
+    }
+
+    #[test]
+    fn counts_are_16_bit_whole_numbers() {
+        assert_eq!(count(38.0), Some(38));
+        assert_eq!(count(65_535.0), Some(65_535));
+        for bad in [-1.0, 0.5, 65_536.0, 1e30, f64::NAN, f64::INFINITY] {
+            assert_eq!(count(bad), None, "{bad}");
         }
     }
 
