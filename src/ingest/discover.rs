@@ -28,9 +28,59 @@ pub enum Format {
     Parquet,
     /// `.xdf` (Lab Streaming Layer).
     Xdf,
+    /// `.c3d` (analog channels).
+    C3d,
+    /// `.h5` (OpenSignals HDF5).
+    OpenSignalsH5,
 }
 
+/// Bytes read from the start of a file to recognise its format.
+const HEAD_BYTES: usize = 8192;
+
 impl Format {
+    /// The format of a file, recognised by its content: a signature (EDF, BDF, Parquet, XDF,
+    /// HDF5) wins over the extension; a file without one is taken by its extension (the
+    /// reader then says what is wrong), except that a `.txt` or `.tsv` is a recording only
+    /// when it starts as a table or a vendor export palpa knows, so that notes and READMEs
+    /// beside the recordings are not.
+    pub fn detect(path: &Path) -> Option<Format> {
+        let by_name = Format::of(path)?;
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        std::fs::File::open(path)
+            .and_then(|f| {
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(f, HEAD_BYTES as u64),
+                    &mut head,
+                )
+            })
+            .ok()?;
+        let signed = [
+            (head.starts_with(b"0       "), Format::Edf),
+            (head.starts_with(b"\xffBIOSEMI"), Format::Bdf),
+            (head.starts_with(b"PAR1"), Format::Parquet),
+            (super::xdf::is_xdf(&head), Format::Xdf),
+            (
+                head.starts_with(b"\x89HDF\r\n\x1a\n"),
+                Format::OpenSignalsH5,
+            ),
+        ];
+        if let Some((_, format)) = signed.into_iter().find(|(signed, _)| *signed) {
+            return Some(format);
+        }
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        if !matches!(ext.as_str(), "txt" | "tsv") {
+            return Some(by_name);
+        }
+        let text = String::from_utf8_lossy(&head);
+        let lines: Vec<&str> = text.lines().take(22).collect();
+        let first = lines.first().copied().unwrap_or_default();
+        let known = super::vicon::is_vicon(first)
+            || super::opensignals::is_opensignals(first)
+            || super::datalog::is_datalog(first)
+            || super::table::looks_like_table(&lines);
+        known.then_some(Format::Csv)
+    }
+
     /// The format of a path, from its extension (any case).
     pub fn of(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -40,6 +90,8 @@ impl Format {
             "csv" | "tsv" | "txt" => Format::Csv,
             "parquet" => Format::Parquet,
             "xdf" => Format::Xdf,
+            "c3d" => Format::C3d,
+            "h5" => Format::OpenSignalsH5,
             _ => return None,
         })
     }
@@ -131,8 +183,9 @@ impl BidsName {
 }
 
 /// What palpa reads, as messages list it.
-pub const READABLE: &str = "EDF and BDF (.edf, .bdf), CSV tables and Vicon Nexus exports (.csv) \
-     and Parquet (.parquet)";
+pub const READABLE: &str = "EDF and BDF (.edf, .bdf); tables (.csv, .tsv, .txt: `,`, `;` or tab \
+     separated) and the text exports of Vicon Nexus, OpenSignals and Biometrics DataLOG; \
+     Parquet; C3D (.c3d); XDF (.xdf); OpenSignals HDF5 (.h5)";
 
 /// Recordings under `root`, sorted by id (then path, for ids two formats share). A file
 /// given as `root` is a dataset of one recording, its sidecars looked for as
@@ -155,7 +208,7 @@ pub fn discover(root: &Path) -> Result<Vec<Source>, IngestError> {
         .into_iter()
         .filter(|path| !is_sidecar(path))
         .filter_map(|path| {
-            let format = Format::of(&path)?;
+            let format = Format::detect(&path)?;
             Some(source(root, path.clone(), format, &mut listing))
         })
         .collect::<Result<_, _>>()?;
@@ -194,17 +247,21 @@ fn root_of_file(path: &Path) -> PathBuf {
 /// # Errors
 /// The file's folder cannot be listed, or its format is unknown.
 pub fn source_of_file(path: &Path) -> Result<Source, IngestError> {
-    let format = Format::of(path).ok_or_else(|| {
-        IngestError::format(
-            path,
-            "file extension",
-            "one of .edf, .bdf, .csv, .tsv, .txt, .parquet, .xdf",
-            match path.extension() {
-                Some(ext) => format!(".{}", ext.to_string_lossy()),
-                None => "no extension".to_string(),
-            },
-        )
-    })?;
+    // A file named on the command line is read even when its content is not recognised:
+    // the reader then says why it is not a recording.
+    let format = Format::detect(path)
+        .or_else(|| Format::of(path))
+        .ok_or_else(|| {
+            IngestError::format(
+                path,
+                "file extension",
+                "one of .edf, .bdf, .csv, .tsv, .txt, .parquet, .c3d, .xdf, .h5",
+                match path.extension() {
+                    Some(ext) => format!(".{}", ext.to_string_lossy()),
+                    None => "no extension".to_string(),
+                },
+            )
+        })?;
     source(
         &root_of_file(path),
         path.to_path_buf(),

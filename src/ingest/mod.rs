@@ -6,12 +6,14 @@
 //! types, muscles, events), types every channel and scales it to palpa's units. Nothing here
 //! does arithmetic on samples beyond that unit scaling.
 
+pub mod c3d;
 pub mod channel;
 pub mod datalog;
 pub mod discover;
 pub mod edf;
 mod error;
 pub mod opensignals;
+pub mod opensignals_h5;
 pub mod sidecar;
 pub mod table;
 pub mod vicon;
@@ -339,6 +341,8 @@ fn read_raw(
         }
         Format::Parquet => table::read_parquet(path, rules),
         Format::Xdf => xdf::read(path, cfg.qc.xdf_drift_max_ms),
+        Format::C3d => c3d::read(path),
+        Format::OpenSignalsH5 => opensignals_h5::read(path),
     }
 }
 

@@ -743,3 +743,77 @@ fn vendor_text_exports_with_broken_headers() {
         assert_names(&load_err(&path), &path, &fragments);
     }
 }
+
+/// The pyomeca C3D (float storage, 51 points, 38 analogs at 2000 Hz), copied to `dir` after
+/// `edit`.
+fn c3d(dir: &Path, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let mut bytes = std::fs::read(common::real("pyomeca/markers_analogs.c3d")).unwrap();
+    edit(&mut bytes);
+    let path = dir.join("broken.c3d");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn c3d_truncated_in_its_data_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = c3d(dir.path(), |b| b.truncate(b.len() - 1000));
+    let err = load_err(&path);
+    assert_names(
+        &err,
+        &path,
+        &[
+            "header word 9",
+            "580 frames of 3856 bytes",
+            "2249816-byte file",
+        ],
+    );
+}
+
+#[test]
+fn c3d_parameter_pointer_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    for block in [0, 1] {
+        let path = c3d(dir.path(), |b| b[0] = block);
+        let err = load_err(&path);
+        assert_names(
+            &err,
+            &path,
+            &[
+                "byte 1 (parameter section block)",
+                "a block from 2 to 4396",
+                &format!("found {block}"),
+            ],
+        );
+    }
+    // Block 250 is inside this 4396-block file, in its data: no parameter section there.
+    let path = c3d(dir.path(), |b| b[0] = 250);
+    let err = load_err(&path);
+    assert_names(&err, &path, &["parameter section byte 4 (processor type)"]);
+}
+
+#[test]
+fn c3d_zero_analog_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = c3d(dir.path(), |b| {
+        // ANALOG (group 4) RATE: name length, group, name, 2-byte offset, type 4, 0 dims,
+        // then the float.
+        let at = b.windows(6).position(|w| w == b"\x04\x04RATE").unwrap();
+        b[at + 10..at + 14].copy_from_slice(&0f32.to_le_bytes());
+    });
+    let err = load_err(&path);
+    assert_names(
+        &err,
+        &path,
+        &["parameter ANALOG:RATE", "above 0", "found 0"],
+    );
+}
+
+#[test]
+fn h5_that_is_not_hdf5_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.h5");
+    std::fs::write(&path, b"time_s,EMG\n0,1\n").unwrap();
+    let err = load_err(&path);
+    assert_names(&err, &path, &["expected an HDF5 file"]);
+}

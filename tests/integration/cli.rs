@@ -101,6 +101,29 @@ fn inspect_json_has_the_designed_fields() {
 }
 
 #[test]
+fn inspect_lists_the_analog_channels_of_a_c3d() {
+    let v = inspect_json(&["--json"], real("pyomeca/markers_analogs.c3d"));
+    let file = &v[0];
+    assert_eq!(
+        file["format"],
+        "C3D (Intel, float; Vicon Nexus 2.4.0.91647h)"
+    );
+    let channels = file["channels"].as_array().unwrap();
+    assert_eq!(
+        channels.len(),
+        38,
+        "analogs only; the 51 markers are not channels"
+    );
+    let ch = &channels[6];
+    assert_eq!(ch["name"], "Delt_ant.EMG1");
+    assert_eq!(ch["kind"], "emg");
+    assert_eq!(ch["unit"], "uV");
+    assert_eq!(ch["fs_hz"], 2000.0);
+    assert_eq!(ch["n_samples"], 11_600);
+    assert_eq!(file["duration_s"], 5.8);
+}
+
+#[test]
 fn a_bad_file_among_good_ones_exits_2_and_the_good_ones_are_shown() {
     let dir = tempfile::tempdir().unwrap();
     let good = small_file(dir.path(), "good.edf", Variant::Edf, Continuity::Continuous);

@@ -44,7 +44,7 @@ fn a_folder_with_nothing_palpa_reads_exits_2_and_says_what_it_holds() {
         err.contains("no recordings in") && err.contains("no files"),
         "{err}"
     );
-    for (name, n) in [("a.txt", 3), ("b.h5", 1)] {
+    for (name, n) in [("a.txt", 3), ("b.mat", 1)] {
         for i in 0..n {
             std::fs::write(ds.join(format!("{i}{name}")), "not a recording").unwrap();
         }
@@ -57,7 +57,7 @@ fn a_folder_with_nothing_palpa_reads_exits_2_and_says_what_it_holds() {
             .arg(dir.path().join("o")),
         2,
     );
-    assert!(err.contains("1 .h5 file and 3 .txt files"), "{err}");
+    assert!(err.contains("1 .mat file and 3 .txt files"), "{err}");
     assert!(err.contains("palpa reads"), "{err}");
     let err = stderr_of(palpa().arg("inspect").arg(&ds), 2);
     assert!(err.contains("no recordings in"), "{err}");

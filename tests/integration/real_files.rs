@@ -290,6 +290,144 @@ fn pyomeca_vicon_csv_is_2000_hz_with_emg_in_microvolts() {
     assert!((v1.samples[0] - -0.0220516).abs() < 1e-12);
 }
 
+// OpenSignals HDF5 read with hdf5-reader, checked against h5py 3.16.0:
+//   g = h5py.File(path)[mac]; v = g["raw"][channel][:, 0]
+//   len(v), g.attrs["sampling rate"], g.attrs["resolution"], v[[0, 1, 1000, -1]]
+// emg_fatigue: 126900, 1000, [12], 2068 2073 2001 2050 (bioplux, raw/channel_2);
+// emg_bursts: 28519, 1000, [16], 32718 32784 32634 33082 (channeller, raw/channel_3).
+// Samples are `raw * 3 / 2^bits - 1.5` mV, in µV after ingest.
+#[test]
+fn opensignals_h5_counts_become_microvolts_by_the_emg_transfer_function() {
+    for (file, name, n, bits, counts, device, start) in [
+        (
+            "emg_fatigue",
+            "EMG channel_2",
+            126_900,
+            12,
+            [2068, 2073, 2001, 2050],
+            "bioplux",
+            ("2017-05-30T15:34:25", 0.337),
+        ),
+        (
+            "emg_bursts",
+            "EMG channel_3",
+            28_519,
+            16,
+            [32718, 32784, 32634, 33082],
+            "channeller",
+            ("2017-01-23T10:28:51", 0.69),
+        ),
+    ] {
+        let rec = load(&format!("biosignalsnotebooks/{file}.h5"));
+        assert_eq!(rec.format, format!("OpenSignals HDF5 ({device})"));
+        assert_eq!(rec.start.as_deref(), Some(start.0));
+        assert!((rec.start_offset_s - start.1).abs() < 1e-12);
+        assert_eq!(rec.channels.len(), 1);
+        let ch = &rec.channels[0];
+        assert_eq!(
+            (
+                ch.name.as_str(),
+                ch.kind,
+                &ch.unit,
+                ch.fs_hz,
+                ch.samples.len()
+            ),
+            (name, ChannelKind::Emg, &Unit::Microvolt, 1000.0, n)
+        );
+        let uv = |c: f64| (c * 3.0 / f64::from(1u32 << bits) - 1.5) * 1e3;
+        for (i, c) in [0, 1, 1000, n - 1].into_iter().zip(counts) {
+            assert!(
+                (ch.samples[i] - uv(f64::from(c))).abs() < 1e-9,
+                "{file} sample {i}"
+            );
+        }
+        let top = f64::from((1u32 << bits) - 1);
+        assert_eq!(ch.physical_range, Some([uv(0.0), uv(top)]));
+    }
+}
+
+/// Half a unit in the last printed digit of a CSV cell (`-2.61E-05` → 5e-8, `-0.0220516` →
+/// 5e-8): every value within it prints as that cell.
+fn half_last_digit(cell: &str) -> f64 {
+    let (mantissa, exponent) = match cell.split_once(['E', 'e']) {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap()),
+        None => (cell, 0),
+    };
+    let decimals = mantissa.split_once('.').map_or(0, |(_, d)| d.len());
+    0.5 * 10f64.powi(exponent - i32::try_from(decimals).unwrap())
+}
+
+// The C3D and its Vicon Nexus CSV export hold the same analogs. The export writes each value
+// at 6 significant digits, then shortens it to about ten characters (`-0.0220516`,
+// `0.00029753`, `-2.61E-05`), rounding again: -1.9849998e-5 V prints as `-1.99E-05` by way
+// of -1.98500e-5. So a cell stands for every value within half a unit of its last printed
+// digit plus half a unit of the value's 6th significant digit; that is the bound, cell by
+// cell, plus 4 f64 ulps for parsing and the V → µV scaling. (Half the last digit alone fails
+// on 56 of the 440,800 cells, all such ties.) A cell printed `0` is an exact zero (any other
+// value prints digits), so its bound is 0.
+#[test]
+fn pyomeca_c3d_equals_its_vicon_csv_export_sample_for_sample() {
+    let c3d = load("pyomeca/markers_analogs.c3d");
+    let csv = load("pyomeca/analogs.csv");
+    assert_eq!(c3d.format, "C3D (Intel, float; Vicon Nexus 2.4.0.91647h)");
+    assert_eq!((c3d.channels.len(), csv.channels.len()), (38, 38));
+    assert!(c3d.annotations.is_empty(), "EVENT:USED = 0");
+    let text = std::fs::read_to_string(real("pyomeca/analogs.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let columns: Vec<&str> = lines[3].split(',').collect();
+    let rows: Vec<Vec<&str>> = lines[5..]
+        .iter()
+        .take_while(|l| !l.trim_matches(',').trim().is_empty())
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 11_600);
+    let mut twins = std::collections::BTreeSet::new();
+    let (mut worst_ratio, mut worst_v, mut n_compared) = (0.0f64, 0.0f64, 0usize);
+    for ch in &c3d.channels {
+        // `Voltage.1` is column `1`, `Delt_ant.EMG1` `EMG1`, `Pec.IM EMG12` `IM EMG12`.
+        let suffix = ch.name.rsplit_once('.').unwrap().1;
+        let col = columns.iter().position(|c| *c == suffix).unwrap();
+        assert!(twins.insert(suffix), "two C3D channels end in {suffix}");
+        let twin = csv.channels.iter().find(|c| c.name == suffix).unwrap();
+        assert_eq!(
+            (ch.fs_hz, ch.samples.len(), ch.kind, &ch.unit),
+            (twin.fs_hz, twin.samples.len(), twin.kind, &twin.unit),
+            "{}",
+            ch.name
+        );
+        assert_eq!((ch.fs_hz, ch.samples.len()), (2000.0, 11_600));
+        let per_volt = if ch.unit == Unit::Microvolt { 1e6 } else { 1.0 };
+        for (i, row) in rows.iter().enumerate() {
+            let cell = row[col];
+            let volts = ch.samples[i] / per_volt;
+            let printed = if cell == "0" {
+                0.0
+            } else {
+                half_last_digit(cell) + 0.5 * 10f64.powf(volts.abs().log10().floor() - 5.0)
+            };
+            let bound = printed * per_volt + 4.0 * f64::EPSILON * ch.samples[i].abs();
+            let diff = (ch.samples[i] - twin.samples[i]).abs();
+            assert!(
+                diff <= bound,
+                "{} sample {i}: C3D {} vs CSV {cell} ({}), bound {bound}",
+                ch.name,
+                ch.samples[i],
+                twin.samples[i]
+            );
+            if printed > 0.0 {
+                worst_ratio = worst_ratio.max(diff / bound);
+            }
+            worst_v = worst_v.max(diff / per_volt);
+            n_compared += 1;
+        }
+    }
+    assert_eq!(twins.len(), 38);
+    eprintln!(
+        "{n_compared} samples compared; largest difference {worst_v:e} V, \
+         {worst_ratio:.3} of its cell's bound"
+    );
+}
+
 /// A hold over `[start_s, end_s]`, as if the contraction happened under a palpating finger.
 fn hold(start_s: f64, end_s: f64) -> Episode {
     Episode {
@@ -332,7 +470,11 @@ fn ltrs_in(filtered: &Array1<f64>, fs_hz: f64, contact: [f64; 2]) -> TwitchRepor
 fn pyomeca_box_lift_as_run_reports_no_ltr_and_no_withdrawal() {
     let tmp = tempfile::tempdir().unwrap();
     let outcome = common::run_csv(&real_dir().join("pyomeca"), tmp.path());
-    assert_eq!((outcome.done, outcome.failed), (1, 0));
+    assert_eq!(
+        (outcome.done, outcome.failed),
+        (2, 0),
+        "the CSV export and the C3D of the same lift"
+    );
     let lines = |name: &str| {
         std::fs::read_to_string(tmp.path().join(format!("{name}.csv")))
             .unwrap()
