@@ -181,7 +181,7 @@ fn inspect_skips_sidecars_and_labels_failures_as_run_does() {
         .clone();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stdout.matches("(CSV)").count(), 1, "{stdout}");
+    assert_eq!(stdout.matches("(CSV (").count(), 1, "{stdout}");
     assert!(
         stderr.contains("ERROR") && stderr.contains("bad.csv"),
         "{stderr}"
@@ -408,4 +408,49 @@ fn sidecar_typos_are_warned_about_and_a_default_area_is_stated() {
         report.contains("probe area 1 cm² is palpa&#x27;s default")
             || report.contains("probe area 1 cm² is palpa's default")
     );
+}
+
+#[test]
+fn formats_are_recognised_by_content_not_only_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    std::fs::create_dir(&ds).unwrap();
+    // An XDF file under a wrong extension is still XDF; prose beside the recordings is not
+    // a recording; a tab-separated table in a .txt is.
+    std::fs::copy(
+        real("xdf-example-files/minimal.xdf"),
+        ds.join("session.edf"),
+    )
+    .unwrap();
+    std::fs::write(
+        ds.join("notes.txt"),
+        "Subject 3 moved at 40 s.\nProbe cleaned.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ds.join("table.txt"),
+        "time_s\tEMG UT L [uV]\n0\t1.5\n0.001\t2.5\n",
+    )
+    .unwrap();
+    let sources = palpa::ingest::discover(&ds).unwrap();
+    let found: Vec<(&str, palpa::ingest::Format)> =
+        sources.iter().map(|s| (s.id.as_str(), s.format)).collect();
+    assert_eq!(
+        found,
+        [
+            ("session", palpa::ingest::Format::Xdf),
+            ("table", palpa::ingest::Format::Csv)
+        ]
+    );
+    let out = palpa()
+        .arg("inspect")
+        .arg(&ds)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("session.edf (XDF"), "{text}");
+    assert!(text.contains("table.txt (CSV (tab-separated"), "{text}");
 }
