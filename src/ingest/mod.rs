@@ -1,10 +1,12 @@
 //! Ingest (DESIGN §2): files and sidecars in, [`Recording`]s out.
 //!
-//! Each reader ([`edf`], [`table`], and the vendor text exports [`vicon`], [`opensignals`],
-//! [`datalog`], recognised by their first line) yields a [`RawRecording`]: channels with their
-//! recorded names, units and rates. [`load`] then applies the sidecars (metadata, channel
-//! types, muscles, events), types every channel and scales it to palpa's units. Nothing here
-//! does arithmetic on samples beyond that unit scaling.
+//! Each reader yields a [`RawRecording`]: channels with their recorded names, units and
+//! rates. The readers are [`edf`] (EDF/BDF), [`table`] (CSV in its dialects, Parquet), the
+//! vendor text exports [`vicon`], [`opensignals`] and [`datalog`] (recognised by their first
+//! line), [`c3d`], [`xdf`] and [`opensignals_h5`]; [`discover`] tells them apart by content.
+//! [`load`] then applies the sidecars and the dataset's `palpa.toml` (metadata, channel
+//! types, muscles, calibration, events), types every channel and scales it to palpa's units.
+//! Nothing here does arithmetic on samples beyond that unit scaling and calibration.
 
 pub mod c3d;
 pub mod channel;

@@ -52,6 +52,7 @@ pub fn read_csv(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestErr
         units,
         dialect,
     } = sniff(&lines);
+    check_header_is_names(path, lines.first().copied().unwrap_or_default())?;
     check_unique(path, &names, 1)?;
     let layout = CsvLayout {
         lines_before_data: 1 + usize::from(units.is_some()),
@@ -510,18 +511,47 @@ pub(crate) fn first_line(path: &Path) -> Result<String, IngestError> {
         }
     };
     if text.is_empty() {
-        return Err(IngestError::format(
-            path,
-            "line 1",
-            "a header line of column names",
-            if line.is_empty() {
-                "an empty file"
-            } else {
-                "an empty line"
-            },
-        ));
+        return Err(if line.is_empty() {
+            IngestError::format(
+                path,
+                "line 1",
+                "a header line of column names",
+                "an empty file",
+            )
+        } else {
+            IngestError::format(
+                path,
+                "line 1",
+                "a header line of column names",
+                "an empty line",
+            )
+            .with_hint("remove the empty lines before the header")
+        });
     }
     Ok(text)
+}
+
+/// A first line of numbers alone is data without a header, as NumPy's `savetxt` writes an
+/// array; often one whose rows are channels, which no dialect can turn into samples.
+fn check_header_is_names(path: &Path, first: &str) -> Result<(), IngestError> {
+    let values: Vec<&str> = first
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() || values.iter().any(|v| v.parse::<f64>().is_err()) {
+        return Ok(());
+    }
+    Err(IngestError::format(
+        path,
+        "line 1",
+        "a header line of channel names",
+        format!("{} numbers and no name", values.len()),
+    )
+    .with_hint(
+        "palpa reads one row per sample under a header naming the channels, such as \
+         `time_s,EMG [mV]`; if the file's rows are channels (NumPy `savetxt` of a channels × \
+         samples array), transpose it and add that header",
+    ))
 }
 
 /// Header cells of a `,`-separated line, trimmed and unquoted.

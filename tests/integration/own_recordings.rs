@@ -454,3 +454,26 @@ fn formats_are_recognised_by_content_not_only_by_name() {
     assert!(text.contains("session.edf (XDF"), "{text}");
     assert!(text.contains("table.txt (CSV (tab-separated"), "{text}");
 }
+
+/// novainstrumentation's files are NumPy arrays saved row by row (time, signal), without a
+/// header: not recordings in a dataset, and named with the fix when given by name.
+#[test]
+fn a_numpy_array_of_channels_by_rows_is_named_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        real("novainstrumentation/force.txt"),
+        dir.path().join("force.txt"),
+    )
+    .unwrap();
+    assert!(palpa::ingest::discover(dir.path()).unwrap().is_empty());
+    let err = stderr_of(
+        palpa()
+            .arg("inspect")
+            .arg(real("novainstrumentation/force.txt")),
+        2,
+    );
+    assert!(
+        err.contains("found 5000 numbers and no name") && err.contains("transpose it"),
+        "{err}"
+    );
+}
