@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use super::sidecar::Tsv;
+use super::sidecar::{Tsv, CHANNEL_COLUMNS};
 use super::IngestError;
 use crate::config::ChannelRule;
 use crate::model::{
@@ -66,15 +66,7 @@ impl ChannelRow {
 /// No `name` column, or a `sampling_frequency` that is not a number.
 pub fn channel_rows(tsv: &Tsv) -> Result<Vec<ChannelRow>, IngestError> {
     let name = tsv.required("name")?;
-    let [kind, units, muscle, side, fs, status] = [
-        "type",
-        "units",
-        "target_muscle",
-        "side",
-        "sampling_frequency",
-        "status",
-    ]
-    .map(|c| tsv.column(c));
+    let [_, kind, units, muscle, side, fs, status] = CHANNEL_COLUMNS.map(|c| tsv.column(c));
     (0..tsv.rows.len())
         .map(|r| {
             let text = |c| tsv.cell(r, c).map(str::to_string);

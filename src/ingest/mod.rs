@@ -457,8 +457,8 @@ fn merge_events(
     if let Some(path) = &source.events_tsv {
         let tsv = Tsv::read(path)?;
         let onset = tsv.required("onset")?;
-        let [duration, trial_type, muscle, side, site] =
-            ["duration", "trial_type", "muscle", "side", "site"].map(|c| tsv.column(c));
+        let [_, duration, trial_type, muscle, side, site] =
+            sidecar::EVENT_COLUMNS.map(|c| tsv.column(c));
         for r in 0..tsv.rows.len() {
             let Some(onset_s) = tsv.number(r, Some(onset))? else {
                 return Err(IngestError::format(

@@ -22,6 +22,13 @@ fn write_emg_only(path: &Path) {
     std::fs::write(path, text).unwrap();
 }
 
+/// `palpa run DATASET FLAGS… -o OUT`.
+fn run(dataset: &Path, flags: &[&str], out: &Path) -> Command {
+    let mut cmd = palpa();
+    cmd.arg("run").arg(dataset).args(flags).arg("-o").arg(out);
+    cmd
+}
+
 fn stderr_of(cmd: &mut Command, code: i32) -> String {
     let out = cmd.assert().code(code).get_output().clone();
     String::from_utf8(out.stderr).unwrap()
@@ -32,14 +39,7 @@ fn a_folder_with_nothing_palpa_reads_exits_2_and_says_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dir.path().join("ds");
     std::fs::create_dir(&ds).unwrap();
-    let err = stderr_of(
-        palpa()
-            .arg("run")
-            .arg(&ds)
-            .arg("-o")
-            .arg(dir.path().join("o")),
-        2,
-    );
+    let err = stderr_of(&mut run(&ds, &[], &dir.path().join("o")), 2);
     assert!(
         err.contains("no recordings in") && err.contains("no files"),
         "{err}"
@@ -49,14 +49,7 @@ fn a_folder_with_nothing_palpa_reads_exits_2_and_says_what_it_holds() {
             std::fs::write(ds.join(format!("{i}{name}")), "not a recording").unwrap();
         }
     }
-    let err = stderr_of(
-        palpa()
-            .arg("run")
-            .arg(&ds)
-            .arg("-o")
-            .arg(dir.path().join("o")),
-        2,
-    );
+    let err = stderr_of(&mut run(&ds, &[], &dir.path().join("o")), 2);
     assert!(err.contains("1 .mat file and 3 .txt files"), "{err}");
     assert!(err.contains("palpa reads"), "{err}");
     let err = stderr_of(palpa().arg("inspect").arg(&ds), 2);
@@ -70,14 +63,7 @@ fn a_recording_with_neither_emg_nor_force_is_skipped_with_its_reason() {
     std::fs::create_dir(&ds).unwrap();
     std::fs::copy(real("biosignalsnotebooks/S001R02.edf"), ds.join("eeg.edf")).unwrap();
     let out = dir.path().join("o");
-    let err = stderr_of(
-        palpa()
-            .arg("run")
-            .arg(&ds)
-            .args(["--no-plots", "--format", "csv", "-o"])
-            .arg(&out),
-        2,
-    );
+    let err = stderr_of(&mut run(&ds, &["--no-plots", "--format", "csv"], &out), 2);
     assert!(
         err.contains("eeg.edf: skipped: no sEMG or force channel"),
         "{err}"
@@ -99,11 +85,7 @@ fn without_force_episodes_ltrs_and_audit_are_not_measurable_not_zero() {
     std::fs::create_dir(&ds).unwrap();
     write_emg_only(&ds.join("emg_only.csv"));
     let out = dir.path().join("o");
-    palpa()
-        .arg("run")
-        .arg(&ds)
-        .args(["--no-plots", "--format", "csv", "-q", "-o"])
-        .arg(&out)
+    run(&ds, &["--no-plots", "--format", "csv", "-q"], &out)
         .assert()
         .success();
     let table = std::fs::read_to_string(out.join("recordings.csv")).unwrap();
@@ -128,13 +110,7 @@ fn a_file_given_to_run_is_a_dataset_of_one() {
     let file = dir.path().join("in/emg_only.csv");
     write_emg_only(&file);
     let out = dir.path().join("o");
-    palpa()
-        .arg("run")
-        .arg(&file)
-        .args(["--no-plots", "-q", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    run(&file, &["--no-plots", "-q"], &out).assert().success();
     assert!(out.join("recordings.parquet").is_file());
     let err = stderr_of(
         palpa()
@@ -202,13 +178,7 @@ fn ids_that_sanitise_alike_get_their_own_figures() {
         write_emg_only(&ds.join(format!("{n}.csv")));
     }
     let out = dir.path().join("o");
-    palpa()
-        .arg("run")
-        .arg(&ds)
-        .args(["-q", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    run(&ds, &["-q"], &out).assert().success();
     let overviews: Vec<String> = std::fs::read_dir(out.join("plots"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -293,16 +263,12 @@ fn palpa_toml_states_the_dataset_once_and_sidecars_override_it() {
         (Some("force"), Some("N"))
     );
     let out = dir.path().join("o");
-    palpa()
-        .arg("run")
-        .arg(&ds)
-        .args(["--no-plots", "--format", "csv", "-q", "-o"])
-        .arg(&out)
+    run(&ds, &["--no-plots", "--format", "csv", "-q"], &out)
         .assert()
         .success();
-    let run: serde_json::Value =
+    let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    let settings = run["settings"].as_array().unwrap();
+    let settings = run_json["settings"].as_array().unwrap();
     let (a, b) = (&settings[0], &settings[1]);
     assert_eq!(a["probe_area_cm2"], 1.5);
     assert_eq!(a["from"]["probe_area_cm2"], "dataset file");
@@ -334,20 +300,18 @@ fn a_c_file_overrides_palpa_toml_and_unknown_keys_are_refused_by_name() {
     let cli = dir.path().join("lab.toml");
     std::fs::write(&cli, "[dataset]\nprobe_area_cm2 = 3.0\n").unwrap();
     let out = dir.path().join("o");
-    palpa()
-        .arg("run")
-        .arg(&ds)
-        .arg("-c")
-        .arg(&cli)
-        .args(["--no-plots", "-q", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
-    let run: serde_json::Value =
+    run(
+        &ds,
+        &["-c", &cli.to_string_lossy(), "--no-plots", "-q"],
+        &out,
+    )
+    .assert()
+    .success();
+    let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    assert_eq!(run["settings"][0]["probe_area_cm2"], 3.0);
+    assert_eq!(run_json["settings"][0]["probe_area_cm2"], 3.0);
     assert_eq!(
-        run["settings"][0]["therapist"], "T7",
+        run_json["settings"][0]["therapist"], "T7",
         "palpa.toml still applies"
     );
 
@@ -357,7 +321,7 @@ fn a_c_file_overrides_palpa_toml_and_unknown_keys_are_refused_by_name() {
         toml.replace("therapist", "therapsit"),
     )
     .unwrap();
-    let err = stderr_of(palpa().arg("run").arg(&ds).arg("-o").arg(&out), 1);
+    let err = stderr_of(&mut run(&ds, &[], &out), 1);
     assert!(
         err.contains("palpa.toml") && err.contains("therapsit"),
         "{err}"
@@ -381,14 +345,7 @@ fn sidecar_typos_are_warned_about_and_a_default_area_is_stated() {
     )
     .unwrap();
     let out = dir.path().join("o");
-    let err = stderr_of(
-        palpa()
-            .arg("run")
-            .arg(&ds)
-            .args(["--no-plots", "--format", "csv", "-o"])
-            .arg(&out),
-        0,
-    );
+    let err = stderr_of(&mut run(&ds, &["--no-plots", "--format", "csv"], &out), 0);
     for (typo, meant) in [
         ("PalpatedMucsle", "PalpatedMuscle"),
         ("ProbeAreaCM2", "ProbeAreaCm2"),
