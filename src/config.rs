@@ -65,7 +65,8 @@ pub struct DatasetConfig {
 }
 
 /// How channels of a given name are read, where the file and `*_channels.tsv` do not say:
-/// a `*_channels.tsv` row overrides the rule's kind, unit, muscle and side.
+/// a `*_channels.tsv` row overrides the rule's kind, unit, muscle and side, except the unit
+/// of a calibrating rule, which is the unit its calibration ends in.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelRule {
@@ -1008,6 +1009,14 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A configuration file's text.
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// `over`'s keys into `base`, tables merged key by key, anything else replaced.
 fn merge_tables(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
@@ -1043,11 +1052,7 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the file and the key.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Config::parse(&text, path)
+        Config::parse(&read_text(path)?, path)
     }
 
     /// Reads `files` in order over the defaults: each is checked on its own first, so an
@@ -1057,12 +1062,15 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the file and the key.
     pub fn load_layers(files: &[&Path]) -> Result<Config, ConfigError> {
+        let [.., last] = files else {
+            return Ok(Config::default());
+        };
+        if files.len() == 1 {
+            return Config::load(last);
+        }
         let mut merged = toml::Table::new();
         for path in files {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let text = read_text(path)?;
             Config::parse(&text, path)?;
             let table: toml::Table =
                 text.parse()
@@ -1073,10 +1081,7 @@ impl Config {
                     })?;
             merge_tables(&mut merged, table);
         }
-        match files.last() {
-            Some(last) => Config::parse(&merged.to_string(), last),
-            None => Ok(Config::default()),
-        }
+        Config::parse(&merged.to_string(), last)
     }
 
     /// Parses and validates `text`, TOML over the defaults, read from `path`.
@@ -1102,7 +1107,11 @@ impl Config {
         serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             let key = if key == "." { String::new() } else { key };
-            (key, plain_types(e.into_inner().message().trim()))
+            let mut message = plain_types(e.into_inner().message().trim());
+            if key == "force" && message.contains("unknown field `probe_area_cm2`") {
+                message.push_str(" (the probe area moved to `[dataset] probe_area_cm2`)");
+            }
+            (key, message)
         })
     }
 

@@ -100,7 +100,7 @@ impl RecordingMeta {
         if self.origin.get("probe_area_cm2").map(String::as_str) == Some("default") {
             notes.push(format!(
                 "probe area {} cm² is palpa's default (neither `ProbeAreaCm2` in the sidecar nor \
-                 `probe_area_cm2` in palpa.toml): every kPa assumes it",
+                 `[dataset] probe_area_cm2` in palpa.toml): every kPa assumes it",
                 self.probe_area_cm2
             ));
         }

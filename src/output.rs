@@ -162,8 +162,8 @@ pub fn unique_stem(stem: String, used: &mut Vec<String>) -> String {
 
 /// A recording id → file stem that is the same in every run and distinct for distinct ids,
 /// whatever order recordings finish in: an id of `A-Za-z0-9._-` is its own stem; any other
-/// gets [`file_stem`] plus a hash of the whole id, so `Müller` and `Möller`, or `subj 1` and
-/// `subj_1`, never share a file.
+/// gets [`file_stem`] plus a 32-bit hash of the whole id, so `Müller` and `Möller`, or
+/// `subj 1` and `subj_1`, do not share a file.
 pub fn distinct_stem(id: &str) -> String {
     let stem = file_stem(id);
     if !id.is_empty() && stem == id {

@@ -34,6 +34,18 @@ pub struct RecordingSummary {
     pub figures: Vec<(String, String)>,
 }
 
+impl RecordingSummary {
+    /// What a reader of its figures must know: ingest warnings and defaults that change
+    /// numbers, then the analysis's notes.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.meta.notes();
+        if let Ok(x) = &self.result {
+            notes.extend(x.notes.iter().cloned());
+        }
+        notes
+    }
+}
+
 /// One input file of a recording: its path relative to the dataset, its size in bytes and
 /// its SHA-256, the key of the recording's stored part.
 pub type InputFile = (String, u64, String);
@@ -203,10 +215,7 @@ pub fn recordings_table(rows: &[RecordingSummary]) -> Result<DataFrame, PolarsEr
             "notes",
             rows.iter()
                 .map(|r| {
-                    let mut notes = r.meta.notes();
-                    if let Ok(x) = &r.result {
-                        notes.extend(x.notes.iter().cloned());
-                    }
+                    let notes = r.notes();
                     (!notes.is_empty()).then(|| notes.join("; "))
                 })
                 .collect(),

@@ -50,12 +50,13 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// The dataset's root folder and its name. A file is a dataset of one recording,
-    /// rooted in its folder and named by its stem.
+    /// The dataset's root folder and its name. A file is a dataset of one recording, rooted
+    /// where its sidecars are looked for from (its BIDS root, else its folder) and named by
+    /// its stem.
     pub fn dataset_root(&self) -> (PathBuf, String) {
         let (root, name) = match self.dataset.canonicalize() {
             Ok(path) if path.is_file() => (
-                path.parent().unwrap_or(Path::new("/")).to_path_buf(),
+                crate::ingest::discover::root_of_file(&path),
                 path.file_stem().map(|n| n.to_string_lossy().into_owned()),
             ),
             Ok(path) => (

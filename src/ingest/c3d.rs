@@ -41,9 +41,9 @@ const KEY: u8 = 0x50;
 /// `POINT:FRAMES` saturates here when a trial has more frames.
 const FRAMES_SATURATED: usize = 65_535;
 
-/// True when the first bytes look like a C3D file: byte 2 is the C3D key 0x50 and byte 1
-/// points past the header to the parameter section (whose processor type is checked when
-/// `head` reaches it).
+/// True when the first bytes are a C3D file's: byte 2 is the C3D key 0x50, byte 1 points
+/// past the header to the parameter section, and `head` reaches that section's processor
+/// type, which must be one C3D defines.
 pub fn is_c3d(head: &[u8]) -> bool {
     let (Some(&block), Some(&KEY)) = (head.first(), head.get(1)) else {
         return false;
@@ -52,7 +52,7 @@ pub fn is_c3d(head: &[u8]) -> bool {
     block >= 2
         && head
             .get(processor_at)
-            .is_none_or(|&b| Processor::of(b).is_some())
+            .is_some_and(|&b| Processor::of(b).is_some())
 }
 
 /// The number formats of the file, from the parameter section's byte 4.
@@ -417,7 +417,7 @@ fn frame_count(params: &Parameters, first: u16, last: u16) -> usize {
             .or_else(|| {
                 let start = trial_field(params, "ACTUAL_START_FIELD")?;
                 let end = trial_field(params, "ACTUAL_END_FIELD")?;
-                usize::try_from((end + 1).checked_sub(start)?).ok()
+                usize::try_from((end.checked_add(1)?).checked_sub(start)?).ok()
             })
     };
     match params.number("POINT", "FRAMES", true) {
@@ -435,7 +435,7 @@ fn count(n: f64) -> Option<usize> {
 /// A `TRIAL` frame number: two unsigned 16-bit words, low first.
 fn trial_field(params: &Parameters, name: &str) -> Option<u64> {
     match params.numbers("TRIAL", name, true)?.as_slice() {
-        [lo, hi, ..] => Some(*lo as u64 + ((*hi as u64) << 16)),
+        [lo, hi, ..] => Some(count(*lo)? as u64 + ((count(*hi)? as u64) << 16)),
         _ => None,
     }
 }
@@ -505,6 +505,7 @@ impl Scaling {
 /// suffixed ` (2)`, ` (3)`, … so every name is unique (palpa keys channels by name).
 fn unique_labels(labels: Vec<String>, n: usize) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(n);
+    let mut taken = std::collections::HashSet::with_capacity(n);
     for c in 0..n {
         let base = labels
             .get(c)
@@ -513,10 +514,11 @@ fn unique_labels(labels: Vec<String>, n: usize) -> Vec<String> {
             .unwrap_or_else(|| format!("Analog {}", c + 1));
         let mut name = base.clone();
         let mut k = 2;
-        while names.contains(&name) {
+        while taken.contains(&name) {
             name = format!("{base} ({k})");
             k += 1;
         }
+        taken.insert(name.clone());
         names.push(name);
     }
     names
@@ -970,7 +972,7 @@ mod tests {
             float: true,
             first_frame: 1,
         });
-        assert!(is_c3d(&file[..2]));
+        assert!(!is_c3d(&file[..2]), "the processor type not reached");
         assert!(is_c3d(&file[..BLOCK_BYTES + 4]));
         let mut other = file.clone();
         other[BLOCK_BYTES + 3] = 0;

@@ -209,7 +209,7 @@ fn unknown_unit(
 
 fn kind_of(tsv_type: Option<&str>, words: &str, quantity: Option<&Quantity>) -> ChannelKind {
     // BIDS has no force type, so `MISC` (or any other type) leaves the unit and name to tell.
-    match tsv_type.map(str::to_ascii_uppercase).as_deref() {
+    match tsv_type.map(|t| t.trim().to_ascii_uppercase()).as_deref() {
         Some("EMG") => return ChannelKind::Emg,
         Some("FORCE" | "PRESSURE") => return ChannelKind::Force,
         Some("DISP" | "DISPLACEMENT") => return ChannelKind::Displacement,

@@ -49,7 +49,8 @@ pub fn read(path: &Path, rules: TimeRules) -> Result<RawRecording, IngestError> 
             .map_err(|e| IngestError::io(path, e))?;
         let line = String::from_utf8_lossy(&bytes);
         let line = line.trim_end();
-        if bytes.is_empty() || n > MAX_CHANNELS + 1 {
+        // Line 1 names the file, lines 2 to MAX_CHANNELS + 1 the channels, then a blank line.
+        if bytes.is_empty() || (n > MAX_CHANNELS + 1 && !line.is_empty()) {
             return Err(IngestError::format(
                 path,
                 format!("line {n}"),

@@ -39,7 +39,7 @@ const HEAD_BYTES: usize = 8192;
 
 impl Format {
     /// The format of a file, recognised by its content: a signature (EDF, BDF, Parquet, XDF,
-    /// HDF5) wins over the extension; a file without one is taken by its extension (the
+    /// C3D, HDF5) wins over the extension; a file without one is taken by its extension (the
     /// reader then says what is wrong), except that a `.txt` or `.tsv` is a recording only
     /// when it starts as a table or a vendor export palpa knows, so that notes and READMEs
     /// beside the recordings are not.
@@ -59,6 +59,7 @@ impl Format {
             (head.starts_with(b"\xffBIOSEMI"), Format::Bdf),
             (head.starts_with(b"PAR1"), Format::Parquet),
             (super::xdf::is_xdf(&head), Format::Xdf),
+            (super::c3d::is_c3d(&head), Format::C3d),
             (
                 head.starts_with(b"\x89HDF\r\n\x1a\n"),
                 Format::OpenSignalsH5,
@@ -229,7 +230,7 @@ pub fn dataset_file(data: &Path) -> Option<PathBuf> {
 
 /// The root a single file's sidecars are looked for from: the nearest folder holding
 /// `dataset_description.json` (the BIDS root), else the file's own folder.
-fn root_of_file(path: &Path) -> PathBuf {
+pub fn root_of_file(path: &Path) -> PathBuf {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

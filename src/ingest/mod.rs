@@ -404,7 +404,10 @@ fn classify_all<'a>(
             } else {
                 unit
             };
-            let row = ChannelRow::with_rule(row, rule);
+            let mut row = ChannelRow::with_rule(row, rule);
+            if rule.calibrates() {
+                row.units.clone_from(&rule.unit);
+            }
             let mut c = classify(&source.path, name, unit, Some(&row), probe_area_cm2)?;
             c.calibration = rule
                 .calibrates()

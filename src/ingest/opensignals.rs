@@ -258,19 +258,14 @@ fn plan_device(
                 label.clone()
             };
             let (name, unit, scale, offset) = if sensor.to_ascii_uppercase().starts_with("EMG") {
-                let (_, vcc_v, gain) = EMG_TRANSFER
-                    .iter()
-                    .find(|(models, _, _)| models.contains(&d.device.as_str()))
-                    .ok_or_else(|| {
-                        IngestError::format(
-                            path,
-                            place("device"),
-                            "a PLUX device whose EMG transfer function palpa knows \
-                             (biosignalsplux, bioplux, channeller, bitalino, …)",
-                            format!("`{}`", d.device),
-                        )
-                    })?;
-                let full_scale_mv = vcc_v / gain * 1000.0;
+                let full_scale_mv = emg_full_scale_mv(&d.device).ok_or_else(|| {
+                    IngestError::format(
+                        path,
+                        place("device"),
+                        KNOWN_DEVICES,
+                        format!("`{}`", d.device),
+                    )
+                })?;
                 let name = if label.to_ascii_uppercase().starts_with("EMG") {
                     name
                 } else {
@@ -293,24 +288,42 @@ fn plan_device(
         .collect()
 }
 
+/// What an error about an unknown device expects.
+pub(super) const KNOWN_DEVICES: &str =
+    "a PLUX device whose EMG transfer function palpa knows (biosignalsplux, bioplux, channeller, \
+     bitalino, …)";
+
+/// The span in mV of a PLUX EMG sensor's output on `device`, `VCC / G · 1000`: counts are
+/// `raw · span / 2^n − span / 2`. `None` for a device palpa does not know.
+pub(super) fn emg_full_scale_mv(device: &str) -> Option<f64> {
+    EMG_TRANSFER
+        .iter()
+        .find(|(models, _, _)| models.contains(&device))
+        .map(|(_, vcc_v, gain)| vcc_v / gain * 1000.0)
+}
+
 /// `2017-1-17` and `14:50:32.316` → (`2017-01-17T14:50:32`, 0.316 s); `None` if either is
 /// not in that form (the start is metadata; its absence stops nothing).
-fn start_of(date: &str, time: &str) -> Option<(String, f64)> {
-    let d: Vec<u32> = date
+pub(super) fn start_of(date: &str, time: &str) -> Option<(String, f64)> {
+    let ymd: Vec<u32> = date
         .split('-')
-        .map(|p| p.parse().ok())
+        .map(|p| p.trim().parse().ok())
         .collect::<Option<_>>()?;
-    let t: Vec<&str> = time.split(':').collect();
-    let ([year, month, day], [h, m, s]) = (d.as_slice(), t.as_slice()) else {
-        return None;
-    };
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
-    let [h, m, whole]: [u32; 3] = [h.parse().ok()?, m.parse().ok()?, whole.parse().ok()?];
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    let hms: Vec<u32> = hms
+        .split(':')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<_>>()?;
     let fraction: f64 = format!("0.{fraction}").parse().ok()?;
-    Some((
-        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{whole:02}"),
-        fraction,
-    ))
+    match (ymd.as_slice(), hms.as_slice()) {
+        ([y, mo, d], [h, mi, s]) if *mo <= 12 && *d <= 31 && *h < 24 && *mi < 60 && *s < 61 => {
+            Some((
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}"),
+                fraction,
+            ))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +341,7 @@ mod tests {
             Some(("2019-05-24T14:31:08".into(), 0.0))
         );
         assert_eq!(start_of("24.05.2019", "14:31:08"), None);
+        assert_eq!(start_of("2017-13-01", "14:31:08"), None, "month 13");
         assert_eq!(start_of("2019-5-24", "14:31"), None);
     }
 }

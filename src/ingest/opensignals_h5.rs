@@ -7,20 +7,19 @@
 //! shape (n, 1). palpa reads files of one device. `raw/nSeq`, `digital/*`, `support/*`
 //! (decimated previews) and `events/*` are not read.
 //!
-//! Counts become mV by the PLUX EMG sensor's transfer function, `raw * 3 / 2^resolution - 1.5`
-//! (VCC 3 V, gain 1000), a calibration: the file names no sensor, and OpenSignals HDF5 is
-//! the format PLUX EMG recordings come in, so each channel is `EMG channel_N` in mV. The
-//! physical range is what the ADC's counts span through that function.
+//! Counts become mV by the PLUX EMG sensor's transfer function for the file's `device`
+//! (`raw * 3 / 2^resolution - 1.5` on biosignalsplux, bioplux and channeller: VCC 3 V, gain
+//! 1000), a calibration: the file names no sensor, and OpenSignals HDF5 is the format PLUX
+//! EMG recordings come in, so each channel is `EMG channel_N` in mV. The physical range is
+//! what the ADC's counts span through that function.
 
 use std::path::Path;
 
 use hdf5_reader::group::Group;
 use hdf5_reader::Hdf5File;
 
+use super::opensignals::{emg_full_scale_mv, start_of, KNOWN_DEVICES};
 use super::{IngestError, RawChannel, RawRecording};
-
-/// PLUX sensor supply voltage; the EMG transfer function centres counts on VCC / 2.
-const VCC_V: f64 = 3.0;
 
 /// Reads the raw channels of an OpenSignals HDF5 file, in mV.
 ///
@@ -70,6 +69,15 @@ pub fn read(path: &Path) -> Result<RawRecording, IngestError> {
                 "none",
             )
         })?;
+    let model = text("device").unwrap_or_default();
+    let full_scale_mv = emg_full_scale_mv(&model).ok_or_else(|| {
+        IngestError::format(
+            path,
+            place("attribute `device`"),
+            KNOWN_DEVICES,
+            format!("`{model}`"),
+        )
+    })?;
     let numbers = number("channels")?;
     let resolutions = number("resolution")?;
     let raw = device
@@ -92,10 +100,14 @@ pub fn read(path: &Path) -> Result<RawRecording, IngestError> {
                         format!("{resolutions:?}"),
                     )
                 })?;
-            channel(path, device, &raw, &format!("channel_{n}"), fs_hz, bits)
+            let adc = [bits, full_scale_mv];
+            channel(path, device, &raw, &format!("channel_{n}"), fs_hz, adc)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (start, start_offset_s) = start_of(text("date"), text("time"));
+    let (start, start_offset_s) = text("date")
+        .zip(text("time"))
+        .and_then(|(d, t)| start_of(&d, &t))
+        .map_or((None, 0.0), |(s, f)| (Some(s), f));
     Ok(RawRecording {
         channels,
         start,
@@ -108,22 +120,22 @@ pub fn read(path: &Path) -> Result<RawRecording, IngestError> {
     })
 }
 
-/// `raw/<name>` in mV, by the EMG transfer function at `bits` of resolution.
+/// `raw/<name>` in mV, by the EMG transfer function of span `full_scale_mv` at `bits` of
+/// resolution.
 fn channel(
     path: &Path,
     device: &Group,
     raw: &Group,
     name: &str,
     fs_hz: f64,
-    bits: f64,
+    [bits, full_scale_mv]: [f64; 2],
 ) -> Result<RawChannel, IngestError> {
     let place = format!("group `{}`, dataset `raw/{name}`", device.name());
     let counts = raw
         .dataset(name)
         .and_then(|d| d.read_array::<u16>())
         .map_err(|e| IngestError::format(path, &place, "unsigned 16-bit counts", e.to_string()))?;
-    let per_count_mv = VCC_V / 2f64.powf(bits);
-    let to_mv = |c: f64| c * per_count_mv - VCC_V / 2.0;
+    let to_mv = |c: f64| c * full_scale_mv / 2f64.powf(bits) - full_scale_mv / 2.0;
     Ok(RawChannel {
         name: format!("EMG {name}"),
         unit: Some("mV".to_string()),
@@ -131,52 +143,4 @@ fn channel(
         samples: counts.iter().map(|&c| to_mv(f64::from(c))).collect(),
         physical_range: Some([to_mv(0.0), to_mv(2f64.powf(bits) - 1.0)]),
     })
-}
-
-/// `2017-5-30` and `15:34:25.337` as `2017-05-30T15:34:25` and 0.337 s; (None, 0) when
-/// either is missing or malformed.
-fn start_of(date: Option<String>, time: Option<String>) -> (Option<String>, f64) {
-    let parse = || -> Option<(String, f64)> {
-        let (date, time) = (date?, time?);
-        let ymd: Vec<u32> = date
-            .split('-')
-            .map(|p| p.trim().parse().ok())
-            .collect::<Option<_>>()?;
-        let (hms, fraction) = time.split_once('.').unwrap_or((&time, "0"));
-        let hms: Vec<u32> = hms
-            .split(':')
-            .map(|p| p.trim().parse().ok())
-            .collect::<Option<_>>()?;
-        let fraction: f64 = format!("0.{fraction}").parse().ok()?;
-        match (ymd.as_slice(), hms.as_slice()) {
-            ([y, mo, d], [h, mi, s]) if *mo <= 12 && *d <= 31 && *h < 24 && *mi < 60 && *s < 61 => {
-                Some((
-                    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}"),
-                    fraction,
-                ))
-            }
-            _ => None,
-        }
-    };
-    parse().map_or((None, 0.0), |(s, f)| (Some(s), f))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn start_from_date_and_time_attributes() {
-        let s = |d: &str, t: &str| start_of(Some(d.into()), Some(t.into()));
-        assert_eq!(
-            s("2017-5-30", "15:34:25.337"),
-            (Some("2017-05-30T15:34:25".into()), 0.337)
-        );
-        assert_eq!(
-            s("2017-1-23", "10:28:51"),
-            (Some("2017-01-23T10:28:51".into()), 0.0)
-        );
-        assert_eq!(s("30/5/2017", "15:34:25"), (None, 0.0));
-        assert_eq!(start_of(None, Some("1:2:3".into())), (None, 0.0));
-    }
 }

@@ -709,7 +709,7 @@ pub(crate) fn from_columns(
                 )
                 .with_hint(format!(
                     "add a `time_s` column or `SamplingFrequency` in {stem}.json, or \
-                     `sampling_frequency_hz` in palpa.toml"
+                     `sampling_frequency_hz` under `[dataset]` in palpa.toml"
                 )));
             }
         },

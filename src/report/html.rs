@@ -384,8 +384,7 @@ pub fn build_view(inputs: ReportInputs<'_>) -> ReportView {
                 ..RecordingView::default()
             };
             if let Ok(x) = &r.result {
-                view.notes = r.meta.notes();
-                view.notes.extend(x.notes.iter().cloned());
+                view.notes = r.notes();
                 view.facts = format!(
                     "therapist {}; muscle {} {}; site {}; {:.0} s",
                     r.meta.therapist.as_deref().unwrap_or("unknown"),

@@ -220,6 +220,10 @@ fn flat_samples(x: &[f64], fs_hz: f64, cfg: &QcConfig) -> usize {
     total
 }
 
+/// Relative to the physical span, how far beyond it a sample may lie by the rounding of the
+/// header's linear map before it counts as outside the range.
+const RANGE_ROUNDING: f64 = 1e-9;
+
 /// Samples within `clip_margin_fraction` of the range from either rail, and samples outside
 /// the physical range altogether (a header that misstates its range; not clipping). Rails are
 /// the recorder's physical limits when known, and, for EMG, an observed extreme where the
@@ -239,7 +243,11 @@ fn clipped_samples(
     if lo >= hi {
         return [0, 0];
     }
-    let [plo, phi] = physical.unwrap_or([f64::NEG_INFINITY, f64::INFINITY]);
+    // Digital max maps to physical max only to within rounding (5000.000000000001 µV).
+    let [plo, phi] = physical.map_or([f64::NEG_INFINITY, f64::INFINITY], |[lo, hi]| {
+        let tolerance = RANGE_ROUNDING * (hi - lo);
+        [lo - tolerance, hi + tolerance]
+    });
     let outside = |v: f64| v.is_finite() & ((v < plo) | (v > phi));
     let n_outside: usize = x.iter().map(|&v| outside(v) as usize).sum();
     // A sample is clipped when it lies beyond any rail pair, which is beyond the innermost.
@@ -428,6 +436,22 @@ mod tests {
     }
 
     #[test]
+    fn a_rail_read_back_with_rounding_is_clipping_not_outside_the_range() {
+        // ±5000 µV over 16 bits: digital max reads back as 5000.000000000001.
+        let mut x = noise(4000, 3).mapv(|v| 4000.0 * v);
+        x.slice_mut(ndarray::s![100..300]).fill(5000.000000000001);
+        let mut i = input(&x, 2000.0, ChannelKind::Force);
+        i.physical_range = Some([-5000.0, 5000.0]);
+        let q = channel_qc(i, None, &QcConfig::default());
+        assert_eq!(q.clipped_fraction, 200.0 / 4000.0);
+        assert!(
+            q.reasons.iter().all(|r| !r.contains("outside")),
+            "{:?}",
+            q.reasons
+        );
+    }
+
+    #[test]
     fn low_rate_emg_and_marked_channels() {
         let x = noise(300, 5);
         let mut i = input(&x, 1.0, ChannelKind::Emg);
@@ -454,7 +478,12 @@ mod tests {
             if lo >= hi {
                 return [0, 0];
             }
-            let beyond = |v: f64| physical.is_some_and(|[plo, phi]| v < plo || v > phi);
+            let beyond = |v: f64| {
+                physical.is_some_and(|[plo, phi]| {
+                    let tolerance = RANGE_ROUNDING * (phi - plo);
+                    v < plo - tolerance || v > phi + tolerance
+                })
+            };
             let mut rails = Vec::new();
             let n_beyond = finite().filter(|&v| beyond(v)).count();
             if let (Some([plo, phi]), 0) = (physical, n_beyond) {
