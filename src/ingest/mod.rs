@@ -493,32 +493,38 @@ fn with_palpated_muscle<'a>(
     channels: impl Iterator<Item = (ChannelKind, &'a Option<Muscle>, Option<Side>)>,
     dataset: &crate::config::DatasetConfig,
 ) -> RecordingMeta {
-    if meta.palpated_muscle.is_some() {
-        return meta;
+    let mut found: Option<(Muscle, Option<Side>, &str)> = None;
+    if meta.palpated_muscle.is_none() {
+        let from_events: BTreeSet<(&Muscle, Option<Side>)> = annotations
+            .iter()
+            .filter_map(|a| a.muscle.as_ref().map(|m| (m, a.side)))
+            .collect();
+        let emg: Vec<_> = channels
+            .filter(|(k, _, _)| *k == ChannelKind::Emg)
+            .collect();
+        let from_dataset = dataset.palpated_muscle.as_deref().and_then(Muscle::named);
+        found = if let [(m, s)] = from_events.into_iter().collect::<Vec<_>>().as_slice() {
+            Some(((*m).clone(), *s, "events"))
+        } else if let Some(m) = from_dataset {
+            Some((m, None, "dataset file"))
+        } else if let [(_, Some(m), s)] = emg.as_slice() {
+            Some((m.clone(), *s, "the only sEMG channel"))
+        } else {
+            None
+        };
     }
-    let mut set = |muscle: Muscle, side: Option<Side>, from: &str| {
-        meta.palpated_muscle = Some(muscle);
-        meta.origin.insert("palpated_muscle".into(), from.into());
-        if meta.palpated_side.is_none() && side.is_some() {
-            meta.palpated_side = side;
-            meta.origin.insert("palpated_side".into(), from.into());
-        }
-    };
-    let from_events: BTreeSet<(&Muscle, Option<Side>)> = annotations
-        .iter()
-        .filter_map(|a| a.muscle.as_ref().map(|m| (m, a.side)))
-        .collect();
-    let emg: Vec<_> = channels
-        .filter(|(k, _, _)| *k == ChannelKind::Emg)
-        .collect();
-    let from_dataset = dataset.palpated_muscle.as_deref().and_then(Muscle::named);
+    if let Some((muscle, _, from)) = &found {
+        meta.palpated_muscle = Some(muscle.clone());
+        meta.origin.insert("palpated_muscle".into(), (*from).into());
+    }
+    // The side on its own chain: sidecar, then the source of the muscle, then the dataset.
     let dataset_side = dataset.palpated_side.as_deref().and_then(Side::parse);
-    if let [(m, s)] = from_events.into_iter().collect::<Vec<_>>().as_slice() {
-        set((*m).clone(), *s, "events");
-    } else if let Some(m) = from_dataset {
-        set(m, dataset_side, "dataset file");
-    } else if let [(_, Some(m), s)] = emg.as_slice() {
-        set(m.clone(), *s, "the only sEMG channel");
+    let side = found
+        .and_then(|(_, side, from)| Some((side?, from)))
+        .or(dataset_side.map(|s| (s, "dataset file")));
+    if let (None, Some((side, from))) = (meta.palpated_side, side) {
+        meta.palpated_side = Some(side);
+        meta.origin.insert("palpated_side".into(), from.into());
     }
     meta
 }

@@ -603,18 +603,22 @@ pub fn recording_figures(
             _ => {}
         }
     }
+    // One folder per recording: a recording's and a channel's names joined in one file name
+    // could meet another pair's (`a` + `b_c`, `a_b` + `c`).
+    let folder = dir.join(&stem);
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("{}: cannot create the folder: {e}", folder.display()))?;
     let mut figures = Vec::new();
-    let name = format!("{stem}_overview");
-    Figure::Overview(&overview).write(&dir.join(&name))?;
+    Figure::Overview(&overview).write(&folder.join("overview"))?;
     figures.push((
         "Force with episodes by technique; each EMG channel band-passed with its envelope; LTR onsets in red".to_string(),
-        format!("plots/{name}"),
+        format!("plots/{stem}/overview"),
     ));
     let mut used = Vec::new();
     for (channel, caption, spectrum) in &spectra {
-        let name = format!("{stem}_{}_psd", unique_stem(file_stem(channel), &mut used));
-        Figure::Spectrum(spectrum).write(&dir.join(&name))?;
-        figures.push((caption.clone(), format!("plots/{name}")));
+        let name = format!("{}_psd", unique_stem(file_stem(channel), &mut used));
+        Figure::Spectrum(spectrum).write(&folder.join(&name))?;
+        figures.push((caption.clone(), format!("plots/{stem}/{name}")));
     }
     Ok(figures)
 }

@@ -196,7 +196,7 @@ fn assert_good_recordings_processed(out: &Path, paths: &[String], status: &[Stri
             "{stem}: {n} episodes; a demo recording has at least 10"
         );
         assert!(
-            out.join(format!("plots/{id}_overview.svg")).is_file(),
+            out.join(format!("plots/{id}/overview.svg")).is_file(),
             "{stem}: no overview figure"
         );
     }

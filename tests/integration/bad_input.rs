@@ -638,7 +638,7 @@ fn csv_errors_end_with_a_hint_of_the_fix() {
             &[
                 "found neither",
                 "; hint: add a `time_s` column or `SamplingFrequency` in no_rate.json, or \
-                 `sampling_frequency_hz` in palpa.toml",
+                 `sampling_frequency_hz` under `[dataset]` in palpa.toml",
             ],
         ),
         (

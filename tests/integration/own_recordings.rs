@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use assert_cmd::Command;
+use serde_json::json;
 
 use crate::common::{novainstrumentation_emg_uv, real};
 
@@ -181,8 +182,9 @@ fn ids_that_sanitise_alike_get_their_own_figures() {
     run(&ds, &["-q"], &out).assert().success();
     let overviews: Vec<String> = std::fs::read_dir(out.join("plots"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with("_overview.svg"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("overview.svg").is_file())
+        .map(|p| p.display().to_string())
         .collect();
     assert_eq!(overviews.len(), names.len(), "{overviews:?}");
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -229,6 +231,7 @@ power_line_hz = 50
 probe_area_cm2 = 1.5
 therapist = "T7"
 palpated_muscle = "upper trapezius"
+palpated_side = "right"
 
 [[channels]]
 name = "Load"
@@ -278,7 +281,12 @@ fn palpa_toml_states_the_dataset_once_and_sidecars_override_it() {
         (a["power_line_hz"].as_f64(), a["therapist"].as_str()),
         (Some(50.0), Some("T7"))
     );
-    assert_eq!(a["palpated_muscle"], "upper trapezius");
+    // The label says left; the lab's statement of the palpated side is what counts.
+    assert_eq!(
+        (&a["palpated_muscle"], &a["palpated_side"]),
+        (&json!("upper trapezius"), &json!("right"))
+    );
+    assert_eq!(a["from"]["palpated_side"], "dataset file");
     // 0.5 V × 100 N/V − 10 N = 40 N held: the calibration reached the episodes. The peak
     // is read after the order-4 Butterworth low-pass, whose step overshoots by up to 10.8%.
     let episodes = std::fs::read_to_string(out.join("episodes.csv")).unwrap();
