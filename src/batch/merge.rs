@@ -91,8 +91,12 @@ pub fn merge(opts: &MergeOptions) -> Result<Outcome, Error> {
     )
 }
 
-/// Copies a shard's figure into the merged output.
+/// Copies a shard's figure into the merged output, in its recording's folder.
 fn copy_file(from: &Path, to: &Path) -> Result<(), Error> {
+    if let Some(folder) = to.parent() {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| output_error(folder, format!("cannot create the folder: {e}")))?;
+    }
     let mut source = std::fs::File::open(from).map_err(|e| Error::Shard {
         path: from.to_path_buf(),
         message: format!("a figure of the shard cannot be read ({e}); run that shard again"),
