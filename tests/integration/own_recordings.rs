@@ -23,6 +23,14 @@ fn write_emg_only(path: &Path) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A temporary folder holding an empty dataset folder `ds`.
+fn empty_dataset() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    std::fs::create_dir(&ds).unwrap();
+    (dir, ds)
+}
+
 /// `palpa run DATASET FLAGS… -o OUT`.
 fn run(dataset: &Path, flags: &[&str], out: &Path) -> Command {
     let mut cmd = palpa();
@@ -37,9 +45,7 @@ fn stderr_of(cmd: &mut Command, code: i32) -> String {
 
 #[test]
 fn a_folder_with_nothing_palpa_reads_exits_2_and_says_what_it_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dir.path().join("ds");
-    std::fs::create_dir(&ds).unwrap();
+    let (dir, ds) = empty_dataset();
     let err = stderr_of(&mut run(&ds, &[], &dir.path().join("o")), 2);
     assert!(
         err.contains("no recordings in") && err.contains("no files"),
@@ -59,9 +65,7 @@ fn a_folder_with_nothing_palpa_reads_exits_2_and_says_what_it_holds() {
 
 #[test]
 fn a_recording_with_neither_emg_nor_force_is_skipped_with_its_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dir.path().join("ds");
-    std::fs::create_dir(&ds).unwrap();
+    let (dir, ds) = empty_dataset();
     std::fs::copy(real("biosignalsnotebooks/S001R02.edf"), ds.join("eeg.edf")).unwrap();
     let out = dir.path().join("o");
     let err = stderr_of(&mut run(&ds, &["--no-plots", "--format", "csv"], &out), 2);
@@ -81,9 +85,7 @@ fn a_recording_with_neither_emg_nor_force_is_skipped_with_its_reason() {
 
 #[test]
 fn without_force_episodes_ltrs_and_audit_are_not_measurable_not_zero() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dir.path().join("ds");
-    std::fs::create_dir(&ds).unwrap();
+    let (dir, ds) = empty_dataset();
     write_emg_only(&ds.join("emg_only.csv"));
     let out = dir.path().join("o");
     run(&ds, &["--no-plots", "--format", "csv", "-q"], &out)
@@ -171,9 +173,7 @@ fn inspect_skips_sidecars_and_labels_failures_as_run_does() {
 
 #[test]
 fn ids_that_sanitise_alike_get_their_own_figures() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dir.path().join("ds");
-    std::fs::create_dir(&ds).unwrap();
+    let (dir, ds) = empty_dataset();
     let names = ["Müller", "Möller", "subj 1", "subj_1"];
     for n in names {
         write_emg_only(&ds.join(format!("{n}.csv")));
@@ -338,9 +338,7 @@ fn a_c_file_overrides_palpa_toml_and_unknown_keys_are_refused_by_name() {
 
 #[test]
 fn sidecar_typos_are_warned_about_and_a_default_area_is_stated() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dir.path().join("ds");
-    std::fs::create_dir(&ds).unwrap();
+    let (dir, ds) = empty_dataset();
     write_emg_only(&ds.join("r.csv"));
     std::fs::write(
         ds.join("r.json"),
@@ -377,9 +375,7 @@ fn sidecar_typos_are_warned_about_and_a_default_area_is_stated() {
 
 #[test]
 fn formats_are_recognised_by_content_not_only_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dir.path().join("ds");
-    std::fs::create_dir(&ds).unwrap();
+    let (_dir, ds) = empty_dataset();
     // An XDF file under a wrong extension is still XDF; prose beside the recordings is not
     // a recording; a tab-separated table in a .txt is.
     std::fs::copy(
