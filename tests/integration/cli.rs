@@ -3,26 +3,12 @@
 use crate::common;
 
 use assert_cmd::Command;
-use common::{real, small_file};
+use common::{inspect_json, real, small_file};
 use palpa::config::Config;
 use palpa::ingest::edf::{Continuity, Variant};
 
 fn palpa() -> Command {
     Command::cargo_bin("palpa").unwrap()
-}
-
-/// `palpa inspect FLAGS… PATH`, which must succeed, parsed as JSON.
-fn inspect_json(flags: &[&str], path: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
-    let out = palpa()
-        .arg("inspect")
-        .args(flags)
-        .arg(path)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
 }
 
 #[test]

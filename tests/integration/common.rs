@@ -319,3 +319,18 @@ impl XdfWriter {
         std::fs::write(path, &self.bytes).unwrap();
     }
 }
+
+/// `palpa inspect FLAGS… PATH`, which must succeed, parsed as JSON.
+pub fn inspect_json(flags: &[&str], path: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
+    let out = assert_cmd::Command::cargo_bin("palpa")
+        .unwrap()
+        .arg("inspect")
+        .args(flags)
+        .arg(path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use assert_cmd::Command;
 use serde_json::json;
 
-use crate::common::{novainstrumentation_emg_uv, real};
+use crate::common::{inspect_json, novainstrumentation_emg_uv, real};
 
 fn palpa() -> Command {
     Command::cargo_bin("palpa").unwrap()
@@ -249,17 +249,7 @@ fn palpa_toml_states_the_dataset_once_and_sidecars_override_it() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dir.path().join("ds");
     dataset_with_settings(&ds);
-    let json = {
-        let out = palpa()
-            .args(["inspect", "--json"])
-            .arg(ds.join("a.csv"))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice::<serde_json::Value>(&out).unwrap()
-    };
+    let json = inspect_json(&["--json"], ds.join("a.csv"));
     let load = &json[0]["channels"][1];
     assert_eq!(
         (load["kind"].as_str(), load["unit"].as_str()),
